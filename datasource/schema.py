@@ -1,0 +1,202 @@
+"""Tables of the order store (SQLAlchemy 2 declarative models).
+
+All timestamps are stored as naive UTC (``timestamp without time zone``) through
+``UTCDateTime``, which refuses naive datetimes on the way in and returns aware UTC
+datetimes on the way out, so a local time can never be stored by mistake.
+
+``stage_visits`` is derived from ``order_events`` by ``datasource.visits`` and kept
+current on every ingest, so metrics never replay the event log.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+ORDER_STATUSES = ("open", "completed", "cancelled")
+EVENT_TYPES = ("enter", "complete", "exception", "resolve", "note", "cancel")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    impl = DateTime(timezone=False)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: convert to UTC before storing")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class StageRow(Base):
+    __tablename__ = "stages"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    label_zh: Mapped[str] = mapped_column(String(64))
+    label_en: Mapped[str] = mapped_column(String(64))
+    position: Mapped[int] = mapped_column(Integer)
+    sla_hours: Mapped[float] = mapped_column(Float)
+    department: Mapped[str] = mapped_column(String(64), default="")
+    terminal: Mapped[bool] = mapped_column(Boolean, default=False)
+    optional: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Order(Base):
+    __tablename__ = "orders"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_number: Mapped[str] = mapped_column(String(64), unique=True)
+    customer: Mapped[str | None] = mapped_column(String(128))
+    channel: Mapped[str | None] = mapped_column(String(64))
+    production_line: Mapped[str | None] = mapped_column(String(64))
+    product_line: Mapped[str | None] = mapped_column(String(64))
+    owner: Mapped[str | None] = mapped_column(String(64))
+    quantity: Mapped[int | None] = mapped_column(Integer)
+    amount: Mapped[float | None] = mapped_column(Float)
+    priority: Mapped[str | None] = mapped_column(String(16))
+    # The deadline promised to the customer: an instant. A promised *date* is stored as
+    # the end of that day in the time zone the data was recorded in.
+    promised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    current_stage: Mapped[str | None] = mapped_column(String(32))
+    current_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    placed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Cancelled by an attribute of the source (a status column) rather than an event.
+    cancelled_flag: Mapped[bool] = mapped_column(Boolean, default=False)
+    source: Mapped[str | None] = mapped_column(String(128))
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        Index("ix_orders_status_stage", "status", "current_stage"),
+        Index("ix_orders_completed_at", "completed_at"),
+        Index("ix_orders_placed_at", "placed_at"),
+        Index("ix_orders_promised_at", "promised_at"),
+    )
+
+
+class OrderEvent(Base):
+    __tablename__ = "order_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Stable id: re-sending the same event is harmless.
+    event_uid: Mapped[str] = mapped_column(String(128), unique=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    stage_code: Mapped[str | None] = mapped_column(String(32))
+    event_type: Mapped[str] = mapped_column(String(16))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    operator: Mapped[str | None] = mapped_column(String(64))
+    note: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(String(128))
+    recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        Index("ix_events_order_time", "order_id", "occurred_at"),
+        Index("ix_events_occurred_at", "occurred_at"),
+    )
+
+
+class StageVisit(Base):
+    """One stay of an order in a stage: entered, left (None while it is still there)."""
+
+    __tablename__ = "stage_visits"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    stage_code: Mapped[str] = mapped_column(String(32))
+    visit_no: Mapped[int] = mapped_column(Integer, default=1)
+    is_rework: Mapped[bool] = mapped_column(Boolean, default=False)
+    entered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    left_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Seconds from entered to left; negative when milestones are out of order (an anomaly
+    # that metrics leave out of stage statistics and count).
+    duration_s: Mapped[float | None] = mapped_column(Float)
+    operator: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (
+        Index("ix_visits_stage_left", "stage_code", "left_at"),
+        Index("ix_visits_stage_entered", "stage_code", "entered_at"),
+        Index("ix_visits_order", "order_id"),
+    )
+
+
+class OrderException(Base):
+    __tablename__ = "exceptions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    exception_uid: Mapped[str] = mapped_column(String(128), unique=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    stage_code: Mapped[str | None] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(32))
+    severity: Mapped[str] = mapped_column(String(16), default="medium")
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    owner: Mapped[str | None] = mapped_column(String(64))
+    note: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        Index("ix_exceptions_opened", "opened_at"),
+        Index("ix_exceptions_resolved", "resolved_at"),
+        Index("ix_exceptions_order", "order_id"),
+    )
+
+
+class DataQualityFinding(Base):
+    """Something odd about the source data, recorded as found, never silently fixed."""
+
+    __tablename__ = "data_quality_findings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    finding_uid: Mapped[str] = mapped_column(String(160), unique=True)
+    order_number: Mapped[str | None] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(48), index=True)
+    detail: Mapped[str] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(String(256))
+    line: Mapped[int | None] = mapped_column(Integer)
+    found_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AuditEntry(Base):
+    """Who changed or exported what."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    target: Mapped[str | None] = mapped_column(String(256), index=True)
+    detail: Mapped[str | None] = mapped_column(Text)
+
+
+class StoreMeta(Base):
+    """Key/value facts about the store; ``data_version`` moves on every write."""
+
+    __tablename__ = "store_meta"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(256))

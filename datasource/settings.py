@@ -1,0 +1,79 @@
+"""Settings, layered: defaults < TOML configuration file < environment < explicit arguments.
+
+Declared as data so the CLI, the docs and the tests read the same list.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from datasource.pipeline import Pipeline, load_pipeline
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    env: str
+    default: str | None
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("database_url", "ORDERBOARD_DATABASE_URL", "sqlite:///orderboard.db",
+            "SQLAlchemy URL of the order store (SQLite file or postgresql+psycopg://...)."),
+    Setting("cache_url", "ORDERBOARD_CACHE_URL", None,
+            "redis://host:port/db for a shared cache; a file-system cache when unset."),
+    Setting("cache_dir", "ORDERBOARD_CACHE_DIR", None,
+            "Folder of the file-system cache (default: a folder in the system temp dir)."),
+    Setting("config_file", "ORDERBOARD_CONFIG", None,
+            "TOML file with [pipeline], [[stages]] and screen settings."),
+    Setting("report_dir", "ORDERBOARD_REPORT_DIR", "reports",
+            "Folder the scheduled weekly report is written to."),
+    Setting("smtp_url", "ORDERBOARD_SMTP_URL", None,
+            "smtp://host:port to email the weekly report; no email when unset."),
+    Setting("report_to", "ORDERBOARD_REPORT_TO", None,
+            "Comma-separated recipients of the weekly report."),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = "sqlite:///orderboard.db"
+    cache_url: str | None = None
+    cache_dir: str | None = None
+    config_file: str | None = None
+    report_dir: str = "reports"
+    smtp_url: str | None = None
+    report_to: str | None = None
+    pipeline: Pipeline = field(default_factory=lambda: load_pipeline(None))
+
+    @property
+    def timezone(self) -> str:
+        return self.pipeline.timezone
+
+
+def load_settings(**overrides: str | None) -> Settings:
+    """Settings from defaults, the config file's [orderboard] table, the environment, then overrides.
+
+    ``overrides`` with a value of None are ignored, so CLI options that were not given
+    fall through to the environment.
+    """
+    values: dict[str, str | None] = {s.name: s.default for s in SETTINGS}
+    config_file = overrides.get("config_file") or os.environ.get("ORDERBOARD_CONFIG")
+    if config_file:
+        data = tomllib.loads(Path(config_file).read_text("utf-8"))
+        for key, value in data.get("orderboard", {}).items():
+            if key in values:
+                values[key] = str(value)
+    for s in SETTINGS:
+        if os.environ.get(s.env):
+            values[s.name] = os.environ[s.env]
+    for key, value in overrides.items():
+        if value is not None:
+            values[key] = value
+    values["config_file"] = config_file
+    settings = Settings(**values)  # type: ignore[arg-type]
+    return replace(settings, pipeline=load_pipeline(config_file))

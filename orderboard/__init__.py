@@ -1,0 +1,1 @@
+"""The application shell: the ``orderboard`` command and the scheduled jobs."""

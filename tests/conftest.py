@@ -1,0 +1,109 @@
+"""Shared fixtures: a fresh store per test on SQLite and on PostgreSQL.
+
+PostgreSQL tests use the server on 127.0.0.1 (ORDERBOARD_TEST_PG_URL overrides it); each
+test gets its own schema and drops only that schema. Without a server they skip with the
+reason, except under CI (CI=true) where they fail: CI must run them.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+
+from datasource.pipeline import Pipeline, default_pipeline
+from datasource.store import init_schema, make_engine
+
+PG_URL = os.environ.get("ORDERBOARD_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+UNDER_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def _reachable(url: str) -> str | None:
+    try:
+        eng = create_engine(url, connect_args={"connect_timeout": 3})
+        with eng.connect() as conn:
+            conn.execute(text("select 1"))
+        eng.dispose()
+        return None
+    except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"
+        return f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
+
+
+_pg_problem: list[str | None] = []
+
+
+def require_postgres() -> None:
+    if not _pg_problem:
+        _pg_problem.append(_reachable(PG_URL))
+    problem = _pg_problem[0]
+    if problem:
+        message = f"PostgreSQL at {PG_URL} is not reachable ({problem})"
+        if UNDER_CI:
+            pytest.fail(message + "; CI must run the PostgreSQL tests")
+        pytest.skip(message)
+
+
+@dataclass
+class StoreHandle:
+    """An initialised, empty store: engine, its URL (with schema for PostgreSQL) and pipeline."""
+
+    engine: Engine
+    url: str
+    pipeline: Pipeline
+    backend: str
+
+
+def pg_schema_url(schema: str) -> str:
+    sep = "&" if "?" in PG_URL else "?"
+    return f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture
+def pg_schema() -> Iterator[str]:
+    """A fresh PostgreSQL schema, dropped afterwards; yields its URL."""
+    require_postgres()
+    schema = f"ob_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield pg_schema_url(schema)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def _make_store(backend: str, tmp_path, request) -> StoreHandle:
+    pipeline = default_pipeline()
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'store.db'}"
+    else:
+        url = request.getfixturevalue("pg_schema")
+    engine = make_engine(url)
+    init_schema(engine, pipeline)
+    return StoreHandle(engine, url, pipeline, backend)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store(request, tmp_path) -> Iterator[StoreHandle]:
+    """An empty store, once on SQLite and once on PostgreSQL."""
+    handle = _make_store(request.param, tmp_path, request)
+    yield handle
+    handle.engine.dispose()
+
+
+@pytest.fixture
+def sqlite_store(request, tmp_path) -> Iterator[StoreHandle]:
+    handle = _make_store("sqlite", tmp_path, request)
+    yield handle
+    handle.engine.dispose()
+
+
+@pytest.fixture
+def pipeline() -> Pipeline:
+    return default_pipeline()
