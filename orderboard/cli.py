@@ -28,6 +28,11 @@ ConfigOption = Annotated[
 ]
 
 
+@app.callback()
+def main() -> None:
+    """OrderBoard: order-fulfillment operations dashboard."""
+
+
 def settings_for(db: str | None, config: Path | None) -> Settings:
     return load_settings(database_url=db, config_file=str(config) if config else None)
 
