@@ -145,6 +145,9 @@ def ingest(
             raise ValueError(f"unknown event type {e.event_type!r} (one of {EVENT_TYPES})")
         if e.stage_code is not None and e.stage_code not in pipeline.positions:
             raise ValueError(f"unknown stage {e.stage_code!r} for order {e.order_number}")
+        if e.occurred_at.tzinfo is None:
+            raise ValueError(f"naive datetime {e.occurred_at} for order {e.order_number}: "
+                             "convert to UTC before ingesting")
     result = IngestResult()
     now = utcnow()
     with engine.begin() as conn:
