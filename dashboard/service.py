@@ -1,0 +1,209 @@
+"""The cache between metrics and the screens: N screens cost one computation per period.
+
+``CachedService.get(namespace, params, compute)`` returns a ``Result``: the value, when it
+was computed, the data version it was computed from, and whether it is stale.
+
+- The key is namespace + parameters + the store's data version + a time bucket. The
+  parameters hold *relative* windows ("last 7 days"), never an absolute now, so the key
+  repeats; the time bucket (the refresh period) makes ages and "overdue now" move on even
+  when nothing is written; the data version makes a write visible on the next refresh.
+- One computation per key across threads, workers and hosts: a lock per key (a Redis
+  lock with a Redis cache, a file lock with the file-system cache); whoever waits for the
+  lock then finds the value in the cache.
+- The cache is a speed-up, never a point of failure: a cache error is logged and the value
+  is computed directly.
+- When the store cannot be reached, the last good value for the same parameters is
+  returned with ``stale=True`` and ``stale_since`` (the first failure), so a wall screen
+  keeps its numbers under a banner instead of going blank. Without any last good value the
+  error is raised.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from typing import Any, Generic, TypeVar
+
+from flask_caching import Cache
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+LAST_GOOD_TIMEOUT = 7 * 24 * 3600
+COUNTER_PREFIX = "orderboard:computations:"
+
+
+@dataclass(frozen=True)
+class Result(Generic[T]):
+    value: T
+    computed_at: datetime
+    data_version: str | None
+    stale: bool = False
+    stale_since: datetime | None = None
+    error: str | None = None
+
+
+def cache_config(cache_url: str | None, cache_dir: str | None, prefix: str = "orderboard:") -> dict:
+    """Flask-Caching configuration: Redis when a URL is given, else the file system."""
+    if cache_url:
+        return {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": cache_url,
+                "CACHE_KEY_PREFIX": prefix, "CACHE_DEFAULT_TIMEOUT": 300}
+    directory = cache_dir or os.path.join(tempfile.gettempdir(), "orderboard-cache")
+    return {"CACHE_TYPE": "FileSystemCache", "CACHE_DIR": directory,
+            "CACHE_THRESHOLD": 2000, "CACHE_DEFAULT_TIMEOUT": 300}
+
+
+def cache_key(namespace: str, params: dict[str, Any], *parts: str) -> str:
+    blob = json.dumps(params, sort_keys=True, default=str)
+    digest = hashlib.sha1("|".join((blob, *parts)).encode()).hexdigest()[:20]
+    return f"{namespace}:{digest}"
+
+
+class CachedService:
+    """Cached, locked, stale-tolerant computations over one store.
+
+    ``version`` returns the store's data version (raising when the store is unreachable);
+    ``clock`` returns now (UTC), injectable for tests.
+    """
+
+    def __init__(
+        self,
+        cache: Cache,
+        version: Callable[[], str],
+        period_s: int = 15,
+        clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+        redis_client: Any | None = None,
+        lock_dir: str | None = None,
+    ) -> None:
+        self.cache = cache
+        self.version = version
+        self.period_s = period_s
+        self.clock = clock
+        self.redis = redis_client
+        self.lock_dir = lock_dir or os.path.join(tempfile.gettempdir(), "orderboard-locks")
+        self._thread_locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+        self.computations = 0  # in this process; the Redis counter spans processes
+
+    # -- public -----------------------------------------------------------------
+    def get(self, namespace: str, params: dict[str, Any], compute: Callable[[], T]) -> Result[T]:
+        last_good_key = cache_key(namespace + ":last", params)
+        try:
+            version = self.version()
+        except Exception as exc:  # noqa: BLE001 - any store failure means "stale"
+            return self._stale(last_good_key, exc)
+        self._cache_delete(last_good_key + ":failing")
+        bucket = str(int(self.clock().timestamp()) // self.period_s)
+        key = cache_key(namespace, params, version, bucket)
+        hit = self._cache_get(key)
+        if hit is not None:
+            return hit
+        with self._lock(key):
+            hit = self._cache_get(key)
+            if hit is not None:
+                return hit
+            try:
+                value = compute()
+            except Exception as exc:  # noqa: BLE001
+                return self._stale(last_good_key, exc)
+            result = Result(value, self.clock(), version)
+            self._count(namespace)
+            self._cache_set(key, result, self.period_s * 2)
+            self._cache_set(last_good_key, result, LAST_GOOD_TIMEOUT)
+            return result
+
+    def computations_of(self, namespace: str) -> int | None:
+        """Computations of a namespace across processes (Redis only)."""
+        if self.redis is None:
+            return None
+        raw = self.redis.get(COUNTER_PREFIX + namespace)
+        return int(raw) if raw else 0
+
+    # -- helpers ----------------------------------------------------------------
+    def _stale(self, last_good_key: str, exc: Exception) -> Result:
+        log.warning("store unreachable or computation failed: %s", exc)
+        last = self._cache_get(last_good_key)
+        if last is None:
+            raise exc
+        failing_key = last_good_key + ":failing"
+        since = self._cache_get(failing_key)
+        if since is None:
+            since = self.clock()
+            self._cache_set(failing_key, since, LAST_GOOD_TIMEOUT)
+        return replace(last, stale=True, stale_since=since, error=str(exc).splitlines()[0])
+
+    def _count(self, namespace: str) -> None:
+        self.computations += 1
+        if self.redis is not None:
+            with contextlib.suppress(Exception):
+                self.redis.incr(COUNTER_PREFIX + namespace)
+
+    def _cache_get(self, key: str) -> Any:
+        try:
+            return self.cache.get(key)
+        except Exception as exc:  # noqa: BLE001 - the cache is never a point of failure
+            log.warning("cache read failed for %s: %s; computing instead", key, exc)
+            return None
+
+    def _cache_set(self, key: str, value: Any, timeout: int) -> None:
+        try:
+            self.cache.set(key, value, timeout=timeout)
+        except Exception as exc:  # noqa: BLE001
+            log.warning("cache write failed for %s: %s", key, exc)
+
+    def _cache_delete(self, key: str) -> None:
+        with contextlib.suppress(Exception):
+            self.cache.delete(key)
+
+    @contextlib.contextmanager
+    def _lock(self, key: str) -> Iterator[None]:
+        with self._guard:
+            thread_lock = self._thread_locks.setdefault(key, threading.Lock())
+        with thread_lock, self._process_lock(key):
+            yield
+
+    @contextlib.contextmanager
+    def _process_lock(self, key: str) -> Iterator[None]:
+        if self.redis is not None:
+            try:
+                lock = self.redis.lock("orderboard:lock:" + key, timeout=60, blocking_timeout=30)
+                acquired = lock.acquire()
+            except Exception as exc:  # noqa: BLE001
+                log.warning("cache lock unavailable (%s); computing without it", exc)
+                yield
+                return
+            try:
+                yield
+            finally:
+                if acquired:
+                    with contextlib.suppress(Exception):
+                        lock.release()
+            return
+        os.makedirs(self.lock_dir, exist_ok=True)
+        path = os.path.join(self.lock_dir, key.replace(":", "_") + ".lock")
+        with open(path, "w") as handle:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        log.warning("waited 30 s for %s; computing anyway", key)
+                        break
+                    time.sleep(0.02)
+            try:
+                yield
+            finally:
+                with contextlib.suppress(OSError):
+                    fcntl.flock(handle, fcntl.LOCK_UN)

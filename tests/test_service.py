@@ -1,0 +1,183 @@
+"""The cached service: one computation per key and period, staleness, cache failures."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from flask import Flask
+from flask_caching import Cache
+
+from dashboard.service import CachedService, cache_config
+
+T0 = datetime(2026, 11, 20, 8, 0, 0, tzinfo=timezone.utc)
+UNDER_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+class Store:
+    """A fake data version that can be bumped or made unreachable."""
+
+    def __init__(self) -> None:
+        self.version = 1
+        self.down = False
+
+    def __call__(self) -> str:
+        if self.down:
+            raise ConnectionError("could not connect to server: Connection refused")
+        return str(self.version)
+
+
+def make_cache(tmp_path, config: dict | None = None) -> Cache:
+    app = Flask(__name__)
+    cache = Cache(config=config or cache_config(None, str(tmp_path / "cache")))
+    cache.init_app(app)
+    return cache
+
+
+@pytest.fixture
+def parts(tmp_path):
+    clock, store = Clock(), Store()
+    service = CachedService(make_cache(tmp_path), store, period_s=15, clock=clock,
+                            lock_dir=str(tmp_path / "locks"))
+    return service, clock, store
+
+
+def counting(value="v"):
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return f"{value}{len(calls)}"
+    return compute, calls
+
+
+def test_same_key_same_period_computes_once(parts):
+    service, clock, store = parts
+    compute, calls = counting()
+    first = service.get("summary", {"window": "7d"}, compute)
+    clock.now += timedelta(seconds=5)  # same 15 s bucket (08:00:00 -> 08:00:05)
+    second = service.get("summary", {"window": "7d"}, compute)
+    assert (first.value, second.value, len(calls)) == ("v1", "v1", 1)
+    assert second.computed_at == T0 and second.data_version == "1" and not second.stale
+
+
+def test_other_params_new_data_or_next_period_recompute(parts):
+    service, clock, store = parts
+    compute, calls = counting()
+    service.get("summary", {"window": "7d"}, compute)
+    assert service.get("summary", {"window": "7d", "line": "A"}, compute).value == "v2"
+    store.version = 2
+    assert service.get("summary", {"window": "7d"}, compute).value == "v3"
+    clock.now += timedelta(seconds=15)
+    assert service.get("summary", {"window": "7d"}, compute).value == "v4"
+    assert len(calls) == 4
+
+
+def test_unreachable_store_serves_last_good_value_as_stale_then_recovers(parts):
+    service, clock, store = parts
+    compute, calls = counting()
+    service.get("summary", {}, compute)
+    store.down = True
+    clock.now = T0 + timedelta(minutes=1)
+    stale = service.get("summary", {}, compute)
+    clock.now = T0 + timedelta(minutes=2)
+    still = service.get("summary", {}, compute)
+    assert (stale.value, stale.stale, stale.stale_since, stale.computed_at) == ("v1", True, clock.now - timedelta(minutes=1), T0)
+    assert still.stale_since == T0 + timedelta(minutes=1)  # since the first failure
+    assert "Connection refused" in stale.error
+    store.down = False
+    fresh = service.get("summary", {}, compute)
+    assert (fresh.value, fresh.stale) == ("v2", False)
+
+
+def test_failing_computation_without_any_good_value_raises(parts):
+    service, clock, store = parts
+    store.down = True
+    with pytest.raises(ConnectionError):
+        service.get("summary", {}, lambda: "never")
+
+
+def test_a_broken_cache_falls_back_to_computing(tmp_path):
+    class BrokenCache:
+        def get(self, key):
+            raise OSError("disk full")
+
+        def set(self, key, value, timeout=None):
+            raise OSError("disk full")
+
+        def delete(self, key):
+            raise OSError("disk full")
+
+    service = CachedService(BrokenCache(), lambda: "1", lock_dir=str(tmp_path))
+    assert service.get("summary", {}, lambda: 42).value == 42
+
+
+def test_concurrent_screens_cost_one_computation_file_cache(parts):
+    service, clock, store = parts
+    calls = []
+
+    def slow():
+        calls.append(1)
+        time.sleep(0.2)
+        return "slow"
+
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(service.get("s", {}, slow).value))
+               for _ in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == ["slow"] * 20 and len(calls) == 1
+
+
+@pytest.mark.redis
+def test_two_workers_sharing_redis_compute_once(tmp_path):
+    import redis
+
+    url = os.environ.get("ORDERBOARD_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+    client = redis.Redis.from_url(url)
+    try:
+        client.ping()
+    except Exception as exc:  # noqa: BLE001
+        if UNDER_CI:
+            pytest.fail(f"Redis at {url} is not reachable ({exc}); CI must run the Redis tests")
+        pytest.skip(f"Redis at {url} is not reachable ({exc})")
+    prefix = f"obtest-{uuid.uuid4().hex[:8]}:"
+    workers = [
+        CachedService(make_cache(tmp_path, cache_config(url, None, prefix)), lambda: "1",
+                      clock=lambda: T0, redis_client=client)
+        for _ in range(2)
+    ]
+    calls = []
+
+    def slow():
+        calls.append(1)
+        time.sleep(0.2)
+        return "shared"
+
+    results = []
+    threads = [threading.Thread(target=lambda w=w: results.append(w.get(prefix + "s", {}, slow).value))
+               for w in workers for _ in range(10)]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert results == ["shared"] * 20 and len(calls) == 1
+        assert workers[0].computations_of(prefix + "s") == 1
+    finally:
+        for key in client.scan_iter(f"*{prefix}*"):
+            client.delete(key)
