@@ -1,0 +1,193 @@
+"""The whole wall summary for a window and filters, in six indexed queries.
+
+``compute_summary`` selects the frames (``datasource.queries``) and hands them to the
+pure functions of ``cycle_time``, ``delay``, ``stages``, ``exceptions`` and ``trend``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+from sqlalchemy.engine import Engine
+
+from datasource import queries
+from datasource.pipeline import Pipeline
+from metrics.cycle_time import CycleTime, completed_in, cycle_time
+from metrics.delay import Delay, delay, wip_now
+from metrics.exceptions import Exceptions, exception_summary
+from metrics.stages import anomalies, flow_codes, stage_table, typical_hours, bottleneck
+from metrics.stats import clean, frame_records
+from metrics.trend import daily_trend, flow_counts, wip_at
+from metrics.window import Filters, Window, as_utc, local_midnight
+
+
+@dataclass(frozen=True)
+class Flow:
+    """The flow balance of W: wip_end = wip_start + placed - completed - cancelled
+    (WIP at an instant as defined in ``metrics.trend``)."""
+
+    wip_start: int
+    placed: int
+    completed: int
+    cancelled: int
+    wip_end: int
+
+
+@dataclass(frozen=True)
+class Summary:
+    window: Window
+    filters: Filters
+    now: datetime
+    computed_at: datetime
+    timezone: str
+    cycle_time: CycleTime
+    delay: Delay
+    wip: int
+    placed_today: int
+    exceptions: Exceptions
+    stages: pd.DataFrame = field(repr=False)
+    bottleneck: str | None
+    trend: pd.DataFrame = field(repr=False)
+    anomalies: dict[str, int]
+    flow: Flow
+
+    def to_dict(self) -> dict:
+        """Everything as JSON-serialisable values (NaN/None -> null, instants ISO 8601)."""
+        ct = self.cycle_time
+        x = self.exceptions
+        return {
+            "window": {"start": clean(self.window.start), "end": clean(self.window.end)},
+            "filters": {k: list(v) if isinstance(v, tuple) else v for k, v in self.filters.active().items()},
+            "now": clean(self.now),
+            "computed_at": clean(self.computed_at),
+            "timezone": self.timezone,
+            "cycle_time": {
+                "count": ct.count, "median_h": ct.median_h, "mean_h": ct.mean_h, "p90_h": ct.p90_h,
+                "median_d": ct.median_d, "mean_d": ct.mean_d, "p90_d": ct.p90_d,
+            },
+            "delay": {k: clean(v) for k, v in self.delay.__dict__.items()},
+            "wip": self.wip,
+            "placed_today": self.placed_today,
+            "exceptions": {
+                "opened_in_window": x.opened_in_window, "by_kind": x.by_kind,
+                "by_stage": x.by_stage, "open_now": x.open_now,
+                "acknowledged": x.acknowledged, "resolved": x.resolved,
+                "ack_median_h": x.ack_median_h, "resolve_median_h": x.resolve_median_h,
+                "matrix": {str(k): {str(s): int(n) for s, n in row.items()}
+                           for k, row in x.matrix.to_dict("index").items()},
+            },
+            "stages": frame_records(self.stages),
+            "bottleneck": self.bottleneck,
+            "trend": frame_records(self.trend),
+            "anomalies": {"negative_durations": self.anomalies,
+                          "total": sum(self.anomalies.values())},
+            "flow": dict(self.flow.__dict__),
+        }
+
+
+def today_start(now: datetime, tz: str) -> datetime:
+    """Local midnight of ``now``'s day in ``tz``, as a UTC instant."""
+    return local_midnight(as_utc(now).astimezone(ZoneInfo(tz)).date(), tz)
+
+
+def compute_summary(
+    engine: Engine, pipeline: Pipeline, window: Window, filters: Filters | None, now: datetime
+) -> Summary:
+    """The wall summary of ``window`` under ``filters`` as of ``now`` (see the modules
+    for each definition). "Now" figures (WIP, overdue, at risk, open exceptions, open
+    breaches, placed today) describe the store as of ``now``."""
+    filters = filters or Filters()
+    now = as_utc(now)
+    active = filters.active()
+    codes = flow_codes(pipeline)
+    orders = queries.window_orders(engine, window.start, window.end, active)
+    ended = queries.visits_ended(engine, window.start, window.end, pipeline.codes, active)
+    late_visits = queries.late_order_visits(engine, window.start, window.end, active)
+    opened = queries.exceptions_opened(engine, window.start, window.end, active)
+    open_exceptions = queries.count_open_exceptions(engine, now, active)
+    placed_today = queries.count_placed(engine, today_start(now, pipeline.timezone), now, active)
+
+    completed = completed_in(orders, window)
+    wip = wip_now(orders, now, codes)
+    stages = stage_table(ended, wip, late_visits, pipeline, window, now)
+    counts = flow_counts(orders, window.start, window.end)
+    return Summary(
+        window=window,
+        filters=filters,
+        now=now,
+        computed_at=datetime.now(timezone.utc),
+        timezone=pipeline.timezone,
+        cycle_time=cycle_time(completed),
+        delay=delay(completed, wip, now, typical_hours(stages), codes),
+        wip=len(wip),
+        placed_today=placed_today,
+        exceptions=exception_summary(opened, open_exceptions, now),
+        stages=stages,
+        bottleneck=bottleneck(stages),
+        trend=daily_trend(orders, window, pipeline.timezone, now),
+        anomalies=anomalies(ended),
+        flow=Flow(
+            wip_start=wip_at(orders, window.start),
+            placed=counts["placed"],
+            completed=counts["completed"],
+            cancelled=counts["cancelled"],
+            wip_end=wip_at(orders, window.end),
+        ),
+    )
+
+
+def _fmt(value: float | None, digits: int = 1, scale: float = 1.0, suffix: str = "") -> str:
+    if value is None or pd.isna(value):
+        return "—"
+    return f"{value * scale:.{digits}f}{suffix}"
+
+
+def render_text(summary: Summary, lang: str = "en") -> str:
+    """A plain-text rendering of the summary (for ``orderboard metrics``)."""
+    tz = ZoneInfo(summary.timezone)
+    w = summary.window
+    ct, d, x = summary.cycle_time, summary.delay, summary.exceptions
+    last_day = (w.end - timedelta(microseconds=1)).astimezone(tz)
+    lines = [
+        f"Window {w.start.astimezone(tz):%Y-%m-%d %H:%M} .. {last_day:%Y-%m-%d %H:%M} "
+        f"({summary.timezone}); now {summary.now.astimezone(tz):%Y-%m-%d %H:%M:%S}",
+    ]
+    if summary.filters:
+        lines.append("Filters: " + ", ".join(f"{k}={v}" for k, v in summary.filters.active().items()))
+    lines += [
+        "",
+        f"Completed            {d.completed}",
+        f"Late                 {d.late}   (without promised date: {d.without_promise})",
+        f"Delay rate           {_fmt(d.rate, 2, 100, ' %')}",
+        f"Cycle time median    {_fmt(ct.median_h, 1, 1, ' h')}  ({_fmt(ct.median_d, 2, 1, ' d')})",
+        f"Cycle time mean      {_fmt(ct.mean_h, 1, 1, ' h')}  ({_fmt(ct.mean_d, 2, 1, ' d')})",
+        f"Cycle time p90       {_fmt(ct.p90_h, 1, 1, ' h')}  ({_fmt(ct.p90_d, 2, 1, ' d')})",
+        f"WIP now              {summary.wip}",
+        f"Overdue now          {d.overdue_now}",
+        f"At risk              {d.at_risk}",
+        f"Placed today         {summary.placed_today}",
+        f"Exceptions opened    {x.opened_in_window}   open now: {x.open_now}",
+        f"Exception ack med.   {_fmt(x.ack_median_h, 1, 1, ' h')}   resolve med.: {_fmt(x.resolve_median_h, 1, 1, ' h')}",
+        f"Bottleneck           {summary.bottleneck or '—'}",
+        f"Anomalies            {sum(summary.anomalies.values())} negative stage durations",
+        "",
+    ]
+    header = f"{'stage':<12}{'WIP':>7}{'thru/d':>9}{'visits':>8}{'med h':>8}{'p90 h':>8}{'SLA h':>7}{'breach':>8}{'rate':>8}{'rework':>8}{'delay h':>10}"
+    lines.append(header)
+    for row in summary.stages.itertuples():
+        label = row.label_en if lang == "en" else row.label_zh
+        mark = " *" if row.is_bottleneck else ""
+        lines.append(
+            f"{label[:12]:<12}{row.wip:>7}{_fmt(row.throughput_per_day):>9}{row.visits:>8}"
+            f"{_fmt(row.median_h):>8}{_fmt(row.p90_h):>8}{row.sla_hours:>7.0f}{row.breaches:>8}"
+            f"{_fmt(row.breach_rate, 1, 100, '%'):>8}{row.rework_visits:>8}{row.delay_contribution_h:>10.1f}{mark}"
+        )
+    lines += ["", f"{'date':<12}{'placed':>8}{'done':>8}{'late':>6}{'WIP':>8}{'delay':>8}"]
+    for row in summary.trend.itertuples():
+        wip = "—" if row.wip_end_of_day is None or pd.isna(row.wip_end_of_day) else str(int(row.wip_end_of_day))
+        lines.append(f"{row.date!s:<12}{row.placed:>8}{row.completed:>8}{row.late:>6}{wip:>8}"
+                     f"{_fmt(row.delay_rate, 1, 100, '%'):>8}")
+    return "\n".join(lines)
