@@ -1,0 +1,13 @@
+"""The two ways an import can go wrong: the whole file, or one row."""
+
+from __future__ import annotations
+
+
+class ImportSetupError(Exception):
+    """The file or the mapping cannot be used at all (unreadable, wrong encoding, a mapped
+    column missing, not a spreadsheet, empty, an invalid mapping). Raised before anything
+    is written; ``str()`` is one line meant for the user."""
+
+
+class RowRejected(Exception):
+    """One row cannot be stored; ``str()`` is the reason written to the rejects file."""

@@ -1,0 +1,107 @@
+"""The wide shape: one row per order, one timestamp column per stage.
+
+A row becomes the order's attributes plus one ``enter`` event per milestone that has a
+value. Its event id is derived from order number, stage, event type and instant
+(``EventRecord.stable_uid``), so importing the same file again adds nothing.
+
+Data-quality findings of a row (recorded, never "fixed"; the row is still stored):
+
+- ``<stage>_before_<previous>``: a milestone earlier than the milestone before it, the
+  previous one being the nearest earlier stage *of the pipeline* that has a value
+  (Olist: ``shipped_before_reviewed`` when the carrier date precedes the approval).
+  Equal times are not a finding. Should the kind not fit 48 characters it is
+  ``milestone_out_of_order``; the detail always names both stages.
+- ``completed_status_without_timestamp``: the status is one of ``[status] completed``
+  but the terminal stage is mapped and has no value (``delivered`` without a delivery
+  date).
+- ``cancelled_but_shipped``: the order is cancelled but has a value for ``shipped`` or
+  a later non-optional stage (checked only when the pipeline has a ``shipped`` stage).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from datasource.importers.attributes import OrderFields, RowContext, parse_order_fields
+from datasource.importers.errors import RowRejected
+from datasource.importers.timestamps import parse_timestamp, to_utc
+from datasource.ingest import FindingRecord
+from datasource.pipeline import Pipeline
+
+KIND_LIMIT = 48
+SHIPPED = "shipped"
+COMPLETED_WITHOUT_TIME = "completed_status_without_timestamp"
+CANCELLED_BUT_SHIPPED = "cancelled_but_shipped"
+
+
+@dataclass
+class MilestoneRow:
+    """A parsed row: order fields and the UTC instant of each stage that has a value,
+    in pipeline order."""
+
+    line: int
+    order: OrderFields
+    times: dict[str, datetime] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+def parse_milestone_row(line: int, values: list[Any], ctx: RowContext) -> MilestoneRow:
+    """Parse one row; RowRejected names the first bad value."""
+    order = parse_order_fields(values, ctx)
+    row = MilestoneRow(line, order, warnings=list(order.warnings))
+    for stage, column in ctx.mapping.milestones.items():
+        try:
+            reading = parse_timestamp(ctx.cell(values, column), ctx.mapping.timestamp_format)
+        except RowRejected as exc:
+            raise RowRejected(f"{column}: {exc}") from None
+        if reading is None:
+            continue
+        instant, warning = to_utc(reading.value, ctx.zone)
+        if warning:
+            row.warnings.append(f"{column}: {warning}")
+        row.times[stage] = instant
+    return row
+
+
+def row_findings(row: MilestoneRow, ctx: RowContext, pipeline: Pipeline,
+                 source: str | None) -> list[FindingRecord]:
+    """The data-quality findings of one parsed row (see the module docstring)."""
+    number = row.order.order_number
+    found: list[FindingRecord] = []
+
+    def local(instant: datetime) -> str:
+        return instant.astimezone(ctx.zone).strftime("%Y-%m-%d %H:%M:%S")
+
+    previous: tuple[str, datetime] | None = None
+    for stage, instant in row.times.items():  # pipeline order
+        if previous is not None and instant < previous[1]:
+            kind = f"{stage}_before_{previous[0]}"
+            if len(kind) > KIND_LIMIT:
+                kind = "milestone_out_of_order"
+            detail = (f"{stage} {local(instant)} is earlier than {previous[0]} "
+                      f"{local(previous[1])} ({ctx.zone.key})")
+            found.append(FindingRecord(number, kind, detail, source, row.line))
+        previous = (stage, instant)
+    status = row.order.status
+    mapping = ctx.mapping
+    terminal = pipeline.terminal
+    if (status is not None and status.casefold() in mapping.completed_values
+            and terminal in mapping.milestones and terminal not in row.times):
+        found.append(FindingRecord(
+            number, COMPLETED_WITHOUT_TIME,
+            f"status {status!r} says the order is completed but {terminal} "
+            f"({mapping.milestones[terminal]}) is empty", source, row.line,
+        ))
+    if row.order.cancelled and SHIPPED in pipeline.positions:
+        start = pipeline.position(SHIPPED)
+        late = [s for s in row.times
+                if pipeline.position(s) >= start and not pipeline.stage(s).optional]
+        if late:
+            said = ", ".join(f"{s} {local(row.times[s])}" for s in late)
+            found.append(FindingRecord(
+                number, CANCELLED_BUT_SHIPPED,
+                f"status {status!r} says cancelled but it has {said}", source, row.line,
+            ))
+    return found

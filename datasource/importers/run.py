@@ -1,0 +1,260 @@
+"""Importing one file: check it, parse its rows, store them in batches, account for all.
+
+``prepare_import`` reads and checks the mapping and the whole file without touching
+the store; anything wrong with them raises ``ImportSetupError`` and nothing is written.
+``import_file`` then parses row by row. Each data row ends up either
+
+- *imported*: handed to ``ingest`` (possibly with warnings; findings recorded), or
+- *rejected*: with its line number and reason in the rejects CSV.
+
+so imported + rejected = data rows (blank rows are not data rows).
+
+Writing: rows go to the store in batches of ``batch_size`` rows, one ``ingest`` call
+(one transaction) per batch. If the database fails mid-import, the batches already
+committed stay valid and complete, the failing batch is rolled back, the exception
+propagates, and running the same import again finishes the job: every write is
+idempotent, so the rows already stored change nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine
+
+from datasource.importers.attributes import RowContext
+from datasource.importers.batch import Batch, Note, drop_stored_conflicts
+from datasource.importers.errors import RowRejected
+from datasource.importers.eventlog import parse_event_row
+from datasource.importers.mapping import Mapping, check_timezone, load_mapping
+from datasource.importers.milestones import parse_milestone_row, row_findings
+from datasource.importers.reading import Table, read_table
+from datasource.ingest import FindingRecord, ingest
+from datasource.pipeline import Pipeline
+
+BATCH_SIZE = 20_000
+DUPLICATE_ORDER = "duplicate_order_id"
+
+
+@dataclass(frozen=True)
+class Reject:
+    line: int
+    reason: str
+    values: list
+
+
+@dataclass
+class ImportPlan:
+    """A checked file and mapping, ready to import."""
+
+    path: Path
+    mapping: Mapping
+    table: Table
+    pipeline: Pipeline
+    zone: ZoneInfo
+    source: str
+    context: RowContext
+
+
+@dataclass
+class ImportReport:
+    data_rows: int
+    blank_rows: int
+    imported: int = 0
+    rejects: list[Reject] = field(default_factory=list)
+    warnings: list[Note] = field(default_factory=list)
+    findings: Counter = field(default_factory=Counter)
+    orders_created: int = 0
+    events_added: int = 0
+    findings_added: int = 0
+    rejects_path: Path | None = None
+    warnings_path: Path | None = None
+
+    def summary(self) -> str:
+        """Exactly ``imported N, rejected M, warnings K``."""
+        return f"imported {self.imported}, rejected {len(self.rejects)}, warnings {len(self.warnings)}"
+
+
+def prepare_import(path: str | Path, mapping_path: str | Path, pipeline: Pipeline,
+                   tz: str | None = None) -> ImportPlan:
+    """Read the mapping and the whole file and check them; touches no database.
+
+    The zone for naive timestamps is ``tz`` if given, else the mapping's ``timezone``,
+    else the pipeline's. Raises ImportSetupError with one line on any problem.
+    """
+    mapping = load_mapping(mapping_path, pipeline)
+    zone = check_timezone(tz or mapping.timezone or pipeline.timezone)
+    table = read_table(path, mapping.encoding, mapping.delimiter, mapping.sheet)
+    index = table.column_indexes(mapping.required_columns)
+    path = Path(path)
+    return ImportPlan(path, mapping, table, pipeline, zone, mapping.source or path.name,
+                      RowContext(mapping, index, zone))
+
+
+def default_rejects_path(path: str | Path) -> Path:
+    """``<file name>.rejects.csv`` in the current directory."""
+    return Path.cwd() / f"{Path(path).name}.rejects.csv"
+
+
+def warnings_path_for(rejects_path: Path) -> Path:
+    name = rejects_path.name
+    if "rejects" in name:
+        return rejects_path.with_name(name.replace("rejects", "warnings"))
+    return rejects_path.with_name(f"{rejects_path.stem}.warnings.csv")
+
+
+def import_file(engine: Engine, plan: ImportPlan, rejects_path: str | Path | None = None,
+                batch_size: int = BATCH_SIZE,
+                on_progress: Callable[[int], None] | None = None) -> ImportReport:
+    """Import a prepared file into an initialised store (see the module docstring).
+
+    Writes the rejects CSV (``line,reason`` then the row's own columns; header only when
+    nothing was rejected) and the warnings CSV (``line,order_number,warning``) after the
+    last batch. ``on_progress(n)`` is called with the number of rows just processed.
+    """
+    table, mapping = plan.table, plan.mapping
+    report = ImportReport(table.data_rows, table.blank_rows)
+    report.rejects_path = Path(rejects_path) if rejects_path else default_rejects_path(plan.path)
+    report.warnings_path = warnings_path_for(report.rejects_path)
+    first_line: dict[str, int] = {}
+    batch = Batch(plan.source)
+    done = 0
+    for line, values in table.rows():
+        try:
+            _add_row(plan, batch, line, values, first_line, report.warnings)
+        except RowRejected as exc:
+            report.rejects.append(Reject(line, str(exc), values))
+        done += 1
+        if batch.rows >= batch_size:
+            _flush(engine, plan, batch, report)
+            batch = Batch(plan.source)
+        if on_progress is not None and done % 1000 == 0:
+            on_progress(1000)
+    _flush(engine, plan, batch, report)
+    if on_progress is not None and done % 1000:
+        on_progress(done % 1000)
+    _write_rejects(report, table.header)
+    _write_warnings(report)
+    return report
+
+
+def _add_row(plan: ImportPlan, batch: Batch, line: int, values: list, first_line: dict[str, int],
+             notes: list[Note]) -> None:
+    width = len(plan.table.header)
+    if len(values) != width:
+        raise RowRejected(f"row has {len(values)} fields, the header has {width}")
+    ctx = plan.context
+    if plan.mapping.shape == "milestones":
+        row = parse_milestone_row(line, values, ctx)
+        order, findings = row.order, row_findings(row, ctx, plan.pipeline, plan.source)
+        event = None
+    else:
+        erow = parse_event_row(line, values, ctx, plan.pipeline, plan.source)
+        order, findings, event = erow.order, [], erow.event
+        row = erow
+    number = order.order_number
+    if plan.mapping.shape == "milestones":
+        if number in first_line:
+            findings.append(FindingRecord(number, DUPLICATE_ORDER,
+                                          f"order id also on line {first_line[number]}",
+                                          plan.source, line))
+        else:
+            first_line[number] = line
+    # Everything is parsed: from here on the row is accounted as imported.
+    notes.extend(Note(line, number, w) for w in row.warnings)
+    batch.add_order(line, order, notes)
+    if event is not None:
+        batch.events.append(event)
+    else:
+        batch.add_milestones(line, number, row.times, notes)
+    batch.findings.extend(findings)
+    batch.rows += 1
+
+
+def _flush(engine: Engine, plan: ImportPlan, batch: Batch, report: ImportReport) -> None:
+    if not batch.rows:
+        return
+    if plan.mapping.shape == "milestones":
+        drop_stored_conflicts(engine, batch, report.warnings)
+        events = batch.milestone_events()
+    else:
+        events = batch.events
+    result = ingest(engine, plan.pipeline, batch.order_records(), events,
+                    findings=batch.findings, actor="import", target=str(plan.path))
+    for message in result.warnings:
+        number = _order_in(message)
+        report.warnings.append(Note(batch.line_of(number) if number else None, number, message))
+    report.imported += batch.rows
+    report.findings.update(f.kind for f in batch.findings)
+    report.orders_created += result.orders_created
+    report.events_added += result.events_added
+    report.findings_added += result.findings_added
+
+
+def _order_in(message: str) -> str | None:
+    """The order number of an ingest warning (``order <number>: ...``)."""
+    if message.startswith("order ") and ": " in message:
+        return message[len("order "):].split(": ", 1)[0]
+    return None
+
+
+def _write_rejects(report: ImportReport, header: list[str]) -> None:
+    assert report.rejects_path is not None
+    with report.rejects_path.open("w", newline="", encoding="utf-8") as fh:
+        out = csv.writer(fh)
+        out.writerow(["line", "reason", *header])
+        for r in report.rejects:
+            out.writerow([r.line, r.reason, *("" if v is None else v for v in r.values)])
+
+
+def _write_warnings(report: ImportReport) -> None:
+    assert report.warnings_path is not None
+    with report.warnings_path.open("w", newline="", encoding="utf-8") as fh:
+        out = csv.writer(fh)
+        out.writerow(["line", "order_number", "warning"])
+        for n in report.warnings:
+            out.writerow(["" if n.line is None else n.line, n.order_number or "", n.message])
+
+
+def open_store(database_url: str, pipeline: Pipeline) -> Engine:
+    """An engine on the store, creating the schema (and stages) only if it has none."""
+    from sqlalchemy import inspect
+
+    from datasource.schema import Base
+    from datasource.store import init_schema, make_engine
+
+    engine = make_engine(database_url)
+    if inspect(engine).has_table("stages"):
+        Base.metadata.create_all(engine)  # adds tables a newer version has; no-op otherwise
+    else:
+        init_schema(engine, pipeline)
+    return engine
+
+
+def run_import(database_url: str, pipeline: Pipeline, path: str | Path, mapping_path: str | Path,
+               tz: str | None = None, rejects_path: str | Path | None = None,
+               progress: bool = True, batch_size: int = BATCH_SIZE) -> ImportReport:
+    """What ``orderboard import`` does: check file and mapping (raising ImportSetupError
+    before the database is opened), open the store, import with a progress bar on
+    stderr when it is a terminal."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    plan = prepare_import(path, mapping_path, pipeline, tz)
+    engine = open_store(database_url, pipeline)
+    console = Console(stderr=True)
+    bar = Progress(TextColumn("importing {task.description}"), BarColumn(), MofNCompleteColumn(),
+                   TimeElapsedColumn(), console=console, transient=True,
+                   disable=not (progress and console.is_terminal))
+    try:
+        with bar:
+            task = bar.add_task(plan.path.name, total=plan.table.data_rows)
+            return import_file(engine, plan, rejects_path, batch_size,
+                               on_progress=lambda n: bar.advance(task, n))
+    finally:
+        engine.dispose()
