@@ -1,0 +1,158 @@
+"""The demo factory: reproducible, realistic in shape, and live."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+
+import numpy as np
+import pytest
+from sqlalchemy import func, select
+
+from datasource.demo import advance, generate, is_demo_store, seed_store, store_is_empty
+from datasource.ingest import ingest
+from datasource.schema import Order, OrderEvent, OrderException, StageVisit
+from datasource.snapshot import overview, stage_counts
+from datasource.store import data_version
+
+END = datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture(scope="module")
+def history():
+    return generate(seed=7, n_orders=1500, end=END)
+
+
+def test_same_seed_gives_identical_records(history):
+    again = generate(seed=7, n_orders=1500, end=END)
+    assert again.orders == history.orders
+    assert again.events == history.events
+    assert again.exceptions == history.exceptions
+    other = generate(seed=8, n_orders=1500, end=END)
+    assert other.events != history.events
+
+
+def test_window_defaults_to_90_days_before_end(history):
+    placed = [e.occurred_at for e in history.events if e.stage_code == "placed" and e.event_type == "enter"]
+    assert END - timedelta(days=90) <= min(placed) and max(placed) <= END
+    assert all(e.occurred_at <= END and e.occurred_at.tzinfo is not None for e in history.events)
+    assert history.start == END - timedelta(days=90)
+
+
+def test_naive_window_is_refused():
+    with pytest.raises(ValueError, match="aware"):
+        generate(n_orders=10, end=datetime(2026, 11, 20))
+
+
+def test_records_have_the_factory_cast(history):
+    assert len(history.orders) == 1500
+    assert len({o.order_number for o in history.orders}) == 1500
+    assert {o.channel for o in history.orders} == {"direct", "distributor", "online"}
+    assert {o.production_line for o in history.orders} == {"Line A", "Line B", None}
+    assert all(o.production_line is None for o in history.orders if o.channel == "online")
+    assert len({o.customer for o in history.orders}) >= 10
+    assert len({o.owner for o in history.orders}) >= 6
+    assert all(e.operator for e in history.events)
+    lead_days = [(o.promised_at - END).days for o in history.orders[-50:]]
+    assert min(lead_days) >= 0 and max(lead_days) <= 40
+
+
+def test_online_orders_skip_production(history):
+    online = {o.order_number for o in history.orders if o.channel == "online"}
+    produced = {e.order_number for e in history.events if e.stage_code in ("produced", "inspected")}
+    assert online and not (online & produced)
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory, history):
+    from datasource.pipeline import default_pipeline
+    from datasource.store import init_schema, make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}")
+    pipeline = default_pipeline()
+    init_schema(engine, pipeline)
+    seed_store(engine, pipeline, history)
+    yield engine, pipeline
+    engine.dispose()
+
+
+def test_history_has_a_realistic_shape(seeded):
+    engine, _ = seeded
+    with engine.connect() as conn:
+        status = dict(conn.execute(select(Order.status, func.count()).group_by(Order.status)).all())
+        completed = conn.execute(select(Order.completed_at, Order.promised_at)
+                                 .where(Order.status == "completed")).all()
+        reworked = conn.execute(select(func.count(func.distinct(StageVisit.order_id)))
+                                .where(StageVisit.is_rework)).scalar_one()
+        kinds = Counter(conn.execute(select(OrderException.kind)).scalars())
+        still_open = conn.execute(select(func.count()).select_from(OrderException)
+                                  .where(OrderException.resolved_at.is_(None))).scalar_one()
+    late = sum(c > p for c, p in completed) / len(completed)
+    assert 0.10 <= late <= 0.20
+    assert 0.03 <= reworked / 1500 <= 0.08
+    assert 0.01 <= status["cancelled"] / 1500 <= 0.035
+    assert set(kinds) == {"shortage", "quality_failure", "logistics_delay", "payment_overdue",
+                          "customer_change"}
+    assert still_open >= 1
+    counts = stage_counts(engine)
+    assert sum(counts.values()) == status["open"]
+    assert len([c for c in counts.values() if c > 0]) >= 5
+
+
+def test_some_open_orders_are_stuck_beyond_sla(seeded):
+    engine, _ = seeded
+    snap = overview(engine, END)
+    assert sum(s.over_sla for s in snap.stages) >= 3
+    assert snap.open_total == sum(s.open for s in snap.stages)
+
+
+def test_seeding_twice_changes_nothing(seeded, history):
+    engine, pipeline = seeded
+    again = seed_store(engine, pipeline, history)
+    assert not again.changed
+    assert again.events_duplicate == len(history.events)
+
+
+def test_live_feed_moves_orders_and_the_data_version(store):
+    data = generate(seed=3, n_orders=300, end=END)
+    seed_store(store.engine, store.pipeline, data)
+    assert is_demo_store(store.engine) and not store_is_empty(store.engine)
+    before, version = stage_counts(store.engine), data_version(store.engine)
+    rng = np.random.default_rng(5)
+    results = [advance(store.engine, store.pipeline, END + timedelta(seconds=3 * k), rng)
+               for k in range(1, 11)]
+    assert stage_counts(store.engine) != before
+    assert data_version(store.engine) != version
+    assert sum(r.events_added for r in results) >= 20
+    with store.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(OrderEvent)
+                            .where(OrderEvent.occurred_at > END)).scalar_one() >= 20
+
+
+def test_a_repeated_step_never_moves_an_order_twice_at_one_instant(store):
+    data = generate(seed=3, n_orders=200, end=END)
+    seed_store(store.engine, store.pipeline, data)
+    now = END + timedelta(seconds=3)
+    first = advance(store.engine, store.pipeline, now, np.random.default_rng(11))
+    assert first.events_added > 0
+    advance(store.engine, store.pipeline, now, np.random.default_rng(11))
+    with store.engine.connect() as conn:
+        moved = conn.execute(
+            select(OrderEvent.order_id, func.count()).where(
+                OrderEvent.occurred_at == now, OrderEvent.event_type == "enter")
+            .group_by(OrderEvent.order_id)
+        ).all()
+    assert moved and all(n == 1 for _, n in moved)
+
+
+def test_live_feed_places_orders_in_an_empty_store(store):
+    rng = np.random.default_rng(2)
+    for k in range(40):
+        advance(store.engine, store.pipeline, END + timedelta(seconds=3 * k), rng)
+    numbers = [o for o in stage_counts(store.engine)]
+    assert numbers, "new orders were placed"
+
+
+def test_non_demo_store_is_not_marked(store):
+    ingest(store.engine, store.pipeline, [], [])
+    assert not is_demo_store(store.engine)
