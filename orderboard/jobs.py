@@ -1,0 +1,168 @@
+"""Scheduled jobs, run by exactly one process per store.
+
+A BackgroundScheduler started by every gunicorn worker (or twice under Flask's reloader)
+would run each job several times. ``start_scheduler`` therefore first takes an exclusive,
+non-blocking ``fcntl.flock`` on a lock file derived from the database URL: next to a
+SQLite file, or in the system temp dir for a server URL. The process that gets the lock
+runs the jobs until it exits (the kernel releases the lock with the process); every
+other process gets ``None`` and runs none. Across several hosts, run one
+``orderboard worker`` instead (a file lock only covers one host).
+
+Jobs are data (``Job``); ``registered_jobs`` lists the ones a deployment runs.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import logging
+import os
+import tempfile
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import IO
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+
+from datasource.settings import Settings
+
+log = logging.getLogger(__name__)
+
+DEMO_FEED_SECONDS = 3.0
+
+
+@dataclass(frozen=True)
+class Job:
+    """A function run every ``seconds``; at most one run at a time, missed runs coalesce."""
+
+    id: str
+    func: Callable[[], object]
+    seconds: float
+    description: str = ""
+
+
+def lock_path_for(database_url: str) -> Path:
+    """The lock file for a store: ``<file>.jobs.lock`` beside a SQLite file, otherwise a
+    file in the temp dir named by a hash of the URL (so two stores never share a lock)."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        return Path(url.database).resolve().with_name(Path(url.database).name + ".jobs.lock")
+    digest = hashlib.sha1(database_url.encode("utf-8")).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / f"orderboard-jobs-{digest}.lock"
+
+
+class JobLock:
+    """An exclusive, non-blocking file lock held for the life of the process (or until
+    ``release``)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._handle: IO[str] | None = None
+
+    def acquire(self) -> bool:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(self.path, "a+")  # noqa: SIM115 - kept open while the lock is held
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            return False
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        self._handle = handle
+        return True
+
+    def release(self) -> None:
+        if self._handle is not None:
+            fcntl.flock(self._handle, fcntl.LOCK_UN)
+            self._handle.close()
+            self._handle = None
+
+    @property
+    def held(self) -> bool:
+        return self._handle is not None
+
+
+@dataclass
+class RunningJobs:
+    """The scheduler of the one process that holds the lock."""
+
+    scheduler: BackgroundScheduler
+    lock: JobLock
+    jobs: tuple[Job, ...] = field(default_factory=tuple)
+
+    def shutdown(self, wait: bool = True) -> None:
+        try:
+            if self.scheduler.running:
+                self.scheduler.shutdown(wait=wait)
+        finally:
+            self.lock.release()
+
+
+def start_scheduler(
+    settings: Settings, jobs: list[Job] | tuple[Job, ...], lock_path: Path | None = None
+) -> RunningJobs | None:
+    """Start the jobs in a background thread, unless another process already runs them.
+
+    Returns the running scheduler, or None when the lock is held elsewhere.
+    """
+    lock = JobLock(lock_path or lock_path_for(settings.database_url))
+    if not lock.acquire():
+        log.info("scheduled jobs already run in another process (lock %s)", lock.path)
+        return None
+    scheduler = BackgroundScheduler(timezone=timezone.utc)
+    for job in jobs:
+        scheduler.add_job(
+            job.func, "interval", seconds=job.seconds, id=job.id, name=job.description or job.id,
+            max_instances=1, coalesce=True, misfire_grace_time=max(1, int(job.seconds)),
+            next_run_time=datetime.now(timezone.utc),
+        )
+    scheduler.start()
+    log.info("scheduled jobs started: %s (lock %s)", ", ".join(j.id for j in jobs) or "none", lock.path)
+    return RunningJobs(scheduler, lock, tuple(jobs))
+
+
+def demo_feed_job(settings: Settings, engine: Engine, seed: int = 7,
+                  seconds: float = DEMO_FEED_SECONDS) -> Job:
+    """Move the demo factory's orders on every few seconds (``datasource.demo_feed``)."""
+    import numpy as np
+
+    from datasource.demo_feed import advance
+
+    rng = np.random.default_rng(seed)
+    guard = threading.Lock()  # max_instances=1 already; this keeps rng use single-threaded
+
+    def run() -> None:
+        with guard:
+            result = advance(engine, settings.pipeline, datetime.now(timezone.utc), rng)
+        log.debug("demo feed: %s events, %s new orders", result.events_added, result.orders_created)
+
+    return Job("demo-feed", run, seconds, "live demo feed")
+
+
+def registered_jobs(settings: Settings, engine: Engine, demo: bool = False, seed: int = 7) -> list[Job]:
+    """The jobs a deployment runs. Alert evaluation, external sync and the weekly report
+    are added here as they are built; the demo feed only when asked for."""
+    jobs: list[Job] = []
+    if demo:
+        jobs.append(demo_feed_job(settings, engine, seed))
+    return jobs
+
+
+def wait_forever(running: RunningJobs, stop: threading.Event | None = None) -> None:
+    """Block the calling thread until ``stop`` is set or Ctrl-C, then shut the jobs down."""
+    stop = stop or threading.Event()
+    try:
+        while not stop.wait(1.0):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        running.shutdown()

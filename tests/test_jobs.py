@@ -1,0 +1,95 @@
+"""Scheduled jobs run in exactly one process per store."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from datetime import datetime, timezone
+
+import pytest
+from sqlalchemy import func, select
+
+from datasource.demo import generate, seed_store
+from datasource.schema import OrderEvent
+from datasource.settings import Settings
+from orderboard.jobs import Job, JobLock, lock_path_for, registered_jobs, start_scheduler
+
+
+def test_lock_file_sits_beside_a_sqlite_store(tmp_path):
+    assert lock_path_for(f"sqlite:///{tmp_path / 'a.db'}") == tmp_path / "a.db.jobs.lock"
+
+
+def test_server_urls_get_distinct_lock_files_in_the_temp_dir():
+    one = lock_path_for("postgresql+psycopg://u@h/one")
+    two = lock_path_for("postgresql+psycopg://u@h/two")
+    assert one != two and one.name.startswith("orderboard-jobs-")
+
+
+def _settings(tmp_path) -> Settings:
+    return Settings(database_url=f"sqlite:///{tmp_path / 'jobs.db'}")
+
+
+def test_only_the_first_start_runs_jobs(tmp_path):
+    ran = threading.Event()
+    first = start_scheduler(_settings(tmp_path), [Job("tick", ran.set, 60)])
+    try:
+        assert first is not None
+        assert ran.wait(5), "the job runs once at start"
+        # A second start on the same store (another worker, the reloader) runs nothing.
+        assert start_scheduler(_settings(tmp_path), [Job("tick", ran.set, 60)]) is None
+    finally:
+        first.shutdown()
+    # Once the first process lets go, a successor can take over.
+    again = start_scheduler(_settings(tmp_path), [])
+    assert again is not None
+    again.shutdown()
+
+
+def test_another_process_on_the_same_host_does_not_start_jobs(tmp_path):
+    running = start_scheduler(_settings(tmp_path), [])
+    assert running is not None
+    code = (
+        "import sys; from datasource.settings import Settings; from orderboard.jobs import start_scheduler;"
+        f"r = start_scheduler(Settings(database_url={_settings(tmp_path).database_url!r}), []);"
+        "print('started' if r else 'not started')"
+    )
+    try:
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    finally:
+        running.shutdown()
+    assert out.stdout.strip() == "not started", out.stderr
+
+
+def test_lock_is_exclusive_and_released(tmp_path):
+    a, b = JobLock(tmp_path / "x.lock"), JobLock(tmp_path / "x.lock")
+    assert a.acquire() and not b.acquire()
+    a.release()
+    assert b.acquire()
+    b.release()
+
+
+def test_no_demo_feed_unless_asked(sqlite_store):
+    settings = Settings(database_url=sqlite_store.url)
+    assert registered_jobs(settings, sqlite_store.engine) == []
+    assert [j.id for j in registered_jobs(settings, sqlite_store.engine, demo=True)] == ["demo-feed"]
+
+
+def test_demo_feed_job_writes_events(store):
+    data = generate(seed=1, n_orders=200, end=datetime(2026, 11, 20, tzinfo=timezone.utc))
+    seed_store(store.engine, store.pipeline, data)
+    settings = Settings(database_url=store.url, pipeline=store.pipeline)
+    (job,) = registered_jobs(settings, store.engine, demo=True)
+    assert job.seconds <= 5
+    with store.engine.connect() as conn:
+        before = conn.execute(select(func.count()).select_from(OrderEvent)).scalar_one()
+    for _ in range(3):
+        job.func()
+    with store.engine.connect() as conn:
+        after = conn.execute(select(func.count()).select_from(OrderEvent)).scalar_one()
+    assert after > before
+
+
+@pytest.mark.parametrize("url", ["sqlite:///:memory:", "postgresql+psycopg://postgres@127.0.0.1/test"])
+def test_lock_path_is_stable(url):
+    assert lock_path_for(url) == lock_path_for(url)
