@@ -105,6 +105,12 @@ def _read_csv(path: Path, encoding: str, delimiter: str) -> Table:
         ) from None
     if not text.strip():
         raise ImportSetupError(f"{path.name}: the file is empty")
+    nul = text.find("\x00")
+    if nul >= 0:
+        raise ImportSetupError(
+            f"{path.name}: not a CSV text file (NUL byte on line {text.count(chr(10), 0, nul) + 1}); "
+            "if it is UTF-16, set encoding in the mapping"
+        )
     header: list[str] | None = None
     data_rows = blank_rows = 0
     try:
@@ -136,9 +142,10 @@ def _read_xlsx(path: Path, sheet: str | None) -> Table:
     from openpyxl.utils.exceptions import InvalidFileException
 
     try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        # A file object, not the path: openpyxl would refuse a .csv name before looking inside.
+        book = openpyxl.load_workbook(io.BytesIO(path.read_bytes()), read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise ImportSetupError(f"{path.name}: not a readable XLSX spreadsheet ({type(exc).__name__})") from None
+        raise ImportSetupError(f"{path.name}: not a readable XLSX spreadsheet ({_first_line(exc)})") from None
     try:
         if sheet is not None and sheet not in book.sheetnames:
             raise ImportSetupError(
@@ -150,7 +157,7 @@ def _read_xlsx(path: Path, sheet: str | None) -> Table:
     except ImportSetupError:
         raise
     except Exception as exc:  # noqa: BLE001 - any parse failure means "unreadable"
-        raise ImportSetupError(f"{path.name}: not a readable XLSX spreadsheet ({type(exc).__name__})") from None
+        raise ImportSetupError(f"{path.name}: not a readable XLSX spreadsheet ({_first_line(exc)})") from None
     finally:
         book.close()
     if not rows or all(_blank(r) for r in rows):
@@ -175,3 +182,8 @@ def _read_xlsx(path: Path, sheet: str | None) -> Table:
 
 def _blank(values: list[Any]) -> bool:
     return all(v is None or (isinstance(v, str) and not v.strip()) for v in values)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__

@@ -68,12 +68,13 @@ class ImportReport:
     imported: int = 0
     rejects: list[Reject] = field(default_factory=list)
     warnings: list[Note] = field(default_factory=list)
-    findings: Counter = field(default_factory=Counter)
+    findings: Counter = field(default_factory=Counter)  # distinct findings of the file by kind
     orders_created: int = 0
     events_added: int = 0
     findings_added: int = 0
     rejects_path: Path | None = None
     warnings_path: Path | None = None
+    finding_uids: set[str] = field(default_factory=set, repr=False)
 
     def summary(self) -> str:
         """Exactly ``imported N, rejected M, warnings K``."""
@@ -190,7 +191,10 @@ def _flush(engine: Engine, plan: ImportPlan, batch: Batch, report: ImportReport)
         number = _order_in(message)
         report.warnings.append(Note(batch.line_of(number) if number else None, number, message))
     report.imported += batch.rows
-    report.findings.update(f.kind for f in batch.findings)
+    for f in batch.findings:  # a repeated row repeats its findings: count each once
+        if f.uid not in report.finding_uids:
+            report.finding_uids.add(f.uid)
+            report.findings[f.kind] += 1
     report.orders_created += result.orders_created
     report.events_added += result.events_added
     report.findings_added += result.findings_added

@@ -1,0 +1,95 @@
+"""Naive local times -> UTC, DST gaps and overlaps, promised dates as end of day."""
+
+from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from datasource.importers.errors import RowRejected
+from datasource.importers.timestamps import Reading, end_of_day, parse_timestamp, to_utc
+
+UTC = timezone.utc
+SAO_PAULO = ZoneInfo("America/Sao_Paulo")
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("2026-11-01 08:30:00", Reading(datetime(2026, 11, 1, 8, 30), False)),
+    ("2026/11/01 08:30", Reading(datetime(2026, 11, 1, 8, 30), False)),
+    ("2026-11-01T08:30:00+08:00",
+     Reading(datetime(2026, 11, 1, 8, 30, tzinfo=timezone(timedelta(hours=8))), False)),
+    ("2026-11-01T00:30:00Z", Reading(datetime(2026, 11, 1, 0, 30, tzinfo=UTC), False)),
+    ("2026-11-01", Reading(datetime(2026, 11, 1), True)),
+    (" 2026/11/01 ", Reading(datetime(2026, 11, 1), True)),
+    (datetime(2026, 11, 1, 8, 30), Reading(datetime(2026, 11, 1, 8, 30), False)),
+    (date(2026, 11, 1), Reading(datetime(2026, 11, 1), True)),
+    ("", None),
+    ("   ", None),
+    (None, None),
+])
+def test_parse_timestamp(raw, expected):
+    assert parse_timestamp(raw) == expected
+
+
+def test_parse_with_a_format_knows_dates_from_times():
+    assert parse_timestamp("01/11/2026 08:30", "%d/%m/%Y %H:%M") == Reading(datetime(2026, 11, 1, 8, 30), False)
+    assert parse_timestamp("01/11/2026", "%d/%m/%Y") == Reading(datetime(2026, 11, 1), True)
+
+
+@pytest.mark.parametrize("raw, reason", [
+    ("yesterday", "'yesterday' is not a timestamp"),
+    ("2026-13-01 00:00:00", "'2026-13-01 00:00:00' is not a timestamp"),
+    (45678, "45678 is not a timestamp"),
+])
+def test_unparseable_values_are_rejected_with_the_value(raw, reason):
+    with pytest.raises(RowRejected) as exc:
+        parse_timestamp(raw)
+    assert str(exc.value) == reason
+
+
+def test_format_mismatch_names_the_format():
+    with pytest.raises(RowRejected) as exc:
+        parse_timestamp("2026-11-01", "%d/%m/%Y")
+    assert str(exc.value) == "'2026-11-01' does not match the format '%d/%m/%Y'"
+
+
+def test_naive_time_is_read_in_the_zone():
+    assert to_utc(datetime(2026, 11, 1, 8, 30), SHANGHAI) == (datetime(2026, 11, 1, 0, 30, tzinfo=UTC), None)
+
+
+def test_aware_time_is_converted_whatever_the_zone():
+    aware = datetime(2026, 11, 1, 8, 30, tzinfo=timezone(timedelta(hours=-5)))
+    assert to_utc(aware, SHANGHAI) == (datetime(2026, 11, 1, 13, 30, tzinfo=UTC), None)
+
+
+def test_ambiguous_time_takes_the_earlier_reading_with_a_warning():
+    # Olist line 3808: Brazil left DST at midnight 2017-02-19 (00:00 -02 -> 23:00 -03),
+    # so 23:41:47 on the 18th happened twice; the earlier is at -02:00.
+    instant, warning = to_utc(datetime(2017, 2, 18, 23, 41, 47), SAO_PAULO)
+    assert instant == datetime(2017, 2, 19, 1, 41, 47, tzinfo=UTC)
+    assert warning == ("2017-02-18 23:41:47 occurs twice in America/Sao_Paulo (clocks went back); "
+                       "read as the earlier, 2017-02-18T23:41:47-02:00")
+
+
+def test_nonexistent_time_moves_forward_by_the_gap_with_a_warning():
+    # Brazil entered DST at midnight 2017-10-15 (00:00 -03 -> 01:00 -02): 00:30 never
+    # happened; read with the offset before the jump it is 03:30 UTC = 01:30 local.
+    instant, warning = to_utc(datetime(2017, 10, 15, 0, 30), SAO_PAULO)
+    assert instant == datetime(2017, 10, 15, 3, 30, tzinfo=UTC)
+    assert warning == ("2017-10-15 00:30:00 does not exist in America/Sao_Paulo (clocks went forward); "
+                       "read as 2017-10-15T01:30:00-02:00")
+
+
+def test_end_of_day_is_the_next_local_midnight():
+    assert end_of_day(date(2026, 11, 9), SHANGHAI) == datetime(2026, 11, 9, 16, 0, tzinfo=UTC)
+    assert end_of_day(date(2017, 8, 1), SAO_PAULO) == datetime(2017, 8, 2, 3, 0, tzinfo=UTC)
+
+
+def test_end_of_day_before_a_skipped_midnight_is_when_the_clocks_jumped():
+    # 2017-10-14 ended when 00:00 -03 became 01:00 -02, at 03:00 UTC.
+    assert end_of_day(date(2017, 10, 14), SAO_PAULO) == datetime(2017, 10, 15, 3, 0, tzinfo=UTC)
+
+
+def test_end_of_day_on_the_long_day_counts_all_25_hours():
+    # 2017-02-18 had 25 hours (23:00-24:00 twice): it ended at 00:00 -03 = 03:00 UTC.
+    assert end_of_day(date(2017, 2, 18), SAO_PAULO) == datetime(2017, 2, 19, 3, 0, tzinfo=UTC)
