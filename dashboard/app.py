@@ -1,0 +1,91 @@
+"""The app factory: ``create_app(settings, engine)`` builds one Dash app.
+
+Nothing happens at import. The factory creates (or takes) the store engine, the cache and
+the cached service, the shell layout (a URL location and a page slot, no navigation
+chrome, so wall screens stay clean), and registers every page's callbacks once. Scheduled
+jobs are not started here: see ``orderboard.jobs`` and the ``serve``/``worker`` commands.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dash import Dash, Input, Output, dcc, html
+from flask_caching import Cache
+from sqlalchemy import Engine
+
+from dashboard.context import AppContext
+from dashboard.pages import Page, default_pages, resolve
+from dashboard.service import CachedService, cache_config
+from datasource.settings import Settings, load_settings
+from datasource.store import data_version, make_engine
+
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+URL = "url"
+PAGE = "page"
+SERVICE_PERIOD_S = 5  # the live page refreshes every 5 s; walls may refresh slower
+
+
+def create_app(
+    settings: Settings | None = None,
+    engine: Engine | None = None,
+    pages: list[Page] | None = None,
+) -> Dash:
+    """A Dash app over the store of ``settings`` (default: defaults < config < environment)."""
+    settings = settings or load_settings()
+    engine = engine or make_engine(settings.database_url)
+    app = Dash(
+        __name__,
+        assets_folder=str(ASSETS),
+        suppress_callback_exceptions=True,
+        use_pages=False,
+        title="OrderBoard",
+        update_title=None,
+        meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
+    )
+    cache = Cache(config=cache_config(settings.cache_url, settings.cache_dir))
+    cache.init_app(app.server)
+    service = CachedService(cache, lambda: data_version(engine), period_s=SERVICE_PERIOD_S,
+                            redis_client=_redis_client(settings.cache_url))
+    ctx = AppContext(settings, engine, service)
+    pages = pages if pages is not None else default_pages()
+    app.layout = html.Div(className="ob-shell", children=[
+        dcc.Location(id=URL, refresh=False),
+        html.Main(id=PAGE, className="ob-main"),
+    ])
+    _register_router(app, ctx, pages)
+    registered: set[int] = set()
+    for page in pages:
+        if page.register is not None and id(page.register) not in registered:
+            registered.add(id(page.register))
+            page.register(app, ctx)
+    app.server.config["ORDERBOARD_CONTEXT"] = ctx  # for WSGI middleware and tests
+    return app
+
+
+def _register_router(app: Dash, ctx: AppContext, pages: list[Page]) -> None:
+    @app.callback(Output(PAGE, "children"), Input(URL, "pathname"), Input(URL, "search"))
+    def _route(pathname: str | None, search: str | None):
+        return render_page(ctx, pages, pathname, search)
+
+
+def render_page(ctx: AppContext, pages: list[Page], pathname: str | None, search: str | None):
+    """The layout for a URL, or a short not-found page."""
+    found = resolve(pages, pathname, search)
+    if found is None:
+        return html.Div(className="ob-page ob-notfound", children=[
+            html.H1("404"),
+            html.P(f"没有这个页面 · no page at {pathname}"),
+            dcc.Link("返回 · back to the overview", href="/"),
+        ])
+    page, params = found
+    return page.layout(ctx, **params)
+
+
+def _redis_client(cache_url: str | None):
+    """A Redis client for cross-process locks and counters (connects on first use)."""
+    if not cache_url or not cache_url.startswith(("redis://", "rediss://", "unix://")):
+        return None
+    import redis
+
+    return redis.Redis.from_url(cache_url)

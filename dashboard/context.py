@@ -1,0 +1,32 @@
+"""What pages and callbacks share: settings, the store engine and the cached service.
+
+Built once per app by ``create_app`` and passed explicitly to layouts and callback
+registration (no module-level state: gunicorn workers share no memory).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine
+
+from dashboard.service import CachedService
+from datasource.settings import Settings
+
+
+@dataclass(frozen=True)
+class AppContext:
+    settings: Settings
+    engine: Engine
+    service: CachedService
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.settings.timezone)
+
+    @property
+    def store_key(self) -> str:
+        """Identifies the store in cache keys, so two stores never share cached results."""
+        return hashlib.sha1(self.settings.database_url.encode("utf-8")).hexdigest()[:12]

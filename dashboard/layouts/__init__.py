@@ -1,0 +1,1 @@
+"""Page layouts: functions that return components, one module per page."""

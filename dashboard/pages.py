@@ -1,0 +1,66 @@
+"""The page registry: which URL shows which layout, and which callbacks each page needs.
+
+A page is a path pattern (``/stages/<code>``), a layout function and, optionally, a
+function that registers its callbacks. Layouts are called as ``layout(ctx, **params)``
+with the path variables and the query string (``/wall?line=A&refresh=15`` gives
+``line="A", refresh="15"``; path variables win). To add a page, write its
+``dashboard/layouts/<page>.py`` and ``dashboard/callbacks/<page>.py`` and add one
+``Page(...)`` line to ``default_pages``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl
+
+from dash import Dash
+from dash.development.base_component import Component
+
+from dashboard.context import AppContext
+
+Layout = Callable[..., Component]
+Register = Callable[[Dash, AppContext], None]
+
+
+@dataclass(frozen=True)
+class Page:
+    pattern: str
+    layout: Layout
+    register: Register | None = None
+    title: str = "OrderBoard"
+    regex: re.Pattern = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        parts = re.split(r"<(\w+)>", self.pattern.rstrip("/") or "/")
+        # Even parts are literal text, odd parts variable names (one path segment each).
+        body = "".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>[^/]+)" for i, p in enumerate(parts))
+        object.__setattr__(self, "regex", re.compile(f"^{body}/?$"))
+
+    def match(self, path: str) -> dict[str, str] | None:
+        found = self.regex.match(path)
+        return found.groupdict() if found else None
+
+
+def default_pages() -> list[Page]:
+    """The pages the app serves, most specific first."""
+    from dashboard.callbacks import live as live_callbacks
+    from dashboard.layouts import live as live_layout
+
+    return [
+        Page("/", live_layout.layout, live_callbacks.register, "OrderBoard · live"),
+        Page("/live", live_layout.layout, live_callbacks.register, "OrderBoard · live"),
+    ]
+
+
+def resolve(pages: Sequence[Page], pathname: str | None, search: str | None = None
+            ) -> tuple[Page, dict[str, str]] | None:
+    """The first page whose pattern matches, with its parameters (query, then path)."""
+    path = pathname or "/"
+    query = dict(parse_qsl((search or "").lstrip("?")))
+    for page in pages:
+        params = page.match(path)
+        if params is not None:
+            return page, {**query, **params}
+    return None
