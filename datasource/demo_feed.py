@@ -21,8 +21,8 @@ from datasource.ingest import EventRecord, ExceptionRecord, IngestResult, OrderR
 from datasource.pipeline import Pipeline
 from datasource.schema import Order, OrderException
 
-MOVES_PER_STEP = (2, 6)      # uniform, upper bound excluded
-NEW_ORDERS_PER_STEP = 0.45   # Poisson mean; about the rate at which orders complete
+MOVES_PER_STEP = (1, 5)      # uniform, upper bound excluded
+NEW_ORDERS_PER_STEP = 0.3    # Poisson mean; about the rate at which orders complete
 REWORK_CHANCE = 0.06         # an inspection fails and the order goes back to production
 OPEN_EXCEPTION_CHANCE = 0.15
 ACKNOWLEDGE_CHANCE = 0.3

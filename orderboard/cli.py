@@ -145,5 +145,86 @@ def metrics(
         typer.echo(render_text(summary, lang))
 
 
+HostOption = Annotated[str, typer.Option("--host", help="Interface to listen on.")]
+PortOption = Annotated[int, typer.Option("--port", help="Port to listen on.")]
+
+
+@app.command()
+def demo(
+    db: Annotated[Optional[str], typer.Option(
+        "--db", help="Demo store URL (default sqlite:///orderboard-demo.db; "
+                     "$ORDERBOARD_DATABASE_URL is ignored so a demo never lands in a real store).")] = None,
+    config: ConfigOption = None,
+    host: HostOption = "127.0.0.1",
+    port: PortOption = 8050,
+    orders: Annotated[int, typer.Option("--orders", help="Orders in the 90-day history.", min=1)] = 3000,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed of the history and the feed.")] = 7,
+    no_feed: Annotated[bool, typer.Option("--no-feed", help="Do not keep new events arriving.")] = False,
+) -> None:
+    """Create a demo store (seeded once), keep events flowing and serve the dashboard."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from orderboard.jobs import registered_jobs
+    from orderboard.serving import DEMO_DATABASE_URL, NotADemoStore, prepare_demo_store, serve_app
+
+    settings = settings_for(db or DEMO_DATABASE_URL, config)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, transient=False) as bar:
+        task = bar.add_task("seeding demo orders", total=orders, start=False)
+        try:
+            engine, seeded = prepare_demo_store(
+                settings, orders, seed,
+                on_generate=lambda n: (bar.update(task, description=f"generating {n:,} orders"),
+                                       bar.start_task(task)),
+                progress=lambda k: bar.update(task, advance=k, description="seeding demo orders"),
+            )
+        except NotADemoStore as exc:
+            fail(str(exc))
+        if not seeded:
+            bar.remove_task(task)
+    typer.echo(f"demo store: {settings.database_url} ({'seeded' if seeded else 'reused'})")
+    jobs = [] if no_feed else registered_jobs(settings, engine, demo=True, seed=seed)
+    typer.echo(f"live feed: {'off' if no_feed else 'new events every few seconds'}")
+    typer.echo(f"dashboard: http://{host}:{port}/  (Ctrl-C to stop)")
+    serve_app(settings, host, port, engine, jobs)
+
+
+@app.command()
+def serve(
+    host: HostOption = "127.0.0.1",
+    port: PortOption = 8050,
+    db: DbOption = None,
+    config: ConfigOption = None,
+    no_jobs: Annotated[bool, typer.Option("--no-jobs", help="Do not run scheduled jobs in this process.")] = False,
+) -> None:
+    """Serve the dashboard (embedded server; see the README for gunicorn)."""
+    from orderboard import serving
+
+    settings = settings_for(db, config)
+    typer.echo(f"dashboard: http://{host}:{port}/  store: {settings.database_url}")
+    serving.serve(settings, host, port, with_jobs=not no_jobs)
+
+
+@app.command()
+def worker(
+    db: DbOption = None,
+    config: ConfigOption = None,
+    demo_feed: Annotated[bool, typer.Option("--demo", help="Also run the demo feed (demo stores only).")] = False,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed of the demo feed.")] = 7,
+) -> None:
+    """Run the scheduled jobs in the foreground (one worker per deployment)."""
+    from orderboard.serving import JobsRunElsewhere, NotADemoStore, run_worker
+
+    settings = settings_for(db, config)
+
+    def started(ids: list[str]) -> None:
+        typer.echo(f"worker: running {', '.join(ids) if ids else 'no jobs yet'} for {settings.database_url}")
+
+    try:
+        run_worker(settings, demo=demo_feed, seed=seed, on_start=started)
+    except (JobsRunElsewhere, NotADemoStore) as exc:
+        fail(str(exc))
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(app())
