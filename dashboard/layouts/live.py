@@ -70,6 +70,7 @@ def stages_view(ov: Overview) -> list[html.Div]:
             html.Div(s.label_zh, className="ob-label-zh"),
             html.Div(s.label_en, className="ob-label-en"),
             html.Div(f"{s.open:,}", className="ob-stage-count"),
-            html.Div(f"超时 over SLA ({s.sla_hours:g} h): {s.over_sla:,}", className="ob-stage-sla"),
+            html.Div(f"超时 over SLA: {s.over_sla:,}", className="ob-stage-sla"),
+            html.Div(f"SLA {s.sla_hours:g} h", className="ob-label-en"),
         ]))
     return cards
