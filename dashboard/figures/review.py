@@ -1,0 +1,101 @@
+"""Figures of the weekly review that the wall does not have: the trend over several weeks
+and time in stage against the previous period. Same conventions as the other builders:
+results in, ``go.Figure`` out, theme-aware, inputs never changed."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from dashboard.figures.labels import word
+from dashboard.figures.theme import Theme, empty_figure, get_theme, styled
+
+_WORDS: dict[str, tuple[str, str]] = {
+    "median_h": ("周期中位数 (小时)", "Cycle time median (h)"),
+    "hours": ("小时", "Hours"),
+    "this": ("本期", "This period"),
+    "previous": ("上期", "Previous period"),
+    "sla": ("SLA", "SLA"),
+    "no_visits": ("所选时段没有完成的工序", "No stage visits ended in this period"),
+}
+
+
+def _w(key: str, lang: str) -> str:
+    zh, en = _WORDS[key]
+    return en if lang == "en" else zh
+
+
+def week_trend_figure(trend: pd.DataFrame, lang: str = "zh", theme: str | Theme = "light",
+                      font_px: int | None = None, title: str | None = None) -> go.Figure:
+    """Orders completed per period (bars, the last period, the one under review, in the
+    primary colour and the earlier ones muted), the delay rate (%, right axis) and the
+    median cycle time (h, dotted, right axis hidden). ``trend`` is
+    ``WeeklyReport.trend`` (period, completed, delay_rate, median_h); periods without
+    completions have no rate and no median point."""
+    th = get_theme(theme)
+    if trend.empty or not (trend["completed"] > 0).any():
+        return empty_figure(word("no_trend", lang), th, font_px, title)
+    periods = trend["period"].astype(str).tolist()
+    colours = [th.secondary] * (len(periods) - 1) + [th.primary]
+    rate = [None if pd.isna(r) else float(r) * 100 for r in trend["delay_rate"]]
+    median = [None if pd.isna(h) else float(h) for h in trend["median_h"]]
+    fig = go.Figure([
+        go.Bar(x=periods, y=trend["completed"].astype(int).tolist(), name=word("completed", lang),
+               marker={"color": colours}, text=trend["completed"].astype(int).tolist(),
+               textposition="inside", insidetextanchor="start",
+               textfont={"color": "#ffffff"}, hovertemplate="%{x}: %{y}<extra></extra>"),
+        go.Scatter(x=periods, y=rate, name=word("delay_rate", lang) + " %", yaxis="y2",
+                   mode="lines+markers", connectgaps=False,
+                   line={"color": th.critical, "width": 3}, marker={"size": 9},
+                   hovertemplate="%{x}: %{y:.1f}%<extra></extra>"),
+        go.Scatter(x=periods, y=median, name=_w("median_h", lang), yaxis="y3",
+                   mode="lines+markers", connectgaps=False,
+                   line={"color": th.warning, "width": 2, "dash": "dot"}, marker={"size": 7},
+                   hovertemplate="%{x}: %{y:.0f} h<extra></extra>"),
+    ])
+    styled(fig, th, font_px, title)
+    top = max((r for r in rate if r is not None), default=0.0)
+    fig.update_layout(
+        bargap=0.35,
+        yaxis={"title": {"text": word("orders", lang)}, "rangemode": "tozero"},
+        yaxis2={"title": {"text": word("delay_rate", lang) + " %"}, "overlaying": "y",
+                "side": "right", "range": [0, max(5.0, top * 1.3)], "showgrid": False,
+                "tickmode": "auto", "nticks": 6, "ticksuffix": "%",
+                "tickfont": {"color": th.critical}},
+        # The median has its own hidden scale: hours and percentages do not share an axis.
+        yaxis3={"overlaying": "y", "side": "right", "visible": False, "rangemode": "tozero"},
+    )
+    return fig
+
+
+def stage_time_figure(stages: pd.DataFrame, lang: str = "zh", theme: str | Theme = "light",
+                      font_px: int | None = None, title: str | None = None) -> go.Figure:
+    """Median time in stage per flow stage, this period against the previous one (grouped
+    horizontal bars, first stage on top), with each stage's SLA as a tick mark. ``stages``
+    is ``WeeklyReport.stages`` (label_zh, label_en, sla_hours, median_h, median_h_prev)."""
+    th = get_theme(theme)
+    if stages.empty or stages["median_h"].isna().all() and stages["median_h_prev"].isna().all():
+        return empty_figure(_w("no_visits", lang), th, font_px, title)
+    labels = stages["label_en" if lang == "en" else "label_zh"].astype(str).tolist()
+
+    def hours(column: str) -> list[float | None]:
+        return [None if pd.isna(v) else float(v) for v in stages[column]]
+
+    fig = go.Figure([
+        go.Bar(y=labels, x=hours("median_h_prev"), orientation="h", name=_w("previous", lang),
+               marker={"color": th.secondary}, hovertemplate="%{y}: %{x:.1f} h<extra></extra>"),
+        go.Bar(y=labels, x=hours("median_h"), orientation="h", name=_w("this", lang),
+               marker={"color": th.primary}, hovertemplate="%{y}: %{x:.1f} h<extra></extra>"),
+        go.Scatter(y=labels, x=stages["sla_hours"].astype(float).tolist(), mode="markers",
+                   name=_w("sla", lang), marker={"symbol": "line-ns-open", "size": 22,
+                                                 "color": th.critical, "line": {"width": 3}},
+                   hovertemplate="SLA %{y}: %{x:.0f} h<extra></extra>"),
+    ])
+    styled(fig, th, font_px, title)
+    fig.update_layout(barmode="group", bargap=0.3, bargroupgap=0.05)
+    fig.update_yaxes(autorange="reversed", showgrid=False)
+    # Log scale: stages take from an hour to several days; linear bars hide the short ones.
+    ticks = [v for v in (0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000)]
+    fig.update_xaxes(type="log", title={"text": _w("hours", lang) + " (log)"},
+                     tickmode="array", tickvals=ticks, ticktext=[f"{v:g}" for v in ticks])
+    return fig

@@ -1,0 +1,1 @@
+"""The weekly review report: the data (``weekly``), its PDF (``pdf``) and workbook (``xlsx``)."""

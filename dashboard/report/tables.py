@@ -1,0 +1,223 @@
+"""The tables of the weekly review as plain frames of raw values (for XLSX/CSV) with
+column headers in the reader's language, plus ``formatted`` for text renderings (the page
+and the PDF). Rates stay ratios and durations stay hours, exactly as ``orderboard
+metrics --json`` reports them; only the text rendering turns them into "14.2%"/"139.5 h".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pandas as pd
+
+from dashboard.figures.labels import kind_label
+from dashboard.formatting import MISSING, hours, is_missing, number, percent
+from dashboard.report.weekly import WeeklyReport
+from metrics.definitions import DEFINITIONS
+
+HEADERS: dict[str, tuple[str, str]] = {
+    "metric": ("指标", "Metric"), "unit": ("单位", "Unit"), "value": ("本期", "This period"),
+    "previous": ("上期", "Previous"), "change": ("变化", "Change"),
+    "stage": ("工序", "Stage"), "sla_hours": ("SLA (h)", "SLA (h)"),
+    "median_h": ("中位数 (h)", "Median (h)"), "median_h_prev": ("上期中位数 (h)", "Median prev. (h)"),
+    "p90_h": ("P90 (h)", "P90 (h)"), "visits": ("完成次数", "Visits"),
+    "breaches": ("超时", "Breaches"), "breaches_prev": ("上期超时", "Breaches prev."),
+    "breach_rate": ("超时率", "Breach rate"), "breach_rate_prev": ("上期超时率", "Breach rate prev."),
+    "delay_contribution_h": ("延误贡献 (h)", "Delay contr. (h)"),
+    "delay_contribution_h_prev": ("上期延误贡献 (h)", "Delay contr. prev. (h)"),
+    "order_number": ("订单号", "Order"), "customer": ("客户", "Customer"), "owner": ("负责人", "Owner"),
+    "production_line": ("产线", "Line"), "placed_at": ("下单时间", "Placed"),
+    "promised_at": ("承诺交期", "Promised"), "completed_at": ("签收时间", "Completed"),
+    "late_by_h": ("延误 (h)", "Late by (h)"), "cycle_time_h": ("周期 (h)", "Cycle time (h)"),
+    "kind": ("异常类型", "Kind"), "opened": ("本期新增", "Opened"), "opened_prev": ("上期新增", "Opened prev."),
+    "period": ("周期", "Period"), "start": ("开始日期", "Start"), "completed": ("签收", "Completed"),
+    "late": ("延误", "Late"), "delay_rate": ("延误率", "Delay rate"), "placed": ("下单", "Placed"),
+    "exceptions_opened": ("新增异常", "Exceptions opened"), "description": ("定义", "Definition"),
+    "name": ("代码", "Code"),
+}
+UNIT_TEXT = {"orders": ("单", "orders"), "ratio": ("比率", "ratio"), "h": ("小时", "h"),
+             "exceptions": ("个", "exceptions"), "visits/day": ("次/天", "visits/day")}
+
+
+def header(key: str, lang: str) -> str:
+    zh, en = HEADERS.get(key, (key, key))
+    return en if lang == "en" else zh
+
+
+def _headed(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+    return frame.rename(columns={c: header(c, lang) for c in frame.columns})
+
+
+def kpi_table(report: WeeklyReport, lang: str = "en") -> pd.DataFrame:
+    """One row per KPI: metric, unit, this period, previous, change (raw values)."""
+    rows = [{
+        "metric": k.spec.label(lang),
+        "unit": UNIT_TEXT.get(k.spec.unit, (k.spec.unit, k.spec.unit))[lang == "en"],
+        "value": k.value, "previous": k.previous, "change": k.change,
+    } for k in report.kpis]
+    return pd.DataFrame(rows, columns=["metric", "unit", "value", "previous", "change"])
+
+
+STAGE_TABLE_COLUMNS = ("stage", "sla_hours", "visits", "median_h", "median_h_prev", "p90_h",
+                       "breaches", "breaches_prev", "breach_rate", "breach_rate_prev",
+                       "delay_contribution_h", "delay_contribution_h_prev")
+
+
+def stage_table(report: WeeklyReport, lang: str = "en") -> pd.DataFrame:
+    frame = report.stages.assign(stage=report.stages["label_en" if lang == "en" else "label_zh"])
+    return frame.loc[:, list(STAGE_TABLE_COLUMNS)].reset_index(drop=True)
+
+
+def late_orders_table(report: WeeklyReport, lang: str = "en") -> pd.DataFrame:
+    return report.late_orders.copy()
+
+
+def exceptions_table(report: WeeklyReport, lang: str = "en") -> pd.DataFrame:
+    frame = report.exceptions.assign(kind=[kind_label(k, lang) for k in report.exceptions["kind"]])
+    return frame
+
+
+def trend_table(report: WeeklyReport, lang: str = "en") -> pd.DataFrame:
+    return report.trend.copy()
+
+
+# The numbers of the review that ``metrics.definitions`` does not define as one metric.
+LOCAL_DEFINITIONS: dict[str, tuple[str, str, str, str]] = {
+    "completed": ("签收订单", "Orders completed", "orders",
+                  "Orders completed in W: not cancelled, completed_at (entering the terminal "
+                  "stage) in W. Rates and cycle times are over these orders."),
+    "late": ("延误订单", "Late orders", "orders",
+             "Orders completed in W with completed_at > promised_at (worst first: the most "
+             "hours past the promised date)."),
+    "placed": ("下单", "Orders placed", "orders", "Orders with placed_at in W, any status."),
+    "exceptions_opened": ("新增异常", "Exceptions opened", "exceptions",
+                          "Exceptions with opened_at in W, by kind."),
+    "time_in_stage": ("工序停留时间", "Time in stage", "h",
+                      "Per stage: median and p90 of time in stage (entering the stage to "
+                      "entering the next one) over the visits that ended in W, rework included."),
+}
+# What the review shows, in the order it shows it: local names, then metrics.definitions.
+REPORT_DEFINITIONS: tuple[str, ...] = (
+    "completed", "late", "delay_rate", "cycle_time_median", "cycle_time_p90", "placed",
+    "exceptions_opened", "exception_ack_median", "exception_resolve_median", "time_in_stage",
+    "sla_breach_rate", "delay_contribution",
+)
+
+
+def definitions_table(lang: str = "en", names: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """What each number means: ``names`` (default: every metric definition), labels in ``lang``."""
+    rows = []
+    for name in names or tuple(DEFINITIONS):
+        if name in DEFINITIONS:
+            d = DEFINITIONS[name]
+            rows.append({"metric": d.label(lang), "name": name, "unit": d.unit, "description": d.description})
+        else:
+            zh, en, unit_name, description = LOCAL_DEFINITIONS[name]
+            rows.append({"metric": en if lang == "en" else zh, "name": name, "unit": unit_name,
+                         "description": description})
+    return _headed(pd.DataFrame(rows, columns=["metric", "name", "unit", "description"]), lang)
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    id: str
+    title_zh: str
+    title_en: str
+    build: Callable[[WeeklyReport, str], pd.DataFrame]
+
+    def title(self, lang: str) -> str:
+        return self.title_en if lang == "en" else self.title_zh
+
+
+TABLES: tuple[TableSpec, ...] = (
+    TableSpec("kpis", "关键指标 (与上期对比)", "KPIs against the previous period", kpi_table),
+    TableSpec("stages", "各工序变化", "Per-stage changes", stage_table),
+    TableSpec("late_orders", "延误最严重的订单", "Worst late orders", late_orders_table),
+    TableSpec("exceptions", "异常 (按类型)", "Exceptions by kind", exceptions_table),
+    TableSpec("trend", "近8期趋势", "Trend over 8 periods", trend_table),
+)
+TABLE_IDS: tuple[str, ...] = tuple(t.id for t in TABLES)
+
+
+def table_spec(table_id: str) -> TableSpec:
+    for spec in TABLES:
+        if spec.id == table_id:
+            return spec
+    raise KeyError(f"unknown review table {table_id!r} (one of {TABLE_IDS})")
+
+
+def table_frame(report: WeeklyReport, table_id: str, lang: str = "en") -> pd.DataFrame:
+    """Table ``table_id`` with raw values and headers in ``lang`` (for XLSX and CSV)."""
+    return _headed(table_spec(table_id).build(report, lang), lang)
+
+
+def table_text(report: WeeklyReport, table_id: str, lang: str = "en") -> tuple[list[str], list[list[str]]]:
+    """Table ``table_id`` as (headers, rows of text) for the page and the PDF."""
+    raw = table_spec(table_id).build(report, lang)
+    headers = [header(c, lang) for c in raw.columns]
+    if table_id == "kpis":
+        rows = [[k.spec.label(lang), kpi_text(k.spec.unit, k.value), kpi_text(k.spec.unit, k.previous),
+                 change_text(k.spec.unit, k.change)] for k in report.kpis]
+        return [headers[0], *headers[2:]], rows
+    return headers, formatted(raw, list(raw.columns), report.timezone)
+
+
+# -- text ---------------------------------------------------------------------------------
+
+
+def kpi_text(unit: str, value: float | None) -> str:
+    """A KPI value as text: ratios as "14.2%", hours as "139.5 h", counts as "225"."""
+    if unit == "ratio":
+        return percent(value)
+    if unit == "h":
+        return hours(value)
+    return number(value)
+
+
+def change_text(unit: str, change: float | None) -> str:
+    """A change with its sign: "+1.2 pp" for ratios (percentage points), "-3.5 h", "+4"."""
+    if is_missing(change):
+        return MISSING
+    sign = "+" if change > 0 else ("±" if change == 0 else "-")
+    size = abs(float(change))
+    if unit == "ratio":
+        return f"{sign}{size * 100:.1f} pp"
+    if unit == "h":
+        return f"{sign}{size:,.1f} h"
+    return f"{sign}{size:,.0f}"
+
+
+COLUMN_TEXT: dict[str, Callable[[object], str]] = {
+    "sla_hours": lambda v: number(v), "visits": lambda v: number(v),
+    "median_h": hours, "median_h_prev": hours, "p90_h": hours,
+    "breaches": lambda v: number(v), "breaches_prev": lambda v: number(v),
+    "breach_rate": percent, "breach_rate_prev": percent, "delay_rate": percent,
+    "delay_contribution_h": hours, "delay_contribution_h_prev": hours,
+    "late_by_h": hours, "cycle_time_h": hours, "p90_h_prev": hours,
+    "completed": lambda v: number(v), "late": lambda v: number(v), "placed": lambda v: number(v),
+    "exceptions_opened": lambda v: number(v), "opened": lambda v: number(v),
+    "opened_prev": lambda v: number(v),
+}
+
+
+def formatted(frame: pd.DataFrame, raw_columns: list[str], tz: str) -> list[list[str]]:
+    """Rows of text of ``frame`` (columns ``raw_columns``): numbers and instants (local
+    time in ``tz``) formatted for people."""
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(tz)
+    out = []
+    for row in frame.itertuples(index=False):
+        cells = []
+        for key, value in zip(raw_columns, row):
+            if key in COLUMN_TEXT:
+                cells.append(COLUMN_TEXT[key](value))
+            elif isinstance(value, pd.Timestamp):
+                cells.append(MISSING if is_missing(value) else value.tz_convert(zone).strftime("%m-%d %H:%M"))
+            elif is_missing(value):
+                cells.append(MISSING)
+            else:
+                cells.append(str(value))
+        out.append(cells)
+    return out

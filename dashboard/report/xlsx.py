@@ -1,0 +1,32 @@
+"""The weekly review as an XLSX workbook: a cover sheet, then one sheet per table.
+
+Cells hold raw values (rates as ratios, durations in hours, instants in the store's local
+time) so they can be computed with, and equal ``orderboard metrics --json`` for the period.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from dashboard.export import workbook_bytes
+from dashboard.report.tables import REPORT_DEFINITIONS, TABLES, definitions_table, table_frame
+from dashboard.report.text import cover_lines
+
+
+SHEETS = {"kpis": "KPIs", "stages": "Stages", "late_orders": "Late orders",
+          "exceptions": "Exceptions", "trend": "Trend"}
+
+
+def cover_sheet(report, lang: str) -> pd.DataFrame:
+    rows = cover_lines(report, lang)
+    return pd.DataFrame(rows, columns=["item", "value"])
+
+
+def report_workbook(report, lang: str = "en") -> bytes:
+    """The workbook bytes: "Report" (what, when, notes), one sheet per review table, and
+    "Definitions" (what each number means)."""
+    sheets: dict[str, pd.DataFrame] = {"Report": cover_sheet(report, lang)}
+    for spec in TABLES:
+        sheets[SHEETS.get(spec.id, spec.id)] = table_frame(report, spec.id, lang)
+    sheets["Definitions"] = definitions_table(lang, REPORT_DEFINITIONS)
+    return workbook_bytes(sheets, report.timezone)
