@@ -26,6 +26,7 @@ from sqlalchemy import (
     or_,
     select,
     type_coerce,
+    union,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql import ColumnElement, Select
@@ -111,17 +112,23 @@ def window_orders(engine: Engine, start: datetime, end: datetime, filters: Filte
     completed since its start.
     """
     o = orders.c
-    relevant = or_(
-        o.status == "open",
-        o.status == "cancelled",
-        o.completed_at >= start,
-        and_(o.placed_at >= start, o.placed_at < end),
-    )
     stmt = select(
         o.id, o.status, o.current_stage, raw(o.current_since), raw(o.placed_at),
         raw(o.completed_at), raw(o.cancelled_at), raw(o.promised_at),
-    ).where(relevant, *filter_conditions(filters))
+    ).where(o.id.in_(window_order_ids(start, end)), *filter_conditions(filters))
     return read_frame(engine, stmt)
+
+
+def window_order_ids(start: datetime, end: datetime):
+    """The ids of ``window_orders`` as a UNION of four index range scans (status,
+    completed_at, placed_at), so no planner statistics are needed to avoid a full scan."""
+    o = orders.c
+    return union(
+        select(o.id).where(o.status == "open"),
+        select(o.id).where(o.status == "cancelled"),
+        select(o.id).where(o.completed_at >= start),
+        select(o.id).where(o.placed_at >= start, o.placed_at < end),
+    )
 
 
 def visits_ended(
@@ -311,23 +318,52 @@ def drill_statement(
     return stmt.where(*where)
 
 
+SEARCH_COLUMNS = ("order_number", "customer", "owner")
+
+
 def read_page(
-    engine: Engine, stmt: Select, order_by: Sequence[tuple[str, bool]], offset: int, limit: int | None
+    engine: Engine, stmt: Select, order_by: Sequence[tuple[str, bool]], offset: int, limit: int | None,
+    contains: Mapping[str, str] | None = None, search: str | None = None,
+    search_columns: Sequence[str] = SEARCH_COLUMNS,
 ) -> tuple[pd.DataFrame, int]:
     """One sorted page of ``stmt`` and the total row count, both computed in SQL.
 
     ``order_by``: (output column name, descending) pairs; NULLs sort last either way.
+    ``contains``: {output column: text} kept rows contain each text (case-insensitive);
+    ``search``: kept rows contain it in one of ``search_columns``.
     """
     sub = stmt.subquery()
+    where = text_conditions(sub, contains, search, search_columns)
     keys = []
     for name, descending in order_by:
         column = sub.c[name]
         keys.append((column.desc() if descending else column.asc()).nulls_last())
-    page = select(sub).order_by(*keys).offset(offset)
+    page = select(sub).where(*where).order_by(*keys).offset(offset)
     if limit is not None:
         page = page.limit(limit)
-    total = scalar(engine, select(func.count()).select_from(sub))
+    total = scalar(engine, select(func.count()).select_from(sub).where(*where))
     return read_frame(engine, page), total
+
+
+
+def _contains(column: ColumnElement, text: str) -> ColumnElement[bool]:
+    return func.lower(column).contains(text.lower(), autoescape=True)
+
+
+def text_conditions(
+    sub, contains: Mapping[str, str] | None, search: str | None, search_columns: Sequence[str],
+) -> list[ColumnElement[bool]]:
+    """Case-insensitive substring conditions on the columns of a subquery (LIKE
+    wildcards in the texts are matched literally)."""
+    where = []
+    for name, text in (contains or {}).items():
+        if name not in sub.c:
+            raise ValueError(f"cannot filter by {name!r}")
+        if text:
+            where.append(_contains(sub.c[name], text))
+    if search:
+        where.append(or_(*(_contains(sub.c[name], search) for name in search_columns)))
+    return where
 
 
 def orders_by_ids(engine: Engine, ids: Sequence[int]) -> pd.DataFrame:
@@ -348,3 +384,45 @@ def open_orders(engine: Engine, now: datetime, flow_codes: Sequence[str], filter
         o.id, o.status, o.current_stage, raw(o.current_since), raw(o.placed_at), raw(o.promised_at),
     ).where(*wip_conditions(now, flow_codes), *filter_conditions(filters))
     return read_frame(engine, stmt)
+
+
+# -- manager pages: filter choices, breakdowns, per-order counts ----------------------
+
+def distinct_values(engine: Engine, column: str, limit: int = 1000) -> list[str]:
+    """The distinct non-empty values of an orders filter column, sorted (for dropdowns)."""
+    if column not in FILTERABLE:
+        raise ValueError(f"unknown filter {column!r} (one of {FILTERABLE})")
+    c = orders.c[column]
+    stmt = select(c).where(c.is_not(None), c != "").group_by(c).order_by(c).limit(limit)
+    with engine.connect() as conn:
+        return [str(v) for v in conn.execute(stmt).scalars()]
+
+
+def count_wip_by(
+    engine: Engine, column: str, now: datetime, flow_codes: Sequence[str],
+    filters: FilterMap | None, stage: str | None = None,
+) -> dict[str, int]:
+    """WIP now (as ``wip_conditions``) per value of an orders filter column (None -> "")."""
+    if column not in FILTERABLE:
+        raise ValueError(f"unknown filter {column!r} (one of {FILTERABLE})")
+    o = orders.c
+    where = wip_conditions(now, flow_codes) + filter_conditions(filters)
+    if stage is not None:
+        where.append(o.current_stage == stage)
+    stmt = select(o[column], func.count()).where(*where).group_by(o[column])
+    with engine.connect() as conn:
+        return {("" if k is None else str(k)): int(n) for k, n in conn.execute(stmt).all()}
+
+
+def open_exception_counts(engine: Engine, order_ids: Sequence[int], now: datetime) -> dict[int, int]:
+    """Open exceptions now (as ``open_exception_conditions``) per order id, for these ids
+    (orders without any are absent)."""
+    x = exceptions.c
+    out: dict[int, int] = {}
+    ids = [int(i) for i in order_ids]
+    for i in range(0, len(ids), 5000):
+        stmt = (select(x.order_id, func.count()).where(x.order_id.in_(ids[i : i + 5000]),
+                *open_exception_conditions(now)).group_by(x.order_id))
+        with engine.connect() as conn:
+            out.update({int(k): int(n) for k, n in conn.execute(stmt).all()})
+    return out

@@ -1,0 +1,73 @@
+"""datasource.queries: the frames, their time zone, filters, and index use."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+
+from datasource import queries
+from metrics_fixture import NOW, PIPELINE, WINDOW, load
+
+
+@pytest.fixture
+def loaded(store):
+    load(store.engine)
+    return store
+
+
+def _numbers(engine, ids) -> list[str]:
+    frame = queries.orders_by_ids(engine, list(ids))
+    return sorted(frame["order_number"])
+
+
+def test_window_orders_holds_everything_that_matters(loaded):
+    frame = queries.window_orders(loaded.engine, WINDOW.start, WINDOW.end, None)
+    # every order but L (completed at -10, before the window, never in WIP during it)
+    assert _numbers(loaded.engine, frame["id"]) == list("ABCDEFGHIJKMNP")
+    for column in ("current_since", "placed_at", "completed_at", "cancelled_at", "promised_at"):
+        assert str(frame[column].dtype) == "datetime64[us, UTC]"
+    acme = queries.window_orders(loaded.engine, WINDOW.start, WINDOW.end, {"customer": "acme"})
+    assert _numbers(loaded.engine, acme["id"]) == list("ABCDE")
+
+
+def test_visit_and_exception_frames(loaded):
+    e = loaded.engine
+    ended = queries.visits_ended(e, WINDOW.start, WINDOW.end, ["pick"], None)
+    assert sorted(ended["duration_s"] / 3600) == [-5, 1, 4, 4, 4, 9, 14, 15, 18, 50]
+    assert ended["is_rework"].dtype == bool and ended["is_rework"].sum() == 1
+    late = queries.late_order_visits(e, WINDOW.start, WINDOW.end, None)
+    assert sorted(set(_numbers(e, late["order_id"]))) == ["B", "C", "F"]
+    opened = queries.exceptions_opened(e, WINDOW.start, WINDOW.end, {"customer": ("acme",)})
+    assert sorted(opened["kind"]) == ["shortage", "shortage"]
+    assert queries.count_open_exceptions(e, NOW, None) == 3
+    assert queries.count_placed(e, WINDOW.start, NOW, {"customer": "zenith"}) == 8
+
+
+def test_unknown_filter_is_refused(loaded):
+    with pytest.raises(ValueError, match="unknown filter"):
+        queries.window_orders(loaded.engine, WINDOW.start, WINDOW.end, {"price": "1"})
+
+
+def _plan(engine, stmt) -> str:
+    compiled = stmt.compile(engine, compile_kwargs={"literal_binds": True})
+    with engine.connect() as conn:
+        return "\n".join(str(r[-1]) for r in conn.execute(text(f"EXPLAIN QUERY PLAN {compiled}")))
+
+
+def test_summary_queries_use_indexes_on_sqlite(sqlite_store):
+    """The statements of the summary reach their rows through indexes (no full scan of
+    orders or stage_visits), which is what keeps them fast on a million orders."""
+    e = sqlite_store.engine
+    load(e)
+    from sqlalchemy import select
+
+    o, v = queries.orders.c, queries.visits.c
+    branches = _plan(e, queries.window_order_ids(WINDOW.start, WINDOW.end))
+    for index in ("ix_orders_status_stage", "ix_orders_completed_at", "ix_orders_placed_at"):
+        assert index in branches
+    assert "SCAN orders\n" not in branches + "\n" and "SCAN stage_visits" not in branches
+    visits = select(v.stage_code, v.duration_s).where(
+        v.stage_code.in_(list(PIPELINE.codes)), v.left_at >= WINDOW.start, v.left_at < WINDOW.end)
+    assert "ix_visits_stage_left" in _plan(e, visits)
+    completed = select(o.id).where(*queries.completed_conditions(WINDOW.start, WINDOW.end))
+    assert "ix_orders_completed_at" in _plan(e, completed)
