@@ -151,12 +151,15 @@ def ingest(
     result = IngestResult()
     now = utcnow()
     with engine.begin() as conn:
-        ids, touched = _upsert_orders(conn, orders, events, exceptions, result, now)
-        touched |= _insert_events(conn, events, ids, result, now)
+        ids, touched, created = _upsert_orders(conn, orders, events, exceptions, result, now)
+        inserted = _insert_events(conn, events, ids, result, now)
+        touched |= {r["order_id"] for r in inserted}
         _upsert_exceptions(conn, exceptions, ids, result)
         _insert_findings(conn, findings, ids, result, now)
-        cancelled = {ids[o.order_number] for o in orders if o.cancelled}
-        _refresh_orders(conn, pipeline, touched | cancelled, now)
+        # Stored orders whose flag was just set are in ``touched``; new ones need a status.
+        cancelled = {ids[o.order_number] for o in orders if o.cancelled and o.order_number in created}
+        _refresh_orders(conn, pipeline, touched | cancelled, now,
+                        _facts_of_new_orders(inserted, {ids[n] for n in created}))
         if result.changed:
             bump_data_version(conn)
             conn.execute(insert(AuditEntry), [{
@@ -182,7 +185,11 @@ def _order_ids(conn: Connection, numbers: Sequence[str]) -> dict[str, int]:
     return ids
 
 
-def _upsert_orders(conn, orders, events, exceptions, result, now) -> tuple[dict[str, int], set[int]]:
+def _upsert_orders(conn, orders, events, exceptions, result, now
+                   ) -> tuple[dict[str, int], set[int], set[str]]:
+    """Create missing orders, fill empty attributes of stored ones. Returns the ids of all
+    orders of the batch, the stored orders whose cancelled flag was set, and the order
+    numbers this call created."""
     numbers = list(dict.fromkeys(
         [o.order_number for o in orders] + [e.order_number for e in events]
         + [x.order_number for x in exceptions]
@@ -229,7 +236,7 @@ def _upsert_orders(conn, orders, events, exceptions, result, now) -> tuple[dict[
             fill["updated_at"] = now
             conn.execute(update(Order).where(Order.id == stored["id"]).values(**fill))
             result.orders_updated += 1
-    return _order_ids(conn, numbers), touched
+    return _order_ids(conn, numbers), touched, {r["order_number"] for r in new_rows}
 
 
 def _stored_orders(conn: Connection, numbers: Sequence[str]) -> dict[str, dict]:
@@ -243,7 +250,8 @@ def _stored_orders(conn: Connection, numbers: Sequence[str]) -> dict[str, dict]:
     return out
 
 
-def _insert_events(conn, events, ids, result, now) -> set[int]:
+def _insert_events(conn, events, ids, result, now) -> list[dict]:
+    """Insert the events not stored yet (by stable id); returns the inserted rows."""
     by_uid: dict[str, EventRecord] = {}
     for e in events:
         by_uid.setdefault(e.stable_uid(), e)
@@ -267,7 +275,7 @@ def _insert_events(conn, events, ids, result, now) -> set[int]:
     for part in chunks(rows):
         conn.execute(insert(OrderEvent), list(part))
     result.events_added += len(rows)
-    return {r["order_id"] for r in rows}
+    return rows
 
 
 def _upsert_exceptions(conn, exceptions, ids, result) -> None:
@@ -327,26 +335,49 @@ def _insert_findings(conn, findings, ids, result, now) -> None:
     result.findings_added += len(rows)
 
 
-def _refresh_orders(conn: Connection, pipeline: Pipeline, order_ids: set[int], now) -> None:
-    """Rebuild visits and status of these orders from all their stored events."""
+def _facts_of_new_orders(inserted: list[dict], new_ids: set[int]) -> dict[int, list[EventFact]]:
+    """The events of orders created in this transaction: exactly the rows just inserted
+    for them (nothing else can reference an order before it is committed)."""
+    facts: dict[int, list[EventFact]] = {oid: [] for oid in new_ids}
+    for r in inserted:
+        if r["order_id"] in facts:
+            facts[r["order_id"]].append(
+                EventFact(r["stage_code"], r["event_type"], r["occurred_at"], r["operator"]))
+    return facts
+
+
+def _refresh_orders(conn: Connection, pipeline: Pipeline, order_ids: set[int], now,
+                    known: dict[int, list[EventFact]] | None = None) -> None:
+    """Rebuild visits and status of these orders from all their stored events.
+
+    ``known`` holds the complete event facts of orders created in this transaction, so
+    they are not read back and have no old visits to delete (a bulk import's new orders
+    are most of its orders).
+    """
     if not order_ids:
         return
+    known = known or {}
     positions = pipeline.positions
     ordered = sorted(order_ids)
     for part in chunks(ordered):
         facts: dict[int, list[EventFact]] = defaultdict(list)
-        rows = conn.execute(
-            select(OrderEvent.order_id, OrderEvent.stage_code, OrderEvent.event_type,
-                   OrderEvent.occurred_at, OrderEvent.operator)
-            .where(OrderEvent.order_id.in_(part))
-        )
-        for r in rows:
-            facts[r.order_id].append(EventFact(r.stage_code, r.event_type, r.occurred_at,
-                                               r.operator))
+        stored = [oid for oid in part if oid not in known]
+        if stored:
+            rows = conn.execute(
+                select(OrderEvent.order_id, OrderEvent.stage_code, OrderEvent.event_type,
+                       OrderEvent.occurred_at, OrderEvent.operator)
+                .where(OrderEvent.order_id.in_(stored))
+            )
+            for r in rows:
+                facts[r.order_id].append(EventFact(r.stage_code, r.event_type, r.occurred_at,
+                                                   r.operator))
+            conn.execute(delete(StageVisit).where(StageVisit.order_id.in_(stored)))
+        for oid in part:
+            if oid in known:
+                facts[oid] = known[oid]
         flags = dict(conn.execute(
             select(Order.id, Order.cancelled_flag).where(Order.id.in_(part))
         ).all())
-        conn.execute(delete(StageVisit).where(StageVisit.order_id.in_(part)))
         visit_rows, state_rows = [], []
         for oid in part:
             visits = build_visits(facts[oid], positions)
