@@ -28,9 +28,8 @@ import tracemalloc
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from datasource.importers.run import import_file, prepare_import
+from datasource.importers.run import import_file, open_store, prepare_import
 from datasource.pipeline import default_pipeline
-from datasource.store import init_schema, make_engine
 
 MAPPING = """
 shape = "milestones"
@@ -102,8 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         data, mapping = folder / "orders.csv", folder / "mapping.toml"
         write_csv(data, args.rows, args.seed)
         mapping.write_text(MAPPING, encoding="utf-8")
-        engine = make_engine(f"sqlite:///{folder / 'store.db'}")
-        init_schema(engine, pipeline)
+        engine = open_store(f"sqlite:///{folder / 'store.db'}", pipeline)  # as `orderboard import`
         if args.tracemalloc:
             tracemalloc.start()
         profiler = None
