@@ -47,10 +47,14 @@ def default_pages() -> list[Page]:
     """The pages the app serves, most specific first."""
     from dashboard.callbacks import live as live_callbacks
     from dashboard.layouts import live as live_layout
+    from dashboard.callbacks import wall as wall_callbacks
+    from dashboard.layouts import wall as wall_layout
 
     return [
         Page("/", live_layout.layout, live_callbacks.register, "OrderBoard · live"),
         Page("/live", live_layout.layout, live_callbacks.register, "OrderBoard · live"),
+        Page("/wall", wall_layout.layout, wall_callbacks.register, "OrderBoard · wall"),
+        Page("/wall/<view>", wall_layout.layout, wall_callbacks.register, "OrderBoard · wall"),
     ]
 
 

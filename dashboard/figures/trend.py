@@ -1,0 +1,43 @@
+"""The daily trend: orders placed and completed per day, and the day's delay rate."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from dashboard.figures.labels import word
+from dashboard.figures.theme import Theme, empty_figure, get_theme, styled
+
+
+def trend_figure(trend: pd.DataFrame, lang: str = "zh", theme: str | Theme = "light",
+                 font_px: int | None = None, title: str | None = None) -> go.Figure:
+    """Bars of orders placed and completed per local day and a line of the delay rate
+    (late / completed of the day, in %, right axis; no point on days without completions).
+    ``trend`` is a ``metrics.trend.daily_trend`` frame (date, placed, completed, delay_rate)."""
+    th = get_theme(theme)
+    if trend.empty:
+        return empty_figure(word("no_trend", lang), th, font_px, title)
+    size = int(font_px or th.font_px)
+    days = [pd.Timestamp(d).strftime("%m-%d") for d in trend["date"]]
+    rate = [None if pd.isna(r) else float(r) * 100 for r in trend["delay_rate"]]
+    fig = go.Figure([
+        go.Bar(x=days, y=trend["placed"].astype(int).tolist(), name=word("placed", lang),
+               marker={"color": th.secondary}, hovertemplate="%{x}: %{y}<extra></extra>"),
+        go.Bar(x=days, y=trend["completed"].astype(int).tolist(), name=word("completed", lang),
+               marker={"color": th.primary}, hovertemplate="%{x}: %{y}<extra></extra>"),
+        go.Scatter(x=days, y=rate, name=word("delay_rate", lang) + " %", yaxis="y2",
+                   mode="lines+markers", connectgaps=False,
+                   line={"color": th.critical, "width": max(2, size // 6)}, marker={"size": max(6, size // 2)},
+                   hovertemplate="%{x}: %{y:.1f}%<extra></extra>"),
+    ])
+    styled(fig, th, font_px, title, revision="trend")
+    fig.update_layout(
+        barmode="group", bargap=0.25,
+        xaxis={"type": "category"},  # "11-16" is a day label, not a date to re-parse
+        yaxis={"title": {"text": word("orders", lang)}, "rangemode": "tozero"},
+        yaxis2={"title": {"text": word("delay_rate", lang) + " %"}, "overlaying": "y",
+                "side": "right", "rangemode": "tozero", "showgrid": False, "ticksuffix": "%",
+                "tickformat": ".0f",
+                "tickfont": {"color": th.critical}},
+    )
+    return fig

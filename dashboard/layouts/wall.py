@@ -1,0 +1,146 @@
+"""The wall: big-screen views for a TV, configured by the URL (see ``dashboard.wall_settings``).
+
+``layout`` builds the frame only (it never queries the store): a header with the title,
+filters, "data as of" and a clock; a stale banner; one section per configured view,
+stacked on top of each other (the visible one has ``ob-view--active``, so every chart
+keeps a real size while hidden); a footer with view dots and, outside kiosk mode, links.
+Content slots have pattern-matching ids ``{"type": HTML_SLOT|GRAPH_SLOT, "slot", "view"}``
+that one refresh callback fills (``dashboard.callbacks.wall``).
+"""
+
+from __future__ import annotations
+
+from dash import dcc, html
+
+from dashboard.context import AppContext
+from dashboard.figures.theme import THEMES, empty_figure
+from dashboard.layouts.wall_views import t
+from dashboard.wall_settings import VIEWS, WallConfig, parse_wall_settings
+
+ROOT = "wall-root"
+CONFIG = "wall-config"
+SCREEN = "wall-screen"
+REFRESH = "wall-refresh"
+ROTATE = "wall-rotate"
+RELOAD = "wall-reload"
+TICK = "wall-tick"
+CLOCK = "wall-clock"
+DATE = "wall-date"
+AS_OF = "wall-as-of"
+BANNER = "wall-banner"
+VIEWS_BOX = "wall-views"
+RELOAD_SINK = "wall-reload-sink"
+CLICK_SINK = "wall-click-sink"
+VIEW = "wall-view"
+DOT = "wall-dot"
+HTML_SLOT = "wall-html"
+GRAPH_SLOT = "wall-graph"
+
+# Which slots each view holds: (slot, kind), kind "html" or "graph".
+VIEW_SLOTS: dict[str, tuple[tuple[str, str], ...]] = {
+    "main": (("kpi", "html"), ("flow", "html"), ("overdue", "html")),
+    "kpi": (("kpi", "html"),),
+    "flow": (("flow", "html"),),
+    "bottleneck": (("bottleneck", "graph"),),
+    "trend": (("trend", "graph"),),
+    "overdue": (("overdue", "html"),),
+    "exceptions": (("exceptions", "html"), ("kinds", "graph")),
+}
+SLOT_TITLES = {"kpi": "kpi_title", "flow": "flow_title", "overdue": "overdue_title",
+               "bottleneck": "bottleneck_title", "trend": "trend_title",
+               "exceptions": "exceptions_title", "kinds": "kinds_title"}
+VIEW_NAMES = {"main": ("总览", "Overview"), "kpi": ("关键指标", "Key figures"),
+              "flow": ("环节流转", "Stage flow"), "bottleneck": ("瓶颈", "Bottleneck"),
+              "trend": ("趋势", "Trend"), "overdue": ("逾期订单", "Overdue"),
+              "exceptions": ("异常", "Exceptions")}
+
+
+def view_name(view: str, lang: str) -> str:
+    zh, en = VIEW_NAMES[view]
+    return en if lang == "en" else zh
+
+
+def _slot(view: str, slot: str, kind: str, lang: str) -> html.Div:
+    if kind == "graph":
+        body = dcc.Graph(
+            id={"type": GRAPH_SLOT, "slot": slot, "view": view},
+            figure=empty_figure(t("waiting", lang), THEMES["dark"], None),
+            config={"displayModeBar": False, "responsive": True},
+            responsive=True, className="ob-graph",
+        )
+    else:
+        body = html.Div(html.Div(t("waiting", lang), className="ob-waiting"),
+                        id={"type": HTML_SLOT, "slot": slot, "view": view},
+                        className=f"ob-slot-body ob-slot-body--{slot}")
+    return html.Div(className=f"ob-slot ob-slot--{slot}", children=[
+        html.H2(t(SLOT_TITLES[slot], lang), className="ob-slot-title"),
+        body,
+    ])
+
+
+def _view(view: str, active: bool, lang: str) -> html.Section:
+    return html.Section(
+        id={"type": VIEW, "view": view},
+        className="ob-view ob-view--active" if active else "ob-view",
+        **{"data-view": view},
+        children=[html.Div(className=f"ob-view-grid ob-view-grid--{view}", children=[
+            _slot(view, slot, kind, lang) for slot, kind in VIEW_SLOTS[view]
+        ])],
+    )
+
+
+def _nav(config: WallConfig) -> list:
+    if config.kiosk:
+        return []
+    query = config.filter_query()
+    links = [dcc.Link(view_name(v, config.lang), href=f"/wall/{v}{query}", className="ob-wall-link")
+             for v in VIEWS]
+    return [html.Nav(className="ob-wall-nav", children=[
+        dcc.Link("OrderBoard", href="/", className="ob-wall-link ob-wall-home"), *links,
+    ])]
+
+
+def layout(ctx: AppContext, view: str | None = None, **params: str) -> html.Div:
+    config = parse_wall_settings(params, view)
+    lang = config.lang
+    store = {**config.to_store(), "tz": ctx.settings.timezone, "q": config.filter_query()}
+    scope = " · ".join(v for v in (config.line, config.channel) if v)
+    classes = f"ob-wall ob-wall--{lang}" + (" ob-wall--kiosk" if config.kiosk else "")
+    return html.Div(id=ROOT, className=classes, lang="en" if lang == "en" else "zh-CN", children=[
+        # Not grid items: stores and timers render no visible element.
+        html.Div(className="ob-wall-machinery", children=[
+            dcc.Store(id=CONFIG, data=store),
+            dcc.Store(id=SCREEN),
+            dcc.Store(id=RELOAD_SINK),
+            dcc.Store(id=CLICK_SINK),
+            dcc.Interval(id=REFRESH, interval=config.refresh_s * 1000, n_intervals=0),
+            dcc.Interval(id=ROTATE, interval=config.rotate_s * 1000, n_intervals=0,
+                         disabled=len(config.views) < 2),
+            dcc.Interval(id=RELOAD, interval=max(1, int(config.reload_h * 3600 * 1000)),
+                         n_intervals=0, disabled=config.reload_h <= 0),
+            dcc.Interval(id=TICK, interval=1000, n_intervals=0),
+        ]),
+        html.Header(className="ob-wall-header", children=[
+            html.Div(className="ob-wall-title", children=[
+                html.Span(t("title", lang), className="ob-wall-name"),
+                html.Span(scope, className="ob-wall-scope") if scope else None,
+            ]),
+            html.Div(className="ob-wall-times", children=[
+                html.Span("…", id=AS_OF, className="ob-wall-asof"),
+                html.Span("", id=DATE, className="ob-wall-date"),
+                html.Span("--:--:--", id=CLOCK, className="ob-wall-clock"),
+            ]),
+        ]),
+        html.Div(id=BANNER, className="ob-wall-banner", hidden=True),
+        html.Div(id=VIEWS_BOX, className="ob-wall-views", children=[
+            _view(v, i == 0, lang) for i, v in enumerate(config.views)
+        ]),
+        html.Footer(className="ob-wall-footer", children=[
+            *_nav(config),
+            html.Div(className="ob-wall-dots", children=[
+                html.Span(view_name(v, lang), id={"type": DOT, "view": v},
+                          className="ob-dot ob-dot--active" if i == 0 else "ob-dot")
+                for i, v in enumerate(config.views)
+            ]) if len(config.views) > 1 else None,
+        ]),
+    ])

@@ -1,0 +1,216 @@
+"""The HTML parts of the wall views, built from ``WallData`` (pure: data in, components out).
+
+KPI tiles and stage-flow tiles carry a ``ob-level-<level>`` class from
+``metrics.definitions.level``; colours live in ``assets/wall.css``. Each tile says what it
+counts: the full metric description in its ``title`` and a one-line footnote with the
+scope and the thresholds.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from urllib.parse import urlencode
+
+from dash import dcc, html
+
+from dashboard.figures.labels import kind_label
+from dashboard.formatting import MISSING, duration_parts, hours, is_missing, number, percent
+from dashboard.wall_data import SUMMARY_DAYS, WallData
+from dashboard.wall_settings import WallConfig
+from metrics.definitions import DEFINITIONS, level
+
+# (metric, scope key); the order is the order of the tiles.
+KPI_TILES = (
+    ("orders_placed_today", "today"),
+    ("wip", "now"),
+    ("delay_rate", "window"),
+    ("cycle_time_median", "window"),
+    ("open_exceptions", "now"),
+    ("at_risk", "now"),
+)
+
+TEXT: dict[str, tuple[str, str]] = {
+    "title": ("订单履约看板", "Order fulfilment"),
+    "today": ("今日0点起", "since midnight"),
+    "now": ("当前", "right now"),
+    "window": (f"近{SUMMARY_DAYS}天签收", f"completed, last {SUMMARY_DAYS} days"),
+    "warning": ("警告", "warn"),
+    "critical": ("严重", "crit"),
+    "wip": ("在制", "WIP"),
+    "median": ("中位", "median"),
+    "sla": ("SLA", "SLA"),
+    "open_breaches": ("超时", "over SLA"),
+    "bottleneck": ("瓶颈", "bottleneck"),
+    "order": ("订单", "Order"),
+    "stage": ("环节", "Stage"),
+    "owner": ("负责人", "Owner"),
+    "overdue_by": ("逾期(小时)", "Hours overdue"),
+    "kind": ("异常类型", "Kind"),
+    "opened": ("已开启", "Open for"),
+    "severity": ("级别", "Severity"),
+    "none_overdue": ("没有逾期订单", "No overdue orders"),
+    "none_open": ("没有未关闭异常", "No open exceptions"),
+    "more": ("另有 {n} 单", "{n} more"),
+    "waiting": ("正在等待数据…", "Waiting for data…"),
+    "overdue_title": ("逾期最久的订单", "Most overdue orders"),
+    "exceptions_title": ("未关闭异常", "Open exceptions"),
+    "flow_title": ("环节流转", "Stage flow"),
+    "kpi_title": ("关键指标", "Key figures"),
+    "bottleneck_title": (f"延误贡献 · 近{SUMMARY_DAYS}天", f"Delay contribution · last {SUMMARY_DAYS} days"),
+    "trend_title": ("14天趋势", "14-day trend"),
+    "kinds_title": (f"近{SUMMARY_DAYS}天新开异常 · 按类型", f"Opened, last {SUMMARY_DAYS} days, by kind"),
+    "as_of": ("数据时间", "data as of"),
+    "stale": ("数据已过期 · data is stale since {since} (store unreachable)",
+              "数据已过期 · data is stale since {since} (store unreachable)"),
+    "no_data": ("暂无数据 · waiting for data: {why}", "暂无数据 · waiting for data: {why}"),
+}
+SEVERITY = {"high": ("高", "high"), "medium": ("中", "medium"), "low": ("低", "low")}
+
+
+def t(key: str, lang: str, **values: object) -> str:
+    zh, en = TEXT[key]
+    text = en if lang == "en" else zh
+    return text.format(**values) if values else text
+
+
+def kpi_value(data: WallData, name: str) -> float | int | None:
+    s = data.summary
+    return {
+        "orders_placed_today": s.placed_today,
+        "wip": s.wip,
+        "delay_rate": s.delay.rate,
+        "cycle_time_median": s.cycle_time.median_h,
+        "open_exceptions": s.exceptions.open_now,
+        "at_risk": s.delay.at_risk,
+    }[name]
+
+
+def value_parts(name: str, value: float | int | None, lang: str) -> tuple[str, str]:
+    """(number, unit) as the tile shows them."""
+    unit = DEFINITIONS[name].unit
+    if unit == "ratio":
+        text = percent(value)
+        return (text[:-1], "%") if text != MISSING else (text, "")
+    if unit == "h":
+        return duration_parts(value, lang)
+    return number(value), ""
+
+
+def threshold_note(name: str, lang: str) -> str:
+    d = DEFINITIONS[name]
+    parts = []
+    for key, limit in (("warning", d.warning), ("critical", d.critical)):
+        if limit is not None:
+            shown = "".join(value_parts(name, limit, lang)).replace(".0", "")
+            parts.append(f"{t(key, lang)}{'≥' if d.good_direction == 'down' else '≤'}{shown}")
+    return " · ".join(parts)
+
+
+def link(path: str, config: WallConfig, **extra: str) -> str:
+    pairs = list(extra.items()) + [(k, v) for k, v in (("line", config.line), ("channel", config.channel)) if v]
+    return path + ("?" + urlencode(pairs) if pairs else "")
+
+
+def kpi_tiles(data: WallData, config: WallConfig) -> list:
+    lang = config.lang
+    tiles = []
+    for name, scope in KPI_TILES:
+        d = DEFINITIONS[name]
+        value = kpi_value(data, name)
+        shown, unit = value_parts(name, value, lang)
+        note = " · ".join(p for p in (t(scope, lang), threshold_note(name, lang)) if p)
+        tiles.append(html.A(
+            href=link("/stages/all", config, metric=name),
+            className=f"ob-kpi ob-level-{level(name, value)}",
+            title=f"{d.label(lang)}: {d.description}",
+            **{"data-metric": name},
+            children=[
+                html.Div(d.label(lang), className="ob-kpi-label"),
+                html.Div(className="ob-kpi-number", children=[
+                    html.Span(shown, className="ob-kpi-value"),
+                    html.Span(unit, className="ob-kpi-unit"),
+                ]),
+                html.Div(note, className="ob-kpi-note"),
+            ],
+        ))
+    return tiles
+
+
+def flow_tiles(data: WallData, config: WallConfig) -> list:
+    lang = config.lang
+    tiles = []
+    for row in data.summary.stages.itertuples():
+        grade = level("sla_breach_rate", None if is_missing(row.breach_rate) else float(row.breach_rate))
+        med, med_unit = duration_parts(row.median_h, lang)
+        neck = bool(row.is_bottleneck)
+        tiles.append(html.A(
+            href=link(f"/stages/{row.code}", config),
+            className=f"ob-flow-stage ob-level-{grade}" + (" ob-flow-stage--bottleneck" if neck else ""),
+            title=f"{DEFINITIONS['sla_breach_rate'].description}",
+            **{"data-stage": row.code},
+            children=[
+                html.Div(className="ob-flow-label", children=[
+                    html.Span(row.label_en if lang == "en" else row.label_zh),
+                    html.Span(t("bottleneck", lang), className="ob-flow-badge") if neck else None,
+                ]),
+                html.Div(number(row.wip), className="ob-flow-wip"),
+                html.Div(f"{t('median', lang)} {med}{' ' if lang == 'en' else ''}{med_unit}",
+                         className="ob-flow-median"),
+                html.Div(f"{t('sla', lang)} {row.sla_hours:g}h · {t('open_breaches', lang)} "
+                         f"{number(row.open_breaches_now)}", className="ob-flow-breach"),
+            ],
+        ))
+    return tiles
+
+
+def _stage_label(data: WallData, code: object, lang: str) -> str:
+    stages = data.summary.stages
+    match = stages.loc[stages["code"] == code]
+    if match.empty:
+        return MISSING if is_missing(code) else str(code)
+    return str(match.iloc[0]["label_en" if lang == "en" else "label_zh"])
+
+
+def _cell(value: object) -> str:
+    return MISSING if is_missing(value) else str(value)
+
+
+def overdue_table(data: WallData, config: WallConfig, rows: int) -> html.Div:
+    lang = config.lang
+    frame = data.overdue.head(rows)
+    if frame.empty:
+        return html.Div(t("none_overdue", lang), className="ob-list-empty ob-level-good")
+    head = html.Tr([html.Th(t(k, lang)) for k in ("order", "stage", "owner", "overdue_by")])
+    body = [html.Tr([
+        html.Td(dcc.Link(r.order_number, href=f"/orders/{r.order_number}")),
+        html.Td(_stage_label(data, r.current_stage, lang)),
+        html.Td(_cell(r.owner)),
+        html.Td(hours(r.overdue_by_h, 0).removesuffix(" h"), className="ob-num ob-level-critical"),
+    ]) for r in frame.itertuples()]
+    more = data.overdue_total - len(frame)
+    foot = [html.Div(t("more", lang, n=number(more)), className="ob-list-more")] if more > 0 else []
+    return html.Div(className="ob-list", children=[html.Table([html.Thead(head), html.Tbody(body)]), *foot])
+
+
+def exceptions_table(data: WallData, config: WallConfig, rows: int, now: datetime) -> html.Div:
+    lang = config.lang
+    frame = data.open_exceptions.head(rows)
+    if frame.empty:
+        return html.Div(t("none_open", lang), className="ob-list-empty ob-level-good")
+    head = html.Tr([html.Th(t(k, lang)) for k in ("order", "kind", "stage", "owner", "opened")])
+    body = []
+    for r in frame.itertuples():
+        age_h = (now - r.opened_at).total_seconds() / 3600 if not is_missing(r.opened_at) else None
+        age, age_unit = duration_parts(age_h, lang)
+        sev = SEVERITY.get(str(r.severity), (str(r.severity), str(r.severity)))
+        body.append(html.Tr(className=f"ob-severity-{r.severity}", children=[
+            html.Td(dcc.Link(r.order_number, href=f"/orders/{r.order_number}")),
+            html.Td(f"{kind_label(str(r.kind), lang)} ({sev[1] if lang == 'en' else sev[0]})"),
+            html.Td(_stage_label(data, r.exception_stage, lang)),
+            html.Td(_cell(r.owner)),
+            html.Td(f"{age}{age_unit}", className="ob-num"),
+        ]))
+    more = data.open_exceptions_total - len(frame)
+    foot = [html.Div(t("more", lang, n=number(more)), className="ob-list-more")] if more > 0 else []
+    return html.Div(className="ob-list", children=[html.Table([html.Thead(head), html.Tbody(body)]), *foot])
+

@@ -1,0 +1,227 @@
+"""The wall without a browser: layout, the refresh callback called directly, freshness."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+from dash import no_update
+
+from dashboard.app import create_app
+from dashboard.callbacks import wall as wall_callbacks
+from dashboard.callbacks.wall import font_px, refresh_wall
+from dashboard.layouts import wall as wall_layout
+from dashboard.layouts.wall_views import KPI_TILES, value_parts
+from dashboard.pages import Page
+from dashboard.wall_data import NAMESPACE, compute_wall, wall_params
+from dashboard.wall_settings import parse_wall_settings
+from datasource.demo import generate, seed_store
+from datasource.settings import Settings
+from metrics.definitions import level
+from metrics.summary import compute_summary
+from metrics.window import Filters, Window
+
+END = datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)
+WALL_PAGES = [Page("/wall", wall_layout.layout, wall_callbacks.register),
+              Page("/wall/<view>", wall_layout.layout, wall_callbacks.register)]
+
+
+def props(component) -> dict:
+    return component.to_plotly_json()["props"]
+
+
+def walk(component):
+    """Every component in a tree, depth first."""
+    if isinstance(component, (list, tuple)):
+        for c in component:
+            yield from walk(c)
+        return
+    if component is None or isinstance(component, (str, int, float)):
+        return
+    yield component
+    yield from walk(getattr(component, "children", None))
+
+
+def texts(component) -> list[str]:
+    if isinstance(component, str):
+        return [component]
+    if isinstance(component, (list, tuple)):
+        return [t for c in component for t in texts(c)]
+    children = getattr(component, "children", None)
+    return texts(children) if children is not None else []
+
+
+def by_class(component, name: str) -> str:
+    """The text of the first component with class ``name`` inside ``component``."""
+    return next(texts(c)[0] for c in walk(component) if name in (getattr(c, "className", "") or "").split())
+
+
+def slot_ids(layout, kind: str) -> list[dict]:
+    return [c.id for c in walk(layout) if isinstance(getattr(c, "id", None), dict) and c.id["type"] == kind]
+
+
+@pytest.fixture
+def wall(sqlite_store, tmp_path):
+    seed_store(sqlite_store.engine, sqlite_store.pipeline, generate(seed=5, n_orders=600, end=END))
+    settings = Settings(database_url=sqlite_store.url, cache_dir=str(tmp_path / "cache"),
+                        pipeline=sqlite_store.pipeline)
+    app = create_app(settings, engine=sqlite_store.engine, pages=WALL_PAGES)
+    ctx = app.server.config["ORDERBOARD_CONTEXT"]
+    ctx.service.clock = lambda: END  # one cache period for the whole test
+    return ctx, sqlite_store
+
+
+def run(ctx, query: dict, view: str | None = None, screen=None, now=END):
+    layout = wall_layout.layout(ctx, view=view, **query)
+    config = next(c for c in walk(layout) if getattr(c, "id", None) == wall_layout.CONFIG).data
+    html_ids, graph_ids = slot_ids(layout, wall_layout.HTML_SLOT), slot_ids(layout, wall_layout.GRAPH_SLOT)
+    out = refresh_wall(1, screen or {"w": 1920, "h": 1080}, config, html_ids, graph_ids, ctx, now=now)
+    return layout, html_ids, graph_ids, out
+
+
+def test_layout_builds_without_touching_the_store(tmp_path):
+    db = tmp_path / "never.db"
+    app = create_app(Settings(database_url=f"sqlite:///{db}", cache_dir=str(tmp_path / "c")), pages=WALL_PAGES)
+    ctx = app.server.config["ORDERBOARD_CONTEXT"]
+    layout = wall_layout.layout(ctx, views="main,trend", kiosk="1", refresh="7", rotate="12", reload="2")
+    assert not db.exists()
+    timers = {c.id: c for c in walk(layout) if getattr(c, "id", None) in (wall_layout.REFRESH, wall_layout.ROTATE, wall_layout.RELOAD)}
+    assert timers[wall_layout.REFRESH].interval == 7000
+    assert timers[wall_layout.ROTATE].interval == 12000 and not timers[wall_layout.ROTATE].disabled
+    assert timers[wall_layout.RELOAD].interval == 2 * 3600 * 1000
+    assert "ob-wall--kiosk" in layout.className
+    assert not any(getattr(c, "className", "") == "ob-wall-nav" for c in walk(layout))
+    sections = [c for c in walk(layout) if isinstance(getattr(c, "id", None), dict) and c.id.get("type") == wall_layout.VIEW]
+    assert [s.id["view"] for s in sections] == ["main", "trend"]
+    assert [s.className for s in sections] == ["ob-view ob-view--active", "ob-view"]
+
+
+def test_one_view_does_not_rotate_and_reload_zero_never_reloads(tmp_path):
+    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'x.db'}", cache_dir=str(tmp_path / "c")),
+                     pages=WALL_PAGES)
+    layout = wall_layout.layout(app.server.config["ORDERBOARD_CONTEXT"], view="trend", reload="0")
+    timers = {c.id: c for c in walk(layout) if getattr(c, "id", None) in (wall_layout.ROTATE, wall_layout.RELOAD)}
+    assert timers[wall_layout.ROTATE].disabled and timers[wall_layout.RELOAD].disabled
+    assert any(getattr(c, "className", "") == "ob-wall-nav" for c in walk(layout))
+
+
+def test_refresh_shows_the_summary_numbers(wall):
+    ctx, store = wall
+    _, html_ids, graph_ids, out = run(ctx, {"views": "main,bottleneck,trend,exceptions"})
+    htmls, figures, as_of, banner, hidden, views_class = out
+    assert (banner, hidden, views_class) == ("", True, "ob-wall-views")
+    assert as_of == "数据时间 16:00:00"  # computed_at in Asia/Shanghai
+    summary = compute_summary(store.engine, store.pipeline, Window.last_days(7, END, "Asia/Shanghai"),
+                              Filters(), END)
+    kpis = htmls[[i["slot"] for i in html_ids].index("kpi")]
+    shown = {props(tile)["data-metric"]: (texts(tile)[1], texts(tile)[2], tile.className) for tile in kpis}
+    expected_values = {
+        "orders_placed_today": summary.placed_today, "wip": summary.wip,
+        "delay_rate": summary.delay.rate, "cycle_time_median": summary.cycle_time.median_h,
+        "open_exceptions": summary.exceptions.open_now, "at_risk": summary.delay.at_risk,
+    }
+    assert list(shown) == [name for name, _ in KPI_TILES]
+    for name, value in expected_values.items():
+        number, unit = value_parts(name, value, "zh")
+        assert shown[name] == (number, unit, f"ob-kpi ob-level-{level(name, value)}")
+    assert summary.wip > 0 and summary.delay.completed > 0
+    flow = htmls[[i["slot"] for i in html_ids].index("flow")]
+    assert [props(t)["data-stage"] for t in flow] == summary.stages["code"].tolist()
+    assert [by_class(t, "ob-flow-wip") for t in flow] == [f"{w:,}" for w in summary.stages["wip"]]
+    assert [i["slot"] for i in graph_ids] == ["bottleneck", "trend", "kinds"]
+    assert figures[0]["layout"]["font"]["size"] == 28
+    assert len(figures[1]["data"][0]["x"]) == 14
+
+
+def test_links_carry_the_filters(wall):
+    ctx, _ = wall
+    _, html_ids, _, out = run(ctx, {"views": "main", "line": "Line A", "channel": "direct"})
+    kpis = out[0][[i["slot"] for i in html_ids].index("kpi")]
+    assert kpis[1].href == "/stages/all?metric=wip&line=Line+A&channel=direct"
+    flow = out[0][[i["slot"] for i in html_ids].index("flow")]
+    assert flow[0].href == "/stages/placed?line=Line+A&channel=direct"
+    assert all(t.title and ":" in t.title for t in kpis)  # the definition is reachable
+
+
+def test_filters_reach_the_computation_and_the_cache_key(wall):
+    ctx, store = wall
+    config = parse_wall_settings({"line": "Line A", "lang": "en", "rotate": "40"})
+    assert wall_params(ctx.store_key, config)["filters"] == {"production_line": "Line A"}
+    assert wall_params(ctx.store_key, config) == wall_params(ctx.store_key, parse_wall_settings({"line": "Line A"}))
+    data = compute_wall(store.engine, store.pipeline, config, END)
+    direct = compute_summary(store.engine, store.pipeline, Window.last_days(7, END, "Asia/Shanghai"),
+                             Filters(production_line="Line A"), END)
+    assert data.summary.wip == direct.wip and data.summary.delay == direct.delay
+    assert (data.overdue["production_line"] == "Line A").all()
+    assert data.overdue_total == direct.delay.overdue_now
+    assert data.trend.tail(7)["placed"].tolist() == direct.trend["placed"].tolist()
+    hours = data.overdue["overdue_by_h"].tolist()
+    assert hours == sorted(hours, reverse=True)
+
+
+def test_screens_with_the_same_filters_share_one_computation(wall, monkeypatch):
+    ctx, _ = wall
+    calls = []
+    monkeypatch.setattr(wall_callbacks, "compute_wall", lambda *a: calls.append(a[2]) or compute_wall(*a))
+    renders = []
+    real_render = wall_callbacks.render_slots
+    monkeypatch.setattr(wall_callbacks, "render_slots", lambda *a: renders.append(a[1].lang) or real_render(*a))
+    for lang in ("zh", "en", "zh", "en"):
+        run(ctx, {"lang": lang, "views": "main"})
+    assert len(calls) == 1  # language is presentation: one computation
+    assert renders == ["zh", "en"]  # and one rendering per language
+    run(ctx, {"line": "Line B", "views": "main"})
+    assert len(calls) == 2 and calls[1].line == "Line B"
+
+
+def test_stale_store_keeps_the_numbers_under_a_banner(wall, monkeypatch):
+    ctx, _ = wall
+    _, _, _, good = run(ctx, {"views": "main"})
+
+    def unreachable():
+        raise OSError("unable to open database file")
+
+    monkeypatch.setattr(ctx.service, "version", unreachable)
+    _, _, _, out = run(ctx, {"views": "main"})
+    htmls, _, as_of, banner, hidden, views_class = out
+    assert hidden is False and views_class == "ob-wall-views ob-wall-views--stale"
+    assert banner.startswith("数据已过期 · data is stale since ") and banner.endswith("(store unreachable)")
+    assert as_of == good[2]  # the time of the last good data, not now
+    assert texts(htmls) == texts(good[0])
+
+
+def test_no_data_at_all_keeps_the_waiting_screen(tmp_path):
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'missing' / 'x.db'}", cache_dir=str(tmp_path / "c"))
+    ctx = create_app(settings, pages=WALL_PAGES).server.config["ORDERBOARD_CONTEXT"]
+    _, html_ids, graph_ids, out = run(ctx, {"views": "main,trend"})
+    htmls, figures, as_of, banner, hidden, _ = out
+    assert htmls == [no_update] * len(html_ids) and figures == [no_update] * len(graph_ids)
+    assert as_of is no_update and hidden is False
+    assert banner.startswith("暂无数据 · waiting for data: ")
+
+
+def test_a_rendering_bug_keeps_the_previous_screen(wall, monkeypatch):
+    ctx, _ = wall
+    monkeypatch.setattr(wall_callbacks, "kpi_tiles", lambda *a: 1 / 0)
+    _, html_ids, _, out = run(ctx, {"views": "main"})
+    assert out[0] == [no_update] * len(html_ids)
+    assert out[2:] == (no_update,) * 4
+
+
+def test_refresh_timer_is_paused_while_a_refresh_runs(tmp_path):
+    """A slow refresh never piles up: the timer is disabled while the callback runs."""
+    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'x.db'}", cache_dir=str(tmp_path / "c")),
+                     pages=WALL_PAGES)
+    entry = next(c for c in app._callback_list if "wall-as-of.children" in c["output"])
+    assert entry["running"] == {"running": {"wall-refresh.disabled": True},
+                                "runningOff": {"wall-refresh.disabled": False}}
+    assert entry["inputs"][0] == {"id": "wall-refresh", "property": "n_intervals"}
+
+
+@pytest.mark.parametrize("screen, px", [(None, 28), ({"h": 1080}, 28), ({"h": 2160}, 56), ({"h": "x"}, 28), ({"h": 100}, 12)])
+def test_chart_font_follows_the_screen_height(screen, px):
+    assert font_px(screen) == px
+
+
+def test_namespace_is_the_documented_one():
+    assert NAMESPACE == "wall-summary"
