@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dash import Dash, Input, Output, dcc, html
+from dash import Dash, Input, Output, State, dcc, html, no_update
 from flask_caching import Cache
 from sqlalchemy import Engine
 
@@ -23,6 +23,7 @@ from datasource.store import data_version, make_engine
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 URL = "url"
 PAGE = "page"
+RENDERED = "page-rendered-path"  # the path the page slot shows
 SERVICE_PERIOD_S = 5  # the live page refreshes every 5 s; walls may refresh slower
 
 
@@ -51,6 +52,7 @@ def create_app(
     pages = pages if pages is not None else default_pages()
     app.layout = html.Div(className="ob-shell", children=[
         dcc.Location(id=URL, refresh=False),
+        dcc.Store(id=RENDERED),
         html.Main(id=PAGE, className="ob-main"),
     ])
     _register_router(app, ctx, pages)
@@ -64,9 +66,17 @@ def create_app(
 
 
 def _register_router(app: Dash, ctx: AppContext, pages: list[Page]) -> None:
-    @app.callback(Output(PAGE, "children"), Input(URL, "pathname"), Input(URL, "search"))
-    def _route(pathname: str | None, search: str | None):
-        return render_page(ctx, pages, pathname, search)
+    @app.callback(Output(PAGE, "children"), Output(RENDERED, "data"),
+                  Input(URL, "pathname"), Input(URL, "search"), State(RENDERED, "data"))
+    def _route(pathname: str | None, search: str | None, rendered: str | None):
+        if rendered is not None and rendered == pathname and keeps_query(pages, pathname):
+            return no_update, no_update  # the page follows its own query (Page.owns_query)
+        return render_page(ctx, pages, pathname, search), pathname
+
+
+def keeps_query(pages: list[Page], pathname: str | None) -> bool:
+    found = resolve(pages, pathname)
+    return found is not None and found[0].owns_query
 
 
 def render_page(ctx: AppContext, pages: list[Page], pathname: str | None, search: str | None):

@@ -30,6 +30,9 @@ class Page:
     layout: Layout
     register: Register | None = None
     title: str = "OrderBoard"
+    # The page keeps its query in sync itself (filters, sort, page): a change of the query
+    # alone does not re-render it, so its grid and charts are not rebuilt on every click.
+    owns_query: bool = False
     regex: re.Pattern = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -47,12 +50,22 @@ def default_pages() -> list[Page]:
     """The pages the app serves, most specific first."""
     from dashboard.callbacks import live as live_callbacks
     from dashboard.layouts import live as live_layout
+    from dashboard.callbacks import order as order_callbacks
+    from dashboard.callbacks import overview as overview_callbacks
+    from dashboard.callbacks import stage as stage_callbacks
+    from dashboard.layouts import order as order_layout
+    from dashboard.layouts import overview as overview_layout
+    from dashboard.layouts import stage as stage_layout
     from dashboard.callbacks import wall as wall_callbacks
     from dashboard.layouts import wall as wall_layout
 
     return [
-        Page("/", live_layout.layout, live_callbacks.register, "OrderBoard · live"),
+        Page("/", overview_layout.layout, overview_callbacks.register, "OrderBoard · overview",
+             owns_query=True),
         Page("/live", live_layout.layout, live_callbacks.register, "OrderBoard · live"),
+        Page("/stages/<code>", stage_layout.layout, stage_callbacks.register, "OrderBoard · stage",
+             owns_query=True),
+        Page("/orders/<number>", order_layout.layout, order_callbacks.register, "OrderBoard · order"),
         Page("/wall", wall_layout.layout, wall_callbacks.register, "OrderBoard · wall"),
         Page("/wall/<view>", wall_layout.layout, wall_callbacks.register, "OrderBoard · wall"),
     ]

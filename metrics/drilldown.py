@@ -113,13 +113,16 @@ def _at_risk_rows(engine, pipeline, window, filters, now, stage) -> pd.DataFrame
 def orders_behind_page(
     engine: Engine, pipeline: Pipeline, what: str, window: Window, filters: Filters | None,
     now: datetime, stage: str | None = None, sort: str | None = None, offset: int = 0,
-    limit: int | None = 50,
+    limit: int | None = 50, contains: dict[str, str] | None = None, search: str | None = None,
 ) -> tuple[pd.DataFrame, int]:
     """One page of the rows behind ``what`` (see the module table) and their total.
 
     ``sort``: a column name, "-" in front for descending (NULLs last); derived hours
     sort by their source column (``SORT_ALIASES``). Ties break by order number (and
     visit or exception id) so pages are stable. ``limit=None`` returns every row.
+    ``contains`` ({column: text}) and ``search`` (text in order number, customer or
+    owner) keep the rows containing the texts, case-insensitively; the total counts
+    the kept rows.
     """
     if what not in WHATS:
         raise ValueError(f"unknown drill-down {what!r} (one of {WHATS})")
@@ -129,6 +132,7 @@ def orders_behind_page(
     now = as_utc(now)
     if what == "at_risk":
         rows = with_derived(_at_risk_rows(engine, pipeline, window, filters, now, stage), now)
+        rows = rows.loc[_text_mask(rows, contains, search)]
         keys = _sort_keys(what, sort, set(rows.columns))
         rows = rows.sort_values([k for k, _ in keys], ascending=[not d for _, d in keys],
                                 na_position="last", kind="stable")
@@ -141,8 +145,35 @@ def orders_behind_page(
         today_start=today_start(now, pipeline.timezone), stage=stage,
     )
     keys = _sort_keys(what, sort, set(stmt.selected_columns.keys()))
-    rows, total = queries.read_page(engine, stmt, keys, offset, limit)
+    rows, total = queries.read_page(engine, stmt, keys, offset, limit, contains, search)
     return with_derived(rows, now), total
+
+
+def _text_mask(rows: pd.DataFrame, contains: dict[str, str] | None, search: str | None) -> pd.Series:
+    """The in-memory twin of ``queries.text_conditions`` (case-insensitive, literal)."""
+    def has(column: str, text: str) -> pd.Series:
+        values = rows[column].astype("str").str.lower()
+        return values.str.contains(text.lower(), regex=False) & rows[column].notna()
+
+    mask = pd.Series(True, index=rows.index)
+    for column, text in (contains or {}).items():
+        if column not in rows:
+            raise ValueError(f"cannot filter by {column!r}")
+        if text:
+            mask &= has(column, text)
+    if search:
+        mask &= pd.concat([has(c, search) for c in queries.SEARCH_COLUMNS], axis=1).any(axis=1)
+    return mask
+
+
+def wip_by(
+    engine: Engine, pipeline: Pipeline, column: str, filters: Filters | None, now: datetime,
+    stage: str | None = None,
+) -> dict[str, int]:
+    """WIP now per value of an order attribute (``FILTER_COLUMNS``), optionally only the
+    orders whose current stage is ``stage``; sums to ``Summary.wip`` (or the stage's wip)."""
+    return queries.count_wip_by(engine, column, as_utc(now), flow_codes(pipeline),
+                                (filters or Filters()).active(), stage)
 
 
 def orders_behind(

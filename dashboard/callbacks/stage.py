@@ -1,0 +1,319 @@
+"""Callbacks of the stage list: grid pages from the store, the URL in sync, exports.
+
+Plain functions (tests call them) do the work; ``register`` wires them:
+
+- ``render_body``: the URL -> title, selector, total and (when the list changed) a new
+  grid. A grid is keyed by everything that defines its rows (list, filters, window,
+  search, sort, column filters); when the URL only says what the grid on screen already
+  shows (the manager sorted, filtered or paged in the grid), the grid stays.
+- ``get_rows``: the grid's block request -> one page of ``metrics.drilldown.
+  orders_behind_page`` (through the cache; the key holds every filter, sort and page).
+- ``sync_search``: selector, search box and grid requests -> the URL (so a link and
+  the back button reproduce the view).
+- ``export_list``: the full filtered, sorted list as CSV or XLSX (times in the
+  configured zone, no tz), recorded in the audit log.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from datetime import datetime, timezone
+from urllib.parse import unquote
+
+import pandas as pd
+from dash import ALL as ALL_IDS
+from dash import Dash, Input, Output, State, ctx as callback_ctx, dcc, no_update
+
+from dashboard.context import AppContext
+from dashboard.layouts import stage as ui
+from dashboard.url_state import ViewState, href, parse, to_search
+from datasource import queries
+from datasource.order_detail import record_audit
+from datasource.pipeline import Pipeline
+from metrics.drilldown import orders_behind_page
+
+EXPORT_ACTOR = "anonymous"  # no sign-in yet
+
+
+def moment(ctx: AppContext) -> datetime:
+    """Now, floored to the cache period, so a list and the summary it drills into are
+    computed for the same instant within a refresh period."""
+    now = ctx.service.clock()
+    period = max(1, int(ctx.service.period_s))
+    return datetime.fromtimestamp(int(now.timestamp()) // period * period, tz=timezone.utc)
+
+
+def stage_code(pathname: str | None) -> str:
+    parts = [p for p in (pathname or "").split("/") if p]
+    return unquote(parts[1]) if len(parts) >= 2 and parts[0] == "stages" else ui.ALL
+
+
+# -- rows -----------------------------------------------------------------------------
+
+def _local(values: pd.Series, tz) -> pd.Series:
+    """UTC instants -> naive local wall-clock times of ``tz``."""
+    return pd.to_datetime(values, utc=True).dt.tz_convert(tz).dt.tz_localize(None)
+
+
+def display_frame(rows: pd.DataFrame, spec: ui.ListSpec, ctx: AppContext,
+                  open_exceptions: dict[int, int]) -> pd.DataFrame:
+    """The grid's columns (``ui.column_ids``) of drill-down rows; times local, naive."""
+    pipeline, tz, what = ctx.settings.pipeline, ctx.tz, spec.what
+    sla = {s.code: s.sla_hours for s in pipeline.stages}
+    label = {s.code: f"{s.label_zh} {s.label_en}" for s in pipeline.stages}
+    out = pd.DataFrame(index=rows.index)
+    out["order_number"] = rows["order_number"]
+    out["customer"] = rows["customer"]
+    out["owner"] = rows["owner"]
+    is_open = rows["status"] == "open"
+    if what in ui.VISIT_FAMILY:
+        stage_col, entered, in_stage = rows["stage_code"], rows["entered_at"], rows["time_in_stage_h"]
+    elif what in ui.EXCEPTION_FAMILY:
+        stage_col, entered, in_stage = rows["exception_stage"], rows["current_since"], rows["age_in_stage_h"]
+    elif what == "stage_delayed":
+        stage_col = pd.Series(spec.stage, index=rows.index)
+        # completed orders: their visits of this stage are behind "contribution_h"
+        entered = pd.Series(pd.NaT, index=rows.index, dtype="datetime64[us, UTC]")
+        in_stage = pd.Series(float("nan"), index=rows.index)
+    else:
+        stage_col, entered, in_stage = rows["current_stage"], rows["current_since"], rows["age_in_stage_h"]
+    out["stage"] = stage_col.map(label).fillna(stage_col)
+    out["entered_at"] = _local(entered, tz)
+    out["time_in_stage_h"] = in_stage.astype("float64").round(1)
+    out["sla_h"] = stage_col.map(sla).astype("float64")
+    out["promised_at"] = _local(rows["promised_at"], tz)
+    out["hours_late"] = rows["overdue_by_h"].where(is_open, rows["late_by_h"]).astype("float64").round(1)
+    out["open_exceptions"] = rows["order_id"].map(lambda i: open_exceptions.get(int(i), 0)).astype("int64")
+    out["completed_at"] = _local(rows["completed_at"], tz)
+    out["placed_at"] = _local(rows["placed_at"], tz)
+    out["cycle_time_h"] = rows["cycle_time_h"].astype("float64").round(1)
+    if "contribution_h" in rows:
+        out["contribution_h"] = rows["contribution_h"].astype("float64").round(1)
+    if what in ui.EXCEPTION_FAMILY:
+        out["kind"] = rows["kind"]
+        out["opened_at"] = _local(rows["opened_at"], tz)
+    return out[ui.column_ids(what)].reset_index(drop=True)
+
+
+def fetch(ctx: AppContext, spec: ui.ListSpec, state: ViewState, offset: int, limit: int | None,
+          now: datetime) -> tuple[pd.DataFrame, int]:
+    """One page (``limit=None``: all) of the list as display columns, and the total,
+    through the cache. The key holds the list, window, every filter, sort, search,
+    column filter and the page."""
+    params = {
+        "store": ctx.store_key, "what": spec.what, "stage": spec.stage,
+        "window": state.window_key(), "filters": state.filter_key(),
+        "sort": ui.drill_sort(spec.what, state.sort), "q": state.q,
+        "contains": dict(state.column_filters), "offset": offset, "limit": limit,
+    }
+
+    def compute() -> tuple[pd.DataFrame, int]:
+        pipeline = ctx.settings.pipeline
+        rows, total = orders_behind_page(
+            ctx.engine, pipeline, spec.what, state.window(now, pipeline.timezone), state.filters(),
+            now, spec.stage, params["sort"], offset, limit,
+            contains={k: v for k, v in state.column_filters if k in ui.TEXT_FILTER_COLUMNS},
+            search=state.q,
+        )
+        counts = queries.open_exception_counts(ctx.engine, rows["order_id"].tolist(), now)
+        return display_frame(rows, spec, ctx, counts), total
+
+    return ctx.service.get("stage.list", params, compute).value
+
+
+def grid_records(frame: pd.DataFrame) -> list[dict]:
+    """JSON rows for the grid: times as "YYYY-MM-DD HH:MM", missing values as None."""
+    out = frame.copy()
+    for col in out.columns:
+        if pd.api.types.is_datetime64_any_dtype(out[col]):
+            out[col] = out[col].dt.strftime("%Y-%m-%d %H:%M")
+    out = out.astype(object).where(out.notna(), None)
+    return out.to_dict("records")
+
+
+# -- the grid request <-> the URL -----------------------------------------------------
+
+def state_from_request(state: ViewState, request: dict | None) -> ViewState:
+    """The URL state after the grid asked for a block: its sort, column filters, page."""
+    if not request:
+        return state
+    sort_model = request.get("sortModel") or []
+    sort = None
+    if sort_model:
+        first = sort_model[0]
+        sort = ("-" if first.get("sort") == "desc" else "") + str(first.get("colId"))
+    filters = tuple(sorted(
+        (col, str(f.get("filter")).strip()) for col, f in (request.get("filterModel") or {}).items()
+        if col in ui.TEXT_FILTER_COLUMNS and isinstance(f, dict) and str(f.get("filter") or "").strip()
+    ))
+    page = int(request.get("startRow") or 0) // ui.PAGE_SIZE + 1
+    return state.with_(sort=sort, column_filters=filters, page=page)
+
+
+def get_rows(ctx: AppContext, pathname: str | None, search: str | None, request: dict | None,
+             now: datetime | None = None) -> dict:
+    """The grid's block request -> {"rowData": [...], "rowCount": total}."""
+    code = stage_code(pathname)
+    state = state_from_request(parse(search), request)
+    spec = ui.list_spec(code, state, ctx.settings.pipeline)
+    start = int((request or {}).get("startRow") or 0)
+    end = int((request or {}).get("endRow") or start + ui.PAGE_SIZE)
+    frame, total = fetch(ctx, spec, state, start, max(1, end - start), now or moment(ctx))
+    return {"rowData": grid_records(frame), "rowCount": total}
+
+
+def _digest(code: str, state: ViewState) -> str:
+    return hashlib.sha1(json.dumps([code, to_search(state)]).encode()).hexdigest()[:16]
+
+
+def grid_keys(code: str, state: ViewState) -> dict[str, str]:
+    """"base": what the grid lists (list, window, filters, search); "key": that plus the
+    grid's own sort and column filters (its component id)."""
+    return {"base": _digest(code, state.with_(sort=None, column_filters=(), page=1)),
+            "key": _digest(code, state.with_(page=1))}
+
+
+def grid_shows(shown: dict | None, keys: dict[str, str], state: ViewState,
+               last_request: dict | None) -> bool:
+    """True when the grid on screen already shows ``state``: same list, and its last
+    block request has the URL's sort, column filters and page (the manager sorted,
+    filtered or paged in the grid, and the URL followed)."""
+    if not shown or shown.get("base") != keys["base"]:
+        return False
+    if shown.get("key") == keys["key"] and last_request is None:
+        return True
+    return last_request is not None and state_from_request(state, last_request) == state
+
+
+def total_text(total: int) -> str:
+    return f"共 {total:,} 单 · {total:,} rows"
+
+
+def render_body(ctx: AppContext, pathname: str | None, search: str | None,
+                shown: dict | None, last_request: dict | None = None,
+                now: datetime | None = None) -> tuple:
+    """(grid or no_update, grid keys, title, scope, total text, list options, list value,
+    search text, back link) for the URL. ``shown``: the keys of the grid on screen;
+    ``last_request``: its last block request."""
+    code = stage_code(pathname)
+    state = parse(search)
+    pipeline = ctx.settings.pipeline
+    spec = ui.list_spec(code, state, pipeline)
+    keys = grid_keys(code, state)
+    try:
+        _, total = fetch(ctx, spec, state, 0, ui.PAGE_SIZE, now or moment(ctx))
+        total_label = total_text(total)
+    except Exception as exc:  # noqa: BLE001 - say so instead of crashing the page
+        total_label = f"数据源不可用 · store unreachable: {str(exc).splitlines()[0][:120]}"
+    if grid_shows(shown, keys, state, last_request):
+        body, keys = no_update, no_update
+    else:
+        body = ui.grid(keys["key"], spec.what, state)
+    return (body, keys, f"{spec.title_zh} · {spec.title_en}", ui.scope_text(state), total_label,
+            ui.list_options(code, pipeline), spec.choice, state.q or "", href("/", state.scope()))
+
+
+def sync_search(pipeline: Pipeline, pathname: str | None, search: str | None, choice: str | None,
+                text: str | None, requests: list[dict | None], trigger: str | dict | None) -> str:
+    """The URL query after the manager changed the selector, the search or the grid."""
+    code = stage_code(pathname)
+    state = parse(search)
+    if trigger == ui.LIST and choice:
+        field = "metric" if code == ui.ALL else "view"
+        if choice != ui.list_spec(code, state, pipeline).choice:
+            state = state.with_(**{"view": None, "metric": None, field: choice}, page=1, sort=None)
+    elif trigger == ui.SEARCH:
+        q = (text or "").strip() or None
+        if q != state.q:
+            state = state.with_(q=q, page=1)
+    elif isinstance(trigger, dict) and requests:
+        state = state_from_request(state, requests[-1])
+    new = to_search(state)
+    return no_update if new == (search or "") else new
+
+
+# -- export ---------------------------------------------------------------------------
+
+def export_list(ctx: AppContext, pathname: str | None, search: str | None, fmt: str,
+                now: datetime | None = None, actor: str = EXPORT_ACTOR) -> dict:
+    """The whole list as shown (filters, search, sort; every page) for dcc.Download."""
+    code = stage_code(pathname)
+    state = parse(search)
+    spec = ui.list_spec(code, state, ctx.settings.pipeline)
+    moment_ = now or moment(ctx)
+    frame, total = fetch(ctx, spec, state, 0, None, moment_)
+    frame = frame.rename(columns={c: f"{ui.COLUMNS[c][0]} {ui.COLUMNS[c][1]}" for c in frame.columns})
+    stamp = moment_.astimezone(ctx.tz).strftime("%Y%m%d-%H%M")
+    name = f"orders-{spec.stage or spec.choice}-{stamp}.{fmt}"
+    record_audit(ctx.engine, actor, "export", href(pathname or "/stages/all", state),
+                 f"{fmt}, {total} rows, {name}")
+    if fmt == "xlsx":
+        buffer = io.BytesIO()
+        with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+            frame.to_excel(writer, index=False, sheet_name="orders")
+        return dcc.send_bytes(buffer.getvalue(), name)
+    return dcc.send_bytes(frame.to_csv(index=False, date_format="%Y-%m-%d %H:%M").encode("utf-8-sig"), name)
+
+
+def register(app: Dash, ctx: AppContext) -> None:
+    grid_request = Input({"type": ui.GRID, "key": ALL_IDS}, "getRowsRequest")
+
+    @app.callback(
+        Output(ui.BODY, "children"), Output(ui.GRID_KEY, "data"), Output(ui.TITLE, "children"),
+        Output(ui.SCOPE, "children"), Output(ui.TOTAL, "children"), Output(ui.LIST, "options"),
+        Output(ui.LIST, "value"), Output(ui.SEARCH, "value"), Output(ui.BACK, "href"),
+        Input(ui.URL, "search"), State(ui.URL, "pathname"), State(ui.GRID_KEY, "data"),
+        State({"type": ui.GRID, "key": ALL_IDS}, "getRowsRequest"),
+    )
+    def _render_stage(search, pathname, shown, requests):
+        if not (pathname or "").startswith("/stages"):
+            return (no_update,) * 9
+        return render_body(ctx, pathname, search, shown, (requests or [None])[-1])
+
+    @app.callback(
+        Output({"type": ui.GRID, "key": ALL_IDS}, "getRowsResponse"),
+        grid_request, State(ui.URL, "pathname"), State(ui.URL, "search"),
+        prevent_initial_call=True,
+    )
+    def _grid_rows(requests, pathname, search):
+        trigger = callback_ctx.triggered_id
+        ids = [i["id"] for i in callback_ctx.outputs_list]
+        return [get_rows(ctx, pathname, search, r) if i == trigger and r else no_update
+                for i, r in zip(ids, requests)]
+
+    @app.callback(
+        Output(ui.URL, "search"),
+        Input(ui.LIST, "value"), Input(ui.SEARCH, "value"), grid_request,
+        State(ui.URL, "pathname"), State(ui.URL, "search"),
+        prevent_initial_call=True,
+    )
+    def _sync_stage_url(choice, text, requests, pathname, search):
+        return sync_search(ctx.settings.pipeline, pathname, search, choice, text, requests, callback_ctx.triggered_id)
+
+    @app.callback(
+        Output(ui.DOWNLOAD, "data"),
+        Input(ui.EXPORT_CSV, "n_clicks"), Input(ui.EXPORT_XLSX, "n_clicks"),
+        State(ui.URL, "pathname"), State(ui.URL, "search"),
+        prevent_initial_call=True,
+    )
+    def _export_stage(_csv, _xlsx, pathname, search):
+        fmt = "xlsx" if callback_ctx.triggered_id == ui.EXPORT_XLSX else "csv"
+        return export_list(ctx, pathname, search, fmt)
+
+    @app.callback(
+        Output(ui.URL, "href"),
+        Input({"type": ui.GRID, "key": ALL_IDS}, "cellClicked"),
+        prevent_initial_call=True,
+    )
+    def _open_order(clicks):
+        return order_path(clicks)
+
+
+def order_path(clicks: list[dict | None]) -> str:
+    """The order page of a clicked order number, or no_update."""
+    for click in clicks or []:
+        if click and click.get("colId") == "order_number" and click.get("value"):
+            return f"/orders/{click['value']}"
+    return no_update

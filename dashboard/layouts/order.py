@@ -1,0 +1,135 @@
+"""The order page ``/orders/<number>``: header facts, the stage Gantt, events with their
+operator, exceptions and the audit trail.
+
+``layout`` builds the frame (no store access); ``dashboard.callbacks.order`` fills it
+from ``datasource.order_detail``. The ``*_view`` functions turn that data into
+components (pure).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+from dash import dcc, html
+
+from dashboard.context import AppContext
+from dashboard.figures.labels import kind_label
+from dashboard.formatting import MISSING, hours, is_missing
+from datasource.order_detail import OrderDetail
+from datasource.pipeline import Pipeline
+
+NUMBER = "order-number"
+CONTENT = "order-content"
+EXPORT = "order-export"
+DOWNLOAD = "order-download"
+TIME_FMT = "%Y-%m-%d %H:%M"
+
+
+def layout(ctx: AppContext, number: str = "", **_params: str) -> html.Div:
+    return html.Div(className="ob-page ob-manager ob-order-page", children=[
+        html.Header(className="ob-mheader", children=[
+            dcc.Link("← 概览 · Overview", href="/", className="ob-back"),
+            html.H1(f"订单 Order {number}", className="ob-mtitle", id="order-title"),
+            html.Button("导出事件 CSV · export events", id=EXPORT, n_clicks=0, className="ob-button"),
+            dcc.Download(id=DOWNLOAD),
+        ]),
+        dcc.Store(id=NUMBER, data=number),
+        dcc.Loading(html.Div(id=CONTENT, className="ob-order-body"), type="dot"),
+    ])
+
+
+def when(value: object, tz: ZoneInfo) -> str:
+    if value is None or is_missing(value):
+        return MISSING
+    return pd.Timestamp(value).tz_convert(tz).strftime(TIME_FMT)
+
+
+def _text(value: object) -> str:
+    return MISSING if value is None or is_missing(value) or value == "" else str(value)
+
+
+def stage_name(pipeline: Pipeline, code: object) -> str:
+    try:
+        s = pipeline.stage(str(code))
+    except KeyError:
+        return _text(code)
+    return f"{s.label_zh} {s.label_en}"
+
+
+def facts_view(detail: OrderDetail, pipeline: Pipeline, tz: ZoneInfo, now: datetime) -> html.Div:
+    o = detail.order
+    promised, completed = o.get("promised_at"), o.get("completed_at")
+    late = None
+    if promised is not None:
+        end = completed if completed is not None else (now if o["status"] == "open" else None)
+        if end is not None:
+            late = (pd.Timestamp(end) - pd.Timestamp(promised)).total_seconds() / 3600
+    status = {"open": "进行中 open", "completed": "已完成 completed", "cancelled": "已取消 cancelled"}
+    items = [
+        ("客户 Customer", _text(o.get("customer"))), ("负责人 Owner", _text(o.get("owner"))),
+        ("渠道 Channel", _text(o.get("channel"))), ("产线 Line", _text(o.get("production_line"))),
+        ("产品线 Product", _text(o.get("product_line"))), ("优先级 Priority", _text(o.get("priority"))),
+        ("状态 Status", status.get(o.get("status"), _text(o.get("status")))),
+        ("当前环节 Stage", stage_name(pipeline, o.get("current_stage"))),
+        ("下单 Placed", when(o.get("placed_at"), tz)), ("承诺 Promised", when(promised, tz)),
+        ("签收 Completed", when(completed, tz)),
+        ("延误 Late by" if late is None or late > 0 else "余量 Time left",
+         hours(abs(late)) if late is not None else MISSING),
+    ]
+    late_class = " ob-fact--late" if late is not None and late > 0 else ""
+    return html.Dl(className="ob-facts", children=[
+        html.Div(className="ob-fact" + (late_class if i == len(items) - 1 else ""), children=[
+            html.Dt(k), html.Dd(v, **({"id": "order-status"} if k.startswith("状态") else {}))])
+        for i, (k, v) in enumerate(items)
+    ])
+
+
+def table(columns: list[str], rows: list[list[str]], empty: str, table_id: str) -> html.Div:
+    if not rows:
+        return html.P(empty, className="ob-empty", id=table_id)
+    return html.Table(className="ob-table", id=table_id, children=[
+        html.Thead(html.Tr([html.Th(c) for c in columns])),
+        html.Tbody([html.Tr([html.Td(v) for v in r]) for r in rows]),
+    ])
+
+
+EVENT_TYPES = {"enter": "进入 enter", "complete": "完成 complete", "exception": "异常 exception",
+               "resolve": "解决 resolve", "note": "备注 note", "cancel": "取消 cancel"}
+
+
+def events_view(events: pd.DataFrame, pipeline: Pipeline, tz: ZoneInfo) -> html.Div:
+    rows = [[when(e.occurred_at, tz), stage_name(pipeline, e.stage_code),
+             EVENT_TYPES.get(e.event_type, _text(e.event_type)), _text(e.operator), _text(e.note)]
+            for e in events.itertuples()]
+    return table(["时间 Time", "环节 Stage", "事件 Event", "操作人 Operator", "说明 Note"], rows,
+                 "没有事件 · no events", "order-events")
+
+
+def exceptions_view(exceptions: pd.DataFrame, pipeline: Pipeline, tz: ZoneInfo) -> html.Div:
+    rows = [[kind_label(str(x.kind), "zh") + f" {x.kind}", stage_name(pipeline, x.stage_code),
+             _text(x.severity), when(x.opened_at, tz), when(x.acknowledged_at, tz),
+             when(x.resolved_at, tz), _text(x.owner), _text(x.note)]
+            for x in exceptions.itertuples()]
+    return table(["类型 Kind", "环节 Stage", "级别 Severity", "发生 Opened", "响应 Acknowledged",
+                  "解决 Resolved", "负责人 Owner", "说明 Note"], rows,
+                 "没有异常 · no exceptions", "order-exceptions")
+
+
+def audit_view(audit: pd.DataFrame, tz: ZoneInfo) -> html.Div:
+    rows = [[when(a.at, tz), _text(a.actor), _text(a.action), _text(a.target), _text(a.detail)]
+            for a in audit.itertuples()]
+    return table(["时间 Time", "人员 Who", "操作 Action", "对象 Target", "详情 Detail"], rows,
+                 "没有审计记录 · no audit entries", "order-audit")
+
+
+def section(title: str, body) -> html.Section:
+    return html.Section(className="ob-panel", children=[html.H2(title, className="ob-panel-title"), body])
+
+
+def not_found(number: str) -> html.Div:
+    return html.Div(className="ob-notfound", id="order-missing", children=[
+        html.H2(f"没有订单 {number} · no order {number}"),
+        dcc.Link("返回概览 · back to the overview", href="/"),
+    ])

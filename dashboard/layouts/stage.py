@@ -1,0 +1,279 @@
+"""The stage list ``/stages/<code>`` (and ``/stages/all?metric=...``): the orders behind
+one number, in a server-side paged grid.
+
+Which list is shown (``list_spec``):
+- ``/stages/<code>?view=...``: one of ``STAGE_VIEWS`` for that stage (default ``wip``).
+- ``/stages/all?metric=<name>``: the orders behind a KPI tile (``METRIC_LISTS``; the
+  names are ``metrics.definitions.DEFINITIONS`` keys).
+- ``/stages/<code>?metric=<name>``: the stage view of that metric when it has one
+  (``METRIC_TO_VIEW``), else the metric's list over all stages.
+
+The layout is a frame; the grid is built by ``dashboard.callbacks.stage`` from the URL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import dash_ag_grid as dag  # at import: Dash must know the component library before callbacks run
+from dash import dcc, html
+
+from dashboard.context import AppContext
+from dashboard.url_state import ViewState, href, parse, to_search
+from datasource.pipeline import Pipeline
+from metrics.definitions import DEFINITIONS
+
+URL = "stage-url"
+LIST = "stage-list"
+SEARCH = "stage-search"
+TOTAL = "stage-total"
+TITLE = "stage-title"
+SCOPE = "stage-scope"
+BODY = "stage-body"
+GRID = "stage-grid"          # pattern-matching type: {"type": GRID, "key": ...}
+GRID_KEY = "stage-grid-key"  # the key of the grid on screen
+EXPORT_CSV = "stage-export-csv"
+EXPORT_XLSX = "stage-export-xlsx"
+DOWNLOAD = "stage-download"
+BACK = "stage-back"
+PAGE_SIZE = 50
+ALL = "all"
+
+# view -> (drill-down kind, zh, en)
+STAGE_VIEWS: dict[str, tuple[str, str, str]] = {
+    "wip": ("stage_wip", "在此环节", "In the stage now"),
+    "breached": ("stage_open_breaches", "已超SLA(在制)", "Over SLA now"),
+    "overdue": ("overdue_now", "已逾期(在制)", "Past promised date now"),
+    "at_risk": ("at_risk", "延误风险", "At risk"),
+    "delayed": ("stage_delayed", "延误订单(本环节超时)", "Late orders delayed here"),
+    "breaches": ("stage_breaches", "超时记录(期间内)", "SLA breaches in the window"),
+    "rework": ("stage_rework", "返工记录", "Rework visits in the window"),
+    "visits": ("stage_visits", "离开本环节(期间内)", "Visits ended in the window"),
+    "exceptions": ("open_exceptions", "未关闭异常", "Open exceptions"),
+}
+# KPI metric -> drill-down kind over all stages
+METRIC_LISTS: dict[str, str] = {
+    "orders_placed_today": "placed_today",
+    "wip": "wip",
+    "delay_rate": "late",
+    "cycle_time_median": "completed",
+    "cycle_time_mean": "completed",
+    "cycle_time_p90": "completed",
+    "overdue_now": "overdue_now",
+    "at_risk": "at_risk",
+    "open_exceptions": "open_exceptions",
+    "exception_ack_median": "exceptions_opened",
+    "exception_resolve_median": "exceptions_opened",
+}
+# KPI metric -> stage view, for /stages/<code>?metric=...
+METRIC_TO_VIEW: dict[str, str] = {
+    "wip": "wip", "overdue_now": "overdue", "at_risk": "at_risk", "open_exceptions": "exceptions",
+    "sla_breach_rate": "breaches", "delay_contribution": "delayed", "throughput": "visits",
+}
+
+
+@dataclass(frozen=True)
+class ListSpec:
+    """What a stage-list URL lists: a drill-down kind, its stage (None = all stages),
+    the selector's value and the title."""
+
+    what: str
+    stage: str | None
+    choice: str
+    title_zh: str
+    title_en: str
+
+
+def list_spec(code: str, state: ViewState, pipeline: Pipeline) -> ListSpec:
+    """The list a URL asks for (unknown values fall back to the default list)."""
+    flow = {s.code: s for s in pipeline.flow_stages}
+    if code != ALL and code in flow:
+        view = state.view if state.view in STAGE_VIEWS else None
+        if view is None and state.metric in METRIC_TO_VIEW:
+            view = METRIC_TO_VIEW[state.metric]
+        if view is not None or state.metric not in METRIC_LISTS:
+            view = view or "wip"
+            what, zh, en = STAGE_VIEWS[view]
+            s = flow[code]
+            return ListSpec(what, code, view, f"{s.label_zh} · {zh}", f"{s.label_en} · {en}")
+    metric = state.metric if state.metric in METRIC_LISTS else "wip"
+    d = DEFINITIONS[metric]
+    return ListSpec(METRIC_LISTS[metric], None, metric, d.label_zh, d.label_en)
+
+
+def list_options(code: str, pipeline: Pipeline) -> list[dict]:
+    if code != ALL and code in {s.code for s in pipeline.flow_stages}:
+        return [{"label": f"{zh} · {en}", "value": v} for v, (_, zh, en) in STAGE_VIEWS.items()]
+    return [{"label": f"{DEFINITIONS[m].label_zh} · {DEFINITIONS[m].label_en}", "value": m}
+            for m in METRIC_LISTS]
+
+
+def scope_text(state: ViewState) -> str:
+    """The window and filters in words, e.g. "last 7 days · line=A"."""
+    if state.start is not None and state.end is not None:
+        parts = [f"{state.start:%Y-%m-%d} – {state.end:%Y-%m-%d}"]
+    else:
+        parts = [f"近{state.days}天 · last {state.days} days"]
+    parts += [f"{k}={v}" for k, v in state.filter_key().items()]
+    return " · ".join(parts)
+
+
+def layout(ctx: AppContext, code: str = ALL, **params: str) -> html.Div:
+    state = parse(to_search_params(params))
+    spec = list_spec(code, state, ctx.settings.pipeline)
+    return html.Div(className="ob-page ob-manager ob-stage-page", children=[
+        dcc.Location(id=URL, refresh="callback-nav"),  # callback changes reach the shell too
+        html.Header(className="ob-mheader", children=[
+            dcc.Link("← 概览 · Overview", id=BACK, href=href("/", state.scope()), className="ob-back"),
+            html.H1(f"{spec.title_zh} · {spec.title_en}", id=TITLE, className="ob-mtitle"),
+            html.Div(scope_text(state), id=SCOPE, className="ob-scope"),
+        ]),
+        html.Div(className="ob-toolbar", children=[
+            dcc.Dropdown(id=LIST, options=list_options(code, ctx.settings.pipeline), value=spec.choice,
+                         clearable=False, className="ob-list-select"),
+            dcc.Input(id=SEARCH, type="search", value=state.q or "", debounce=True,
+                      placeholder="搜索订单/客户/负责人 · search order, customer, owner",
+                      className="ob-search"),
+            html.Span("…", id=TOTAL, className="ob-total"),
+            html.Button("CSV", id=EXPORT_CSV, className="ob-button", n_clicks=0),
+            html.Button("XLSX", id=EXPORT_XLSX, className="ob-button", n_clicks=0),
+            dcc.Download(id=DOWNLOAD),
+        ]),
+        dcc.Store(id=GRID_KEY),
+        html.Div(id=BODY, className="ob-grid-box"),
+    ])
+
+
+def to_search_params(params: dict[str, str]) -> str:
+    """The router hands the query as keyword arguments; back to a query string."""
+    from urllib.parse import urlencode
+
+    return urlencode({k: v for k, v in params.items() if isinstance(v, str)})
+
+
+__all__ = ["layout", "list_spec", "ListSpec", "to_search", "scope_text"]
+
+
+# -- the grid -------------------------------------------------------------------------
+
+ORDER_FAMILY = {"placed_today", "completed", "late", "no_promise", "wip", "stage_wip",
+                "overdue_now", "stage_open_breaches", "stage_delayed", "at_risk"}
+OPEN_KINDS = {"wip", "stage_wip", "overdue_now", "stage_open_breaches", "at_risk"}
+VISIT_FAMILY = {"stage_visits", "stage_breaches", "stage_rework", "anomalies"}
+EXCEPTION_FAMILY = {"open_exceptions", "exceptions_opened"}
+TEXT_FILTER_COLUMNS = ("order_number", "customer", "owner")
+
+# column id -> (zh, en, kind of value)
+COLUMNS: dict[str, tuple[str, str, str]] = {
+    "order_number": ("订单", "Order", "text"),
+    "customer": ("客户", "Customer", "text"),
+    "owner": ("负责人", "Owner", "text"),
+    "stage": ("环节", "Stage", "text"),
+    "entered_at": ("进入环节", "Entered stage", "time"),
+    "time_in_stage_h": ("环节用时 h", "Time in stage (h)", "hours"),
+    "sla_h": ("SLA h", "SLA (h)", "hours"),
+    "promised_at": ("承诺交期", "Promised", "time"),
+    "hours_late": ("延误 h", "Hours late", "hours"),
+    "open_exceptions": ("未关闭异常", "Open exceptions", "count"),
+    "contribution_h": ("超时贡献 h", "Beyond SLA here (h)", "hours"),
+    "placed_at": ("下单", "Placed", "time"),
+    "completed_at": ("签收", "Completed", "time"),
+    "cycle_time_h": ("履约周期 h", "Cycle time (h)", "hours"),
+    "kind": ("异常类型", "Exception", "text"),
+    "opened_at": ("异常发生", "Opened", "time"),
+}
+
+
+def column_ids(what: str) -> list[str]:
+    """The columns of a list, in order."""
+    base = ["order_number", "customer", "owner", "stage", "entered_at", "time_in_stage_h",
+            "sla_h", "promised_at", "hours_late", "open_exceptions"]
+    if what == "stage_delayed":
+        return base[:4] + ["contribution_h", "sla_h", "promised_at", "completed_at", "hours_late",
+                           "open_exceptions"]
+    if what in ("completed", "late", "no_promise"):
+        return base[:3] + ["placed_at", "completed_at", "cycle_time_h", "promised_at", "hours_late",
+                           "open_exceptions"]
+    if what in EXCEPTION_FAMILY:
+        return base[:4] + ["kind", "opened_at"] + base[4:]
+    return base
+
+
+def sort_names(what: str) -> dict[str, str]:
+    """Grid column id -> the drill-down sort name (only sortable columns are present)."""
+    names = {"order_number": "order_number", "customer": "customer", "owner": "owner",
+             "promised_at": "promised_at"}
+    if what in VISIT_FAMILY:
+        names |= {"stage": "stage_code", "entered_at": "entered_at", "time_in_stage_h": "time_in_stage_h"}
+    elif what in EXCEPTION_FAMILY:
+        names |= {"stage": "exception_stage", "entered_at": "current_since", "kind": "kind",
+                  "opened_at": "opened_at"}
+    else:
+        names |= {"stage": "current_stage", "entered_at": "current_since",
+                  "completed_at": "completed_at", "placed_at": "placed_at"}
+        if what in OPEN_KINDS or what == "placed_today":
+            names["time_in_stage_h"] = "age_in_stage_h"
+        if what in OPEN_KINDS:
+            names["hours_late"] = "overdue_by_h"
+        if what == "stage_delayed":
+            names["contribution_h"] = "contribution_h"
+    return names
+
+
+def drill_sort(what: str, sort: str | None) -> str | None:
+    """The URL's ``sort`` (a grid column id, "-" for descending) as a drill-down sort;
+    None (the list's default order) for an unsortable or unknown column."""
+    if not sort:
+        return None
+    descending = sort.startswith("-")
+    name = sort_names(what).get(sort.lstrip("-"))
+    if name is None:
+        return None
+    return ("-" if descending else "") + name
+
+
+def column_defs(what: str, state: ViewState) -> list[dict]:
+    sortable = sort_names(what)
+    current = (state.sort or "").lstrip("-")
+    direction = "desc" if (state.sort or "").startswith("-") else "asc"
+    defs = []
+    for col in column_ids(what):
+        zh, en, kind = COLUMNS[col]
+        d: dict = {"field": col, "colId": col, "headerName": f"{zh} {en}",
+                   "sortable": col in sortable, "headerTooltip": en}
+        if col in TEXT_FILTER_COLUMNS:
+            d |= {"filter": "agTextColumnFilter",
+                  "filterParams": {"filterOptions": ["contains"], "maxNumConditions": 1,
+                                   "debounceMs": 400}}
+        if kind in ("hours", "count"):
+            d |= {"type": "rightAligned", "cellClass": "ob-num"}
+        if col == "order_number":
+            d |= {"cellClass": "ob-order-link", "pinned": "left", "minWidth": 150}
+        if col == current and col in sortable:
+            d["sort"] = direction
+        defs.append(d)
+    return defs
+
+
+def filter_model(state: ViewState) -> dict:
+    return {col: {"filterType": "text", "type": "contains", "filter": text}
+            for col, text in state.column_filters if col in TEXT_FILTER_COLUMNS}
+
+
+def grid(key: str, what: str, state: ViewState) -> dag.AgGrid:
+    return dag.AgGrid(
+        id={"type": GRID, "key": key},
+        rowModelType="infinite",
+        columnDefs=column_defs(what, state),
+        defaultColDef={"resizable": True, "minWidth": 90, "flex": 1},
+        filterModel=filter_model(state),
+        dashGridOptions={
+            "pagination": True, "paginationPageSize": PAGE_SIZE,
+            "paginationPageSizeSelector": False, "cacheBlockSize": PAGE_SIZE,
+            "maxBlocksInCache": 4, "rowBuffer": 0, "tooltipShowDelay": 300,
+            "suppressMultiSort": True, "animateRows": False,
+        },
+        paginationGoTo=state.page - 1 if state.page > 1 else None,
+        className="ob-grid",
+        style={"height": "70vh", "width": "100%"},
+    )

@@ -1,0 +1,125 @@
+"""One order in full: its row, stage visits, events, exceptions and audit trail; and
+recording an audit entry (who exported what).
+
+Plain selects by the order's indexed columns; frames come back with tz-aware UTC
+datetimes (``queries.read_frame``). No Dash here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import pandas as pd
+from sqlalchemy import insert, select
+from sqlalchemy.engine import Engine
+
+from datasource.queries import raw, read_frame, to_utc
+from datasource.schema import AuditEntry, Order, OrderEvent, OrderException, StageVisit
+from datasource.store import utcnow
+
+orders = Order.__table__
+visits_t = StageVisit.__table__
+events_t = OrderEvent.__table__
+exceptions_t = OrderException.__table__
+audit_t = AuditEntry.__table__
+
+ORDER_FIELDS = (
+    "id", "order_number", "customer", "channel", "production_line", "product_line", "owner",
+    "quantity", "amount", "priority", "status", "current_stage", "current_since", "placed_at",
+    "promised_at", "completed_at", "cancelled_at",
+)
+
+
+@dataclass(frozen=True)
+class OrderDetail:
+    """Everything the order page shows. ``visits`` in entry order (entered_at, visit id);
+    ``events`` in occurrence order; ``exceptions`` by opened_at; ``audit`` newest first."""
+
+    order: dict
+    visits: pd.DataFrame
+    events: pd.DataFrame
+    exceptions: pd.DataFrame
+    audit: pd.DataFrame
+
+
+def find_order(engine: Engine, number: str) -> dict | None:
+    """The order row (``ORDER_FIELDS``) of an order number, or None."""
+    o = orders.c
+    frame = read_frame(engine, select(*(raw(o[f]) if f.endswith("_at") or f == "current_since"
+                                        else o[f] for f in ORDER_FIELDS))
+                       .where(o.order_number == number))
+    if frame.empty:
+        return None
+    row = frame.iloc[0].to_dict()
+    return {k: (None if v is pd.NaT or (not isinstance(v, str) and pd.isna(v)) else v)
+            for k, v in row.items()}
+
+
+def order_visits(engine: Engine, order_id: int) -> pd.DataFrame:
+    """Stage visits: stage_code, visit_no, is_rework, entered_at, left_at, duration_s, operator."""
+    v = visits_t.c
+    frame = read_frame(engine, select(
+        v.id, v.stage_code, v.visit_no, v.is_rework, raw(v.entered_at), raw(v.left_at),
+        v.duration_s, v.operator,
+    ).where(v.order_id == order_id).order_by(v.entered_at, v.id))
+    frame["is_rework"] = frame["is_rework"].astype(bool)
+    return frame
+
+
+def order_events(engine: Engine, order_id: int) -> pd.DataFrame:
+    """Events: occurred_at, stage_code, event_type, operator, note, source."""
+    e = events_t.c
+    frame = read_frame(engine, select(
+        e.id, raw(e.occurred_at), e.stage_code, e.event_type, e.operator, e.note, e.source,
+    ).where(e.order_id == order_id).order_by(e.occurred_at, e.id))
+    frame["occurred_at"] = to_utc(frame["occurred_at"])  # not one of read_frame's columns
+    return frame
+
+
+def order_exceptions(engine: Engine, order_id: int) -> pd.DataFrame:
+    """Exceptions: stage_code, kind, severity, opened/acknowledged/resolved_at, owner, note."""
+    x = exceptions_t.c
+    return read_frame(engine, select(
+        x.id, x.stage_code, x.kind, x.severity, raw(x.opened_at), raw(x.acknowledged_at),
+        raw(x.resolved_at), x.owner, x.note,
+    ).where(x.order_id == order_id).order_by(x.opened_at, x.id))
+
+
+def audit_trail(engine: Engine, number: str, limit: int = 200) -> pd.DataFrame:
+    """Audit entries whose target mentions the order number (newest first):
+    at, actor, action, target, detail."""
+    a = audit_t.c
+    pattern = number.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    stmt = (select(a.id, a.at.label("at_"), a.actor, a.action, a.target, a.detail)
+            .where(a.target.like(f"%{pattern}%", escape="\\"))
+            .order_by(a.at.desc(), a.id.desc()).limit(limit))
+    with engine.connect() as conn:
+        rows = conn.execute(stmt).mappings().all()
+    frame = pd.DataFrame([dict(r) for r in rows], columns=["id", "at_", "actor", "action", "target", "detail"])
+    frame = frame.rename(columns={"at_": "at"})
+    frame["at"] = pd.to_datetime(frame["at"], utc=True)
+    return frame
+
+
+def order_detail(engine: Engine, number: str) -> OrderDetail | None:
+    """The whole order page's data, or None for an unknown number."""
+    order = find_order(engine, number)
+    if order is None:
+        return None
+    oid = int(order["id"])
+    return OrderDetail(order, order_visits(engine, oid), order_events(engine, oid),
+                       order_exceptions(engine, oid), audit_trail(engine, number))
+
+
+def record_audit(
+    engine: Engine, actor: str, action: str, target: str, detail: str | None = None,
+    at: datetime | None = None,
+) -> None:
+    """Append one audit entry. The data version is not moved: the audit log is not part
+    of any metric, so cached numbers stay valid."""
+    with engine.begin() as conn:
+        conn.execute(insert(AuditEntry), [{
+            "at": at or utcnow(), "actor": actor, "action": action,
+            "target": target[:256], "detail": detail,
+        }])
