@@ -50,6 +50,8 @@ def default_pages() -> list[Page]:
     """The pages the app serves, most specific first."""
     from dashboard.callbacks import live as live_callbacks
     from dashboard.layouts import live as live_layout
+    from dashboard.callbacks import review as review_callbacks
+    from dashboard.layouts import review as review_layout
     from dashboard.callbacks import order as order_callbacks
     from dashboard.callbacks import overview as overview_callbacks
     from dashboard.callbacks import stage as stage_callbacks
@@ -63,6 +65,7 @@ def default_pages() -> list[Page]:
         Page("/", overview_layout.layout, overview_callbacks.register, "OrderBoard · overview",
              owns_query=True),
         Page("/live", live_layout.layout, live_callbacks.register, "OrderBoard · live"),
+        Page("/review", review_layout.layout, review_callbacks.register, "OrderBoard · weekly review"),
         Page("/stages/<code>", stage_layout.layout, stage_callbacks.register, "OrderBoard · stage",
              owns_query=True),
         Page("/orders/<number>", order_layout.layout, order_callbacks.register, "OrderBoard · order"),

@@ -145,6 +145,39 @@ def metrics(
         typer.echo(render_text(summary, lang))
 
 
+@app.command()
+def report(
+    out: Annotated[Path, typer.Option("--out", help="File to write (PDF or XLSX).", dir_okay=False)],
+    week: Annotated[Optional[str], typer.Option("--week", help="ISO week YYYY-Www (default: last week).")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="pdf or xlsx.")] = "pdf",
+    date_from: Annotated[Optional[str], typer.Option("--from", help="First local day YYYY-MM-DD (instead of --week).")] = None,
+    date_to: Annotated[Optional[str], typer.Option("--to", help="Last local day, included.")] = None,
+    now_text: Annotated[Optional[str], typer.Option("--now", help="Evaluate as of this ISO instant (default: the clock).")] = None,
+    lang: Annotated[str, typer.Option("--lang", help="Labels: en or zh.")] = "en",
+    db: DbOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Write the weekly review report (the same PDF/XLSX as the review page's buttons)."""
+    from datetime import datetime, timezone
+
+    from datasource.store import make_engine
+    from orderboard.weekly_job import write_report
+
+    settings = settings_for(db, config)
+    engine = make_engine(settings.database_url)
+    try:
+        now = datetime.fromisoformat(now_text) if now_text else datetime.now(timezone.utc)
+        if now.tzinfo is None:
+            fail("--now needs a time zone, e.g. 2026-11-23T08:00:00+08:00")
+        label = write_report(engine, settings, week, fmt.lower(), out, now, lang,
+                             date_from=date_from, date_to=date_to)
+    except ValueError as exc:
+        fail(str(exc))
+    finally:
+        engine.dispose()
+    typer.echo(f"wrote the {fmt.lower()} report of {label} to {out}")
+
+
 HostOption = Annotated[str, typer.Option("--host", help="Interface to listen on.")]
 PortOption = Annotated[int, typer.Option("--port", help="Port to listen on.")]
 

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import IO
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
@@ -38,12 +39,16 @@ DEMO_FEED_SECONDS = 3.0
 
 @dataclass(frozen=True)
 class Job:
-    """A function run every ``seconds``; at most one run at a time, missed runs coalesce."""
+    """A function run every ``seconds``, or on a ``cron`` schedule (APScheduler cron
+    fields such as ``{"day_of_week": "mon", "hour": 8}``, in zone ``timezone``); at most
+    one run at a time, missed runs coalesce."""
 
     id: str
     func: Callable[[], object]
     seconds: float
     description: str = ""
+    cron: dict | None = None
+    timezone: str | None = None
 
 
 def lock_path_for(database_url: str) -> Path:
@@ -119,6 +124,13 @@ def start_scheduler(
         return None
     scheduler = BackgroundScheduler(timezone=timezone.utc)
     for job in jobs:
+        if job.cron is not None:
+            scheduler.add_job(
+                job.func, CronTrigger(timezone=job.timezone or "UTC", **job.cron), id=job.id,
+                name=job.description or job.id, max_instances=1, coalesce=True,
+                misfire_grace_time=3600,  # a report due at 08:00 is still wanted at 08:30
+            )
+            continue
         scheduler.add_job(
             job.func, "interval", seconds=job.seconds, id=job.id, name=job.description or job.id,
             max_instances=1, coalesce=True, misfire_grace_time=max(1, int(job.seconds)),
@@ -150,9 +162,13 @@ def demo_feed_job(settings: Settings, engine: Engine, seed: int = 7,
 def registered_jobs(settings: Settings, engine: Engine, demo: bool = False, seed: int = 7) -> list[Job]:
     """The jobs a deployment runs. Alert evaluation, external sync and the weekly report
     are added here as they are built; the demo feed only when asked for."""
+    from orderboard.weekly_job import weekly_report_job
+
     jobs: list[Job] = []
     if demo:
         jobs.append(demo_feed_job(settings, engine, seed))
+    else:  # a demo store gets no weekly report files written into the working directory
+        jobs.append(weekly_report_job(settings, engine))
     return jobs
 
 

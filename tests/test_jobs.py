@@ -71,7 +71,7 @@ def test_lock_is_exclusive_and_released(tmp_path):
 
 def test_no_demo_feed_unless_asked(sqlite_store):
     settings = Settings(database_url=sqlite_store.url)
-    assert registered_jobs(settings, sqlite_store.engine) == []
+    assert [j.id for j in registered_jobs(settings, sqlite_store.engine)] == ["weekly-report"]
     assert [j.id for j in registered_jobs(settings, sqlite_store.engine, demo=True)] == ["demo-feed"]
 
 

@@ -1,0 +1,123 @@
+"""Callbacks of the review page. Plain functions (tests call them) wired by ``register``:
+
+- ``navigate``: a week or a date range was picked -> new selection and URL query.
+- ``render``: selection -> the page body, through the cache (one report per selection).
+- ``download``: an export button -> chart (PNG/SVG/PDF), table (XLSX/CSV) or the whole
+  report (PDF/XLSX), built by the same figure and table functions as the page.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from dash import ALL, Dash, Input, Output, State, callback_context, dcc, no_update
+from dash.exceptions import PreventUpdate
+
+from dashboard.context import AppContext
+from dashboard.export import figure_bytes, table_bytes
+from dashboard.layouts.review import (BODY, DOWNLOAD, ERROR, EXPORT, PERIOD, RANGE, SELECTION, WEEK,
+                                      period_line, query_of, review_body, selection_window)
+from dashboard.report.charts import CHART_IDS, review_figure
+from dashboard.report.tables import TABLE_IDS, table_frame
+from dashboard.report.weekly import WeeklyReport, build_weekly_report
+from dashboard.service import CachedService
+
+REVIEW_PERIOD_S = 300  # past weeks change only with the data version, which is in the key
+
+
+def load_report(ctx: AppContext, selection: dict, service: CachedService | None = None) -> WeeklyReport:
+    """The report of a selection, cached by store, window and data version."""
+    window = selection_window(selection, ctx.settings.timezone)
+    params = {"store": ctx.store_key, "start": window.start.isoformat(), "end": window.end.isoformat()}
+    service = service or ctx.service
+    result = service.get("review.report", params, lambda: build_weekly_report(
+        ctx.engine, ctx.settings.pipeline, window, datetime.now(timezone.utc)))
+    return result.value
+
+
+def navigate(week: str | None, start: str | None, end: str | None, selection: dict,
+             trigger: str | None) -> tuple[dict, str]:
+    """(selection, URL query) after the week dropdown or the date range changed."""
+    lang = selection.get("lang") or "zh"
+    if trigger == RANGE:
+        if not (start and end):
+            raise PreventUpdate  # wait for the second date
+        new = {"week": None, "from": start[:10], "to": end[:10], "lang": lang, "error": None}
+    else:
+        if not week:
+            raise PreventUpdate
+        new = {"week": week, "from": None, "to": None, "lang": lang, "error": None}
+    return new, query_of(new)
+
+
+def render(ctx: AppContext, selection: dict, service: CachedService | None = None) -> tuple:
+    """(body, period line, error text, error hidden) for a selection."""
+    lang = selection.get("lang") or "zh"
+    try:
+        report = load_report(ctx, selection, service)
+    except Exception as exc:  # noqa: BLE001 - say what failed instead of a blank page
+        return [], "", f"无法计算 · could not compute the review: {str(exc).splitlines()[0][:200]}", False
+    error = selection.get("error")
+    return review_body(report, lang), period_line(report, lang), error or "", not error
+
+
+def export_file(report: WeeklyReport, item: str, fmt: str, lang: str) -> tuple[bytes, str]:
+    """(bytes, file name) of one export of ``report``."""
+    stem = f"orderboard-{report.label.replace('..', '_')}"
+    if item == "report":
+        if fmt == "pdf":
+            from dashboard.report.pdf import report_pdf
+
+            return report_pdf(report, lang), f"{stem}-review.pdf"
+        from dashboard.report.xlsx import report_workbook
+
+        return report_workbook(report, lang), f"{stem}-review.xlsx"
+    if item in CHART_IDS:
+        return figure_bytes(review_figure(report, item, lang, "light"), fmt), f"{stem}-{item}.{fmt}"
+    if item in TABLE_IDS:
+        frame = table_frame(report, item, lang)
+        return table_bytes(frame, fmt, report.timezone, sheet=item), f"{stem}-{item}.{fmt}"
+    raise ValueError(f"unknown export {item!r}")
+
+
+def register(app: Dash, ctx: AppContext) -> None:
+    service = CachedService(ctx.service.cache, ctx.service.version, period_s=REVIEW_PERIOD_S,
+                            redis_client=ctx.service.redis, lock_dir=ctx.service.lock_dir)
+
+    @app.callback(
+        Output(SELECTION, "data"),
+        Output("url", "search", allow_duplicate=True),
+        Input(WEEK, "value"), Input(RANGE, "start_date"), Input(RANGE, "end_date"),
+        State(SELECTION, "data"),
+        prevent_initial_call=True,
+    )
+    def _navigate(week, start, end, selection):
+        trigger = callback_context.triggered_id
+        return navigate(week, start, end, selection or {}, trigger)
+
+    @app.callback(
+        Output(BODY, "children"), Output(PERIOD, "children"),
+        Output(ERROR, "children"), Output(ERROR, "hidden"),
+        Input(SELECTION, "data"),
+    )
+    def _render(selection):
+        return render(ctx, selection or {}, service)
+
+    @app.callback(
+        Output(DOWNLOAD, "data"),
+        Input({"type": EXPORT, "item": ALL, "fmt": ALL}, "n_clicks"),
+        State(SELECTION, "data"),
+        prevent_initial_call=True,
+    )
+    def _download(clicks, selection):
+        trigger = callback_context.triggered_id
+        fired = callback_context.triggered[0]["value"] if callback_context.triggered else None
+        if not trigger or not fired:
+            raise PreventUpdate  # buttons that just appeared, not a click
+        selection = selection or {}
+        report = load_report(ctx, selection, service)
+        data, name = export_file(report, trigger["item"], trigger["fmt"], selection.get("lang") or "zh")
+        return dcc.send_bytes(data, name)
+
+
+__all__ = ["register", "render", "navigate", "export_file", "load_report", "no_update"]

@@ -1,0 +1,86 @@
+"""Chart and table exports: real pixels, the three chart formats, one warm export browser,
+and tables that Excel opens (local times without a zone, UTF-8 with BOM)."""
+
+from __future__ import annotations
+
+import io
+import time
+from datetime import datetime, timezone
+
+import openpyxl
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+from PIL import Image
+
+from dashboard import export
+from dashboard.figures.review import stage_time_figure, week_trend_figure
+
+
+def trend() -> pd.DataFrame:
+    return pd.DataFrame({
+        "period": [f"2026-W{w}" for w in range(40, 48)],
+        "completed": [220, 241, 242, 248, 211, 226, 221, 225],
+        "delay_rate": [0.12, 0.13, None, 0.15, 0.12, 0.13, 0.15, 0.14],
+        "median_h": [140.0, 138.0, None, 141.0, 139.0, 139.5, 140.7, 139.5],
+    })
+
+
+def test_png_has_real_content():
+    png = export.figure_bytes(week_trend_figure(trend(), "en", "light"), "png", 800, 450)
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    assert image.size == (1600, 900)  # scale 2 for projectors and paper
+    colours = image.getcolors(maxcolors=1 << 20)
+    assert colours is not None and len(colours) > 50, "anti-aliased bars, lines and text"
+    white = max(n for n, c in colours if c == (255, 255, 255))
+    assert white < 0.9 * image.size[0] * image.size[1], "mostly blank"
+    # The bar of the week under review is drawn in the theme's primary blue (#0969da).
+    assert any(abs(r - 9) < 8 and abs(g - 105) < 8 and abs(b - 218) < 8 for _, (r, g, b) in colours)
+
+
+def test_svg_and_pdf_and_a_warm_export_is_fast():
+    fig = stage_time_figure(pd.DataFrame({
+        "label_zh": ["备货", "生产"], "label_en": ["Prepared", "Produced"], "sla_hours": [48.0, 72.0],
+        "median_h": [15.9, 43.1], "median_h_prev": [15.8, None]}), "zh", "light")
+    svg = export.figure_bytes(fig, "svg")
+    assert svg.lstrip().startswith(b"<svg") and "备货".encode() in svg
+    assert export.figure_bytes(fig, "pdf").startswith(b"%PDF")
+    started = time.perf_counter()
+    export.figure_bytes(fig, "png")
+    assert time.perf_counter() - started < 1.5, "the export browser is kept running"
+
+
+def test_unknown_format_is_refused():
+    with pytest.raises(ValueError):
+        export.figure_bytes(go.Figure(), "gif")
+    with pytest.raises(ValueError):
+        export.table_bytes(pd.DataFrame(), "ods")
+
+
+def frame() -> pd.DataFrame:
+    return pd.DataFrame({
+        "order": ["SO1", "SO2"], "customer": ["杭州恒远机电", "acme"],
+        "completed": pd.to_datetime([datetime(2026, 11, 16, 5, 10, tzinfo=timezone.utc), pd.NaT], utc=True),
+        "late_by_h": [133.25, None],
+    })
+
+
+def test_xlsx_holds_local_times_without_zone():
+    original = frame()
+    book = openpyxl.load_workbook(io.BytesIO(export.table_bytes(original, "xlsx", "Asia/Shanghai", "late")))
+    rows = list(book["late"].iter_rows(values_only=True))
+    assert rows[0] == ("order", "customer", "completed", "late_by_h")
+    assert rows[1] == ("SO1", "杭州恒远机电", datetime(2026, 11, 16, 13, 10), 133.25)
+    assert rows[2][2:] == (None, None)
+    assert str(original["completed"].dtype) == "datetime64[us, UTC]", "input not changed"
+
+
+def test_csv_is_utf8_with_bom_and_local_times():
+    text = export.table_bytes(frame(), "csv", "Asia/Shanghai")
+    assert text.startswith(b"\xef\xbb\xbf")
+    lines = text.decode("utf-8-sig").splitlines()
+    assert lines[1] == "SO1,杭州恒远机电,2026-11-16 13:10:00,133.25"
+
+
+def test_sheet_names_are_valid():
+    assert export.sheet_name("a/b: [c]?" + "x" * 40) == ("a_b_ _c__" + "x" * 40)[:31]
