@@ -182,7 +182,11 @@ def main() -> None:
         computations = int(client.get(COUNTER) or 0) - before
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=30)
+        try:
+            proc.wait(timeout=45)  # workers finish the computation they are in
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
         client.flushdb()  # the database was empty when we started: only our keys are in it
     ms = [r["ms"] for r in results if r["ok"]]
     periods = elapsed / SERVICE_PERIOD_S
