@@ -225,3 +225,12 @@ def test_chart_font_follows_the_screen_height(screen, px):
 
 def test_namespace_is_the_documented_one():
     assert NAMESPACE == "wall-summary"
+
+
+def test_the_app_serves_the_wall_pages():
+    from dashboard.pages import default_pages, resolve
+
+    page, params = resolve(default_pages(), "/wall/trend", "?lang=en&line=Line%20A")
+    assert page.pattern == "/wall/<view>" and page.layout is wall_layout.layout
+    assert params == {"lang": "en", "line": "Line A", "view": "trend"}
+    assert resolve(default_pages(), "/wall", "")[0].pattern == "/wall"
