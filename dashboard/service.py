@@ -12,6 +12,10 @@ was computed, the data version it was computed from, and whether it is stale.
   lock then finds the value in the cache.
 - The cache is a speed-up, never a point of failure: a cache error is logged and the value
   is computed directly.
+- Stale-while-revalidate (``background=True``, for wall screens): when the key of the
+  current period misses but a last good value exists, that value is returned at once and
+  one process recomputes in a background thread; no screen waits for a slow computation.
+  ``computed_at`` says how old the value is.
 - When the store cannot be reached, the last good value for the same parameters is
   returned with ``stale=True`` and ``stale_since`` (the first failure), so a wall screen
   keeps its numbers under a banner instead of going blank. Without any last good value the
@@ -93,21 +97,41 @@ class CachedService:
         self.lock_dir = lock_dir or os.path.join(tempfile.gettempdir(), "orderboard-locks")
         self._thread_locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
+        self._refreshing: set[str] = set()
+        self._threads: list[threading.Thread] = []
         self.computations = 0  # in this process; the Redis counter spans processes
 
     # -- public -----------------------------------------------------------------
-    def get(self, namespace: str, params: dict[str, Any], compute: Callable[[], T]) -> Result[T]:
+    def get(
+        self,
+        namespace: str,
+        params: dict[str, Any],
+        compute: Callable[[], T],
+        period_s: int | None = None,
+        background: bool = False,
+    ) -> Result[T]:
+        """The cached value of ``compute`` for these parameters (see the module docstring).
+
+        ``period_s`` overrides the service's period for this namespace (a wall refreshing
+        every 15 s needs no 5 s period); ``background`` turns on stale-while-revalidate.
+        """
+        period = period_s or self.period_s
         last_good_key = cache_key(namespace + ":last", params)
         try:
             version = self.version()
         except Exception as exc:  # noqa: BLE001 - any store failure means "stale"
             return self._stale(last_good_key, exc)
         self._cache_delete(last_good_key + ":failing")
-        bucket = str(int(self.clock().timestamp()) // self.period_s)
+        bucket = str(int(self.clock().timestamp()) // period)
         key = cache_key(namespace, params, version, bucket)
         hit = self._cache_get(key)
         if hit is not None:
             return hit
+        if background:
+            last = self._cache_get(last_good_key)
+            if last is not None:
+                self._refresh_in_background(namespace, key, last_good_key, version, period, compute)
+                return last
         with self._lock(key):
             hit = self._cache_get(key)
             if hit is not None:
@@ -116,11 +140,7 @@ class CachedService:
                 value = compute()
             except Exception as exc:  # noqa: BLE001
                 return self._stale(last_good_key, exc)
-            result = Result(value, self.clock(), version)
-            self._count(namespace)
-            self._cache_set(key, result, self.period_s * 2)
-            self._cache_set(last_good_key, result, LAST_GOOD_TIMEOUT)
-            return result
+            return self._store(namespace, key, last_good_key, version, period, value)
 
     def computations_of(self, namespace: str) -> int | None:
         """Computations of a namespace across processes (Redis only)."""
@@ -130,6 +150,42 @@ class CachedService:
         return int(raw) if raw else 0
 
     # -- helpers ----------------------------------------------------------------
+    def _store(self, namespace, key, last_good_key, version, period, value) -> Result:
+        result = Result(value, self.clock(), version)
+        self._count(namespace)
+        self._cache_set(key, result, period * 2)
+        self._cache_set(last_good_key, result, LAST_GOOD_TIMEOUT)
+        return result
+
+    def _refresh_in_background(self, namespace, key, last_good_key, version, period, compute) -> None:
+        """Recompute ``key`` in a thread, once: one thread per key in this process, and
+        only the process that gets the key's lock without waiting."""
+        with self._guard:
+            if key in self._refreshing:
+                return
+            self._refreshing.add(key)
+
+        def run() -> None:
+            try:
+                with self._process_lock(key, blocking=False) as acquired:
+                    if acquired and self._cache_get(key) is None:
+                        self._store(namespace, key, last_good_key, version, period, compute())
+            except Exception as exc:  # noqa: BLE001 - the next request tries again
+                log.warning("background refresh of %s failed: %s", namespace, exc)
+            finally:
+                with self._guard:
+                    self._refreshing.discard(key)
+
+        thread = threading.Thread(target=run, name=f"refresh-{namespace}", daemon=True)
+        self._threads.append(thread)
+        thread.start()
+
+    def wait_for_refreshes(self, timeout: float = 30) -> None:
+        """Join background refreshes (for tests and orderly shutdown)."""
+        for thread in list(self._threads):
+            thread.join(timeout)
+        self._threads = [t for t in self._threads if t.is_alive()]
+
     def _stale(self, last_good_key: str, exc: Exception) -> Result:
         log.warning("store unreachable or computation failed: %s", exc)
         last = self._cache_get(last_good_key)
@@ -173,17 +229,19 @@ class CachedService:
             yield
 
     @contextlib.contextmanager
-    def _process_lock(self, key: str) -> Iterator[None]:
+    def _process_lock(self, key: str, blocking: bool = True) -> Iterator[bool]:
+        """Hold the key's lock across processes; yields whether it was acquired (when not
+        blocking, or after waiting 30 s, the caller may go on without it)."""
         if self.redis is not None:
             try:
                 lock = self.redis.lock("orderboard:lock:" + key, timeout=60, blocking_timeout=30)
-                acquired = lock.acquire()
+                acquired = bool(lock.acquire(blocking=blocking))
             except Exception as exc:  # noqa: BLE001
                 log.warning("cache lock unavailable (%s); computing without it", exc)
-                yield
+                yield True
                 return
             try:
-                yield
+                yield acquired
             finally:
                 if acquired:
                     with contextlib.suppress(Exception):
@@ -192,18 +250,22 @@ class CachedService:
         os.makedirs(self.lock_dir, exist_ok=True)
         path = os.path.join(self.lock_dir, key.replace(":", "_") + ".lock")
         with open(path, "w") as handle:
-            deadline = time.monotonic() + 30
+            acquired = False
+            deadline = time.monotonic() + (30 if blocking else 0)
             while True:
                 try:
                     fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    acquired = True
                     break
                 except BlockingIOError:
-                    if time.monotonic() > deadline:
-                        log.warning("waited 30 s for %s; computing anyway", key)
+                    if time.monotonic() >= deadline:
+                        if blocking:
+                            log.warning("waited 30 s for %s; computing anyway", key)
                         break
                     time.sleep(0.02)
             try:
-                yield
+                yield acquired or blocking
             finally:
-                with contextlib.suppress(OSError):
-                    fcntl.flock(handle, fcntl.LOCK_UN)
+                if acquired:
+                    with contextlib.suppress(OSError):
+                        fcntl.flock(handle, fcntl.LOCK_UN)

@@ -181,3 +181,36 @@ def test_two_workers_sharing_redis_compute_once(tmp_path):
     finally:
         for key in client.scan_iter(f"*{prefix}*"):
             client.delete(key)
+
+
+def test_background_mode_serves_the_last_value_while_one_refresh_runs(parts):
+    service, clock, store = parts
+    started, release = threading.Event(), threading.Event()
+    calls = []
+
+    def compute():
+        calls.append(1)
+        if len(calls) > 1:  # the refresh: slow until released
+            started.set()
+            release.wait(5)
+        return f"v{len(calls)}"
+
+    assert service.get("wall", {}, compute, background=True).value == "v1"  # nothing yet: waits
+    store.version = 2  # new data: the key misses
+    answers = [service.get("wall", {}, compute, background=True) for _ in range(5)]
+    assert started.wait(5)
+    assert [a.value for a in answers] == ["v1"] * 5 and not any(a.stale for a in answers)
+    release.set()
+    service.wait_for_refreshes()
+    assert service.get("wall", {}, compute, background=True).value == "v2"
+    assert len(calls) == 2  # five requests during the refresh started one computation
+
+
+def test_period_can_be_set_per_call(parts):
+    service, clock, store = parts
+    compute, calls = counting()
+    service.get("wall", {}, compute, period_s=60)
+    clock.now += timedelta(seconds=30)  # a new 15 s bucket, the same 60 s one
+    assert service.get("wall", {}, compute, period_s=60).value == "v1"
+    assert service.get("live", {}, compute).value == "v2"
+    assert len(calls) == 2
