@@ -122,7 +122,7 @@ class CachedService:
         except Exception as exc:  # noqa: BLE001 - any store failure means "stale"
             return self._stale(last_good_key, exc)
         self._cache_delete(last_good_key + ":failing")
-        bucket = str(int(self.clock().timestamp()) // period)
+        bucket = f"{period}s:{int(self.clock().timestamp()) // period}"
         key = cache_key(namespace, params, version, bucket)
         hit = self._cache_get(key)
         if hit is not None:

@@ -108,9 +108,12 @@ def refresh_wall(
     keep = ([no_update] * len(html_ids), [no_update] * len(graph_ids))
     try:
         moment = now or datetime.now(timezone.utc)
+        # Walls never wait for a computation once they have a value: the last one is shown
+        # (its "data as of" says how old) while one process recomputes in the background.
         result = ctx.service.get(
             NAMESPACE, wall_params(ctx.store_key, config),
             lambda: compute_wall(ctx.engine, ctx.settings.pipeline, config, moment),
+            period_s=max(5, config.refresh_s), background=True,
         )
     except Exception as exc:  # noqa: BLE001 - no data at all yet: keep the screen, say why
         log.warning("wall refresh without data: %s", exc)
