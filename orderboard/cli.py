@@ -86,10 +86,12 @@ def quality(
     json_: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Data-quality findings of imports: counts by kind, or the findings of one kind."""
-    from datasource.importers.quality import render_quality
-    from datasource.store import make_engine
+    from datasource.importers.quality import NoStore, open_findings_store, render_quality
 
-    engine = make_engine(settings_for(db, config).database_url)
+    try:
+        engine = open_findings_store(settings_for(db, config).database_url)
+    except NoStore as exc:
+        fail(str(exc))
     try:
         typer.echo(render_quality(engine, kind, json_))
     finally:

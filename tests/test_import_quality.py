@@ -74,3 +74,10 @@ def test_quality_counts_and_lists(store, tmp_path):
         {"kind": "reviewed_before_placed", "count": 1}, {"kind": "shipped_before_placed", "count": 1},
     ]
     assert quality(store, "--kind", "nothing_like_this") == "no findings of kind 'nothing_like_this'\n"
+
+
+def test_quality_without_a_store_says_so_and_creates_nothing(tmp_path):
+    missing = tmp_path / "nothing.db"
+    result = CliRunner().invoke(app, ["quality", "--db", f"sqlite:///{missing}"])
+    assert (result.exit_code, result.stderr) == (1, f"error: no store at {missing}\n")
+    assert not missing.exists()
