@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import (
     String,
@@ -66,9 +67,20 @@ def to_utc(values: pd.Series) -> pd.Series:
 
 
 def read_frame(engine: Engine, stmt: Select) -> pd.DataFrame:
-    """Run ``stmt`` and return its rows with datetime columns as tz-aware UTC."""
+    """Run ``stmt`` and return its rows with datetime columns as tz-aware UTC.
+
+    SQLAlchemy Core compiles the statement and processes the bound values; the rows are
+    then fetched from the DBAPI cursor as plain tuples. That skips building one Row
+    object per row (what ``pandas.read_sql`` goes through), which was a third of the
+    time of the summary on a million orders; every selected column is already
+    unprocessed (``raw``), so nothing is lost.
+    """
     with engine.connect() as conn:
-        frame = pd.read_sql(stmt, conn)
+        result = conn.execute(stmt)
+        columns = list(result.keys())
+        rows = result.cursor.fetchall() if result.cursor is not None else []
+        result.close()
+    frame = pd.DataFrame.from_records(rows, columns=columns, coerce_float=True)
     for name in frame.columns:
         if name in DATETIME_COLUMNS:
             frame[name] = to_utc(frame[name])
@@ -102,9 +114,11 @@ def with_order_filters(stmt: Select, order_id: ColumnElement, filters: FilterMap
 # -- frames of the summary ------------------------------------------------------------
 
 def window_orders(engine: Engine, start: datetime, end: datetime, filters: FilterMap | None) -> pd.DataFrame:
-    """Every order that can matter to ``[start, end)``: open, cancelled, completed at or
-    after ``start``, or placed in the window. This holds the orders completed in W, the
-    orders placed in W, the open orders now, and every order in WIP at some instant of W.
+    """Every order that can matter to ``[start, end)``: open, cancelled at or after
+    ``start``, completed at or after ``start``, or placed in the window. This holds the
+    orders completed, placed or cancelled in W, the open orders now, and every order in
+    WIP at some instant of W (a cancelled order with an unknown or earlier-than-placed
+    cancel time counts as cancelled when placed: it is among those placed in W).
 
     Columns: id, status, current_stage, current_since, placed_at, completed_at,
     cancelled_at, promised_at. For windows ending near now this is small (the recent
@@ -121,11 +135,12 @@ def window_orders(engine: Engine, start: datetime, end: datetime, filters: Filte
 
 def window_order_ids(start: datetime, end: datetime):
     """The ids of ``window_orders`` as a UNION of four index range scans (status,
-    completed_at, placed_at), so no planner statistics are needed to avoid a full scan."""
+    cancelled_at, completed_at, placed_at), so no planner statistics are needed to avoid
+    a full scan."""
     o = orders.c
     return union(
         select(o.id).where(o.status == "open"),
-        select(o.id).where(o.status == "cancelled"),
+        select(o.id).where(o.cancelled_at >= start),
         select(o.id).where(o.completed_at >= start),
         select(o.id).where(o.placed_at >= start, o.placed_at < end),
     )
@@ -136,25 +151,51 @@ def visits_ended(
     filters: FilterMap | None,
 ) -> pd.DataFrame:
     """Visits of ``stage_codes`` that ended (left_at) in ``[start, end)``, negative
-    durations included. Columns: stage_code, duration_s, is_rework."""
+    durations included. Columns: stage_code (categorical), duration_s, is_rework.
+
+    One index-only range scan per stage (``ix_visits_stage_left`` covers the columns);
+    the rows are numbers only, read straight into numpy, which keeps millions of visits
+    (a 90-day window of a big store) cheap to load.
+    """
     v = visits.c
-    stmt = select(v.stage_code, v.duration_s, v.is_rework).where(
-        v.stage_code.in_(list(stage_codes)), v.left_at >= start, v.left_at < end,
-    )
-    frame = read_frame(engine, with_order_filters(stmt, v.order_id, filters))
-    frame["is_rework"] = frame["is_rework"].astype(bool)
-    return frame
+    parts: list[np.ndarray] = []
+    codes: list[np.ndarray] = []
+    with engine.connect() as conn:
+        for i, code in enumerate(stage_codes):
+            stmt = select(v.duration_s, v.is_rework).where(
+                v.stage_code == code, v.left_at >= start, v.left_at < end,
+            )
+            result = conn.execute(with_order_filters(stmt, v.order_id, filters))
+            rows = result.cursor.fetchall()
+            result.close()
+            array = np.array(rows, dtype="float64").reshape(-1, 2)
+            parts.append(array)
+            codes.append(np.full(len(array), i, dtype="int32"))
+    data = np.concatenate(parts) if parts else np.empty((0, 2))
+    stage = pd.Categorical.from_codes(np.concatenate(codes) if codes else [], categories=list(stage_codes))
+    return pd.DataFrame({
+        "stage_code": stage,
+        "duration_s": data[:, 0],
+        "is_rework": data[:, 1].astype(bool),
+    })
 
 
-def late_order_visits(engine: Engine, start: datetime, end: datetime, filters: FilterMap | None) -> pd.DataFrame:
-    """All visits of the late orders completed in ``[start, end)`` (completed_at >
-    promised_at, not cancelled). Columns: order_id, stage_code, duration_s."""
+def late_order_visits(
+    engine: Engine, start: datetime, end: datetime, filters: FilterMap | None,
+    sla_seconds: Mapping[str, float] | None = None,
+) -> pd.DataFrame:
+    """Visits of the late orders completed in ``[start, end)`` (completed_at >
+    promised_at, not cancelled). With ``sla_seconds`` ({stage: SLA}), only the visits of
+    those stages that lasted longer than their SLA (the only ones that contribute to
+    delay). Columns: order_id, stage_code, duration_s."""
     v, o = visits.c, orders.c
     stmt = (
         select(v.order_id, v.stage_code, v.duration_s)
         .join(orders, o.id == v.order_id)
         .where(*completed_conditions(start, end), *late_conditions(), *filter_conditions(filters))
     )
+    if sla_seconds is not None:
+        stmt = stmt.where(breach_condition(sla_seconds))
     return read_frame(engine, stmt)
 
 

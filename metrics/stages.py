@@ -49,8 +49,8 @@ def valid_visits(ended: pd.DataFrame) -> pd.DataFrame:
 def anomalies(ended: pd.DataFrame) -> dict[str, int]:
     """Negative durations among ``ended`` visits, by stage code (stages without any are
     left out)."""
-    bad = ended.loc[ended["duration_s"] < 0, "stage_code"]
-    return {str(k): int(v) for k, v in bad.value_counts().sort_index().items()}
+    bad = ended.loc[ended["duration_s"] < 0, "stage_code"].astype(str)
+    return {str(k): int(v) for k, v in bad.value_counts().sort_index().items() if v}
 
 
 def open_breach_mask(wip: pd.DataFrame, now: datetime, pipeline: Pipeline) -> pd.Series:
@@ -76,10 +76,9 @@ def delay_contributions(late_visits: pd.DataFrame, pipeline: Pipeline) -> pd.Dat
 
 
 def _stage_row(
-    stage: Stage, visits: pd.DataFrame, wip: pd.DataFrame, open_breach: pd.Series,
+    stage: Stage, mine: pd.DataFrame, wip: pd.DataFrame, open_breach: pd.Series,
     contributions: pd.DataFrame, bad: dict[str, int], days: float,
 ) -> dict:
-    mine = visits.loc[visits["stage_code"] == stage.code]
     hours = mine["duration_s"].to_numpy(dtype="float64") / 3600.0
     n = len(mine)
     breaches = int((hours > stage.sla_hours).sum())
@@ -120,8 +119,10 @@ def stage_table(
     contributions = delay_contributions(late_visits, pipeline)
     bad = anomalies(ended)
     days = window.elapsed_days(now)
+    by_stage = {str(code): part for code, part in visits.groupby("stage_code", observed=True)}
+    empty = visits.iloc[0:0]
     rows = [
-        _stage_row(s, visits, wip, open_breach, contributions, bad, days)
+        _stage_row(s, by_stage.get(s.code, empty), wip, open_breach, contributions, bad, days)
         for s in pipeline.flow_stages
     ]
     table = pd.DataFrame(rows, columns=list(STAGE_COLUMNS[:-1]))

@@ -105,7 +105,8 @@ def compute_summary(
     codes = flow_codes(pipeline)
     orders = queries.window_orders(engine, window.start, window.end, active)
     ended = queries.visits_ended(engine, window.start, window.end, pipeline.codes, active)
-    late_visits = queries.late_order_visits(engine, window.start, window.end, active)
+    flow_sla = {s.code: s.sla_hours * 3600 for s in pipeline.flow_stages}
+    late_visits = queries.late_order_visits(engine, window.start, window.end, active, flow_sla)
     opened = queries.exceptions_opened(engine, window.start, window.end, active)
     open_exceptions = queries.count_open_exceptions(engine, now, active)
     placed_today = queries.count_placed(engine, today_start(now, pipeline.timezone), now, active)
