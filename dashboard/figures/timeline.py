@@ -81,7 +81,7 @@ def timeline_figure(visits: pd.DataFrame, pipeline: Pipeline, now: datetime, tz:
         fig.add_trace(go.Bar(
             y=part["stage"], x=ms, base=part["start"].dt.strftime("%Y-%m-%d %H:%M:%S"),
             orientation="h", name=_w(key, lang), text=text, textposition="inside",
-            insidetextanchor="start", cliponaxis=False,
+            insidetextanchor="start", textangle=0, cliponaxis=False,
             marker={"color": colour, "line": {"color": th.text, "width": 1 if rework else 0},
                     "pattern": {"shape": "/" if rework else "", "fgcolor": th.paper, "solidity": 0.3}},
             customdata=list(zip(part["start"].dt.strftime("%m-%d %H:%M"),
@@ -107,7 +107,9 @@ def timeline_figure(visits: pd.DataFrame, pipeline: Pipeline, now: datetime, tz:
         fig.add_annotation(x=x, y=1, yref="paper", text=text, showarrow=False, yanchor="bottom",
                            font={"color": colour})
     styled(fig, th, font_px, title)
-    fig.update_layout(barmode="overlay", bargap=0.35, height=max(260, 70 + 48 * len(order)))
+    # labels that do not fit their bar are hidden (the hover still has them), not shrunk
+    fig.update_layout(barmode="overlay", bargap=0.35, height=max(260, 70 + 48 * len(order)),
+                      uniformtext={"minsize": 11, "mode": "hide"})
     fig.update_yaxes(categoryorder="array", categoryarray=order[::-1], showgrid=False)
     fig.update_xaxes(type="date", tickformat="%m-%d\n%H:%M")
     return fig

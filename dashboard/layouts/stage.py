@@ -241,6 +241,8 @@ def column_defs(what: str, state: ViewState) -> list[dict]:
         zh, en, kind = COLUMNS[col]
         d: dict = {"field": col, "colId": col, "headerName": f"{zh} {en}",
                    "sortable": col in sortable, "headerTooltip": en}
+        if col == "hours_late":
+            d["headerTooltip"] = "Hours past the promised date; negative: hours left"
         if col in TEXT_FILTER_COLUMNS:
             d |= {"filter": "agTextColumnFilter",
                   "filterParams": {"filterOptions": ["contains"], "maxNumConditions": 1,
