@@ -71,6 +71,10 @@ def import_(
     except ImportSetupError as exc:
         fail(str(exc))
     typer.echo(report.summary())
+    typer.echo(f"store: {report.orders_created} new orders, {report.events_added} new events"
+               + ("; everything was already stored, nothing changed"
+                  if report.imported and not (report.orders_created or report.events_added
+                                              or report.findings_added) else ""))
     typer.echo(f"rejects: {report.rejects_path}")
     typer.echo(f"warnings: {report.warnings_path}")
     if report.findings:
