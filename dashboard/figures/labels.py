@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dashboard.i18n import pick
+
 KIND_LABELS: dict[str, tuple[str, str]] = {
     "shortage": ("缺料", "Shortage"),
     "quality_failure": ("质量问题", "Quality failure"),
@@ -25,11 +27,9 @@ WORDS: dict[str, tuple[str, str]] = {
 
 
 def word(key: str, lang: str) -> str:
-    zh, en = WORDS[key]
-    return en if lang == "en" else zh
+    return pick(WORDS[key], lang)
 
 
 def kind_label(kind: str, lang: str) -> str:
     """The label of an exception kind; unknown kinds read as their code with spaces."""
-    zh, en = KIND_LABELS.get(kind, (kind.replace("_", " "), kind.replace("_", " ").capitalize()))
-    return en if lang == "en" else zh
+    return pick(KIND_LABELS.get(kind, (kind.replace("_", " "), kind.replace("_", " ").capitalize())), lang)

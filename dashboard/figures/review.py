@@ -9,6 +9,7 @@ import plotly.graph_objects as go
 
 from dashboard.figures.labels import word
 from dashboard.figures.theme import Theme, empty_figure, get_theme, styled
+from dashboard.i18n import pick
 
 _WORDS: dict[str, tuple[str, str]] = {
     "median_h": ("周期中位数 (小时)", "Cycle time median (h)"),
@@ -21,8 +22,7 @@ _WORDS: dict[str, tuple[str, str]] = {
 
 
 def _w(key: str, lang: str) -> str:
-    zh, en = _WORDS[key]
-    return en if lang == "en" else zh
+    return pick(_WORDS[key], lang)
 
 
 def week_trend_figure(trend: pd.DataFrame, lang: str = "zh", theme: str | Theme = "light",

@@ -15,6 +15,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard.figures.theme import Theme, empty_figure, get_theme, styled
+from dashboard.i18n import pick
 from datasource.pipeline import Pipeline
 
 WORDS = {
@@ -25,8 +26,7 @@ WORDS = {
 
 
 def _w(key: str, lang: str) -> str:
-    zh, en = WORDS[key]
-    return en if lang == "en" else zh
+    return pick(WORDS[key], lang)
 
 
 def visit_bars(visits: pd.DataFrame, pipeline: Pipeline, now: datetime, tz: str) -> pd.DataFrame:

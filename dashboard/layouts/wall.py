@@ -14,6 +14,7 @@ from dash import dcc, html
 
 from dashboard.context import AppContext
 from dashboard.figures.theme import THEMES, empty_figure
+from dashboard.i18n import pick
 from dashboard.layouts.wall_views import t
 from dashboard.wall_settings import VIEWS, WallConfig, parse_wall_settings
 
@@ -56,8 +57,7 @@ VIEW_NAMES = {"main": ("总览", "Overview"), "kpi": ("关键指标", "Key figur
 
 
 def view_name(view: str, lang: str) -> str:
-    zh, en = VIEW_NAMES[view]
-    return en if lang == "en" else zh
+    return pick(VIEW_NAMES[view], lang)
 
 
 def _slot(view: str, slot: str, kind: str, lang: str) -> html.Div:

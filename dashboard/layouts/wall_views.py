@@ -15,6 +15,7 @@ from dash import dcc, html
 
 from dashboard.figures.labels import kind_label
 from dashboard.formatting import MISSING, duration_parts, hours, is_missing, number, percent
+from dashboard.i18n import pick
 from dashboard.wall_data import SUMMARY_DAYS, WallData
 from dashboard.wall_settings import WallConfig
 from metrics.definitions import DEFINITIONS, level
@@ -68,8 +69,7 @@ SEVERITY = {"high": ("高", "high"), "medium": ("中", "medium"), "low": ("低",
 
 
 def t(key: str, lang: str, **values: object) -> str:
-    zh, en = TEXT[key]
-    text = en if lang == "en" else zh
+    text = pick(TEXT[key], lang)
     return text.format(**values) if values else text
 
 

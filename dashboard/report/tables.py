@@ -13,6 +13,7 @@ import pandas as pd
 
 from dashboard.figures.labels import kind_label
 from dashboard.formatting import MISSING, hours, is_missing, number, percent
+from dashboard.i18n import pick
 from dashboard.report.weekly import WeeklyReport
 from metrics.definitions import DEFINITIONS
 
@@ -41,8 +42,7 @@ UNIT_TEXT = {"orders": ("单", "orders"), "ratio": ("比率", "ratio"), "h": ("�
 
 
 def header(key: str, lang: str) -> str:
-    zh, en = HEADERS.get(key, (key, key))
-    return en if lang == "en" else zh
+    return pick(HEADERS.get(key, (key, key)), lang)
 
 
 def _headed(frame: pd.DataFrame, lang: str) -> pd.DataFrame:

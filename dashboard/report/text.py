@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from dashboard.i18n import pick
 from dashboard.report.weekly import WeeklyReport
 
 WORDS: dict[str, tuple[str, str]] = {
@@ -28,8 +29,7 @@ WORDS: dict[str, tuple[str, str]] = {
 
 
 def word(key: str, lang: str) -> str:
-    zh, en = WORDS[key]
-    return en if lang == "en" else zh
+    return pick(WORDS[key], lang)
 
 
 def period_text(report: WeeklyReport) -> str:
