@@ -16,6 +16,10 @@ was computed, the data version it was computed from, and whether it is stale.
   current period misses but a last good value exists, that value is returned at once and
   one process recomputes in a background thread; no screen waits for a slow computation.
   ``computed_at`` says how old the value is.
+- ``check_version=False`` keys a value by parameters and period only and does not touch
+  the store on the request path (a hit is one cache read). It suits values derived from
+  another cached value whose key does carry the version (a wall's rendering is derived
+  from its summary): a write then shows within one period.
 - When the store cannot be reached, the last good value for the same parameters is
   returned with ``stale=True`` and ``stale_since`` (the first failure), so a wall screen
   keeps its numbers under a banner instead of going blank. Without any last good value the
@@ -109,21 +113,24 @@ class CachedService:
         compute: Callable[[], T],
         period_s: int | None = None,
         background: bool = False,
+        check_version: bool = True,
     ) -> Result[T]:
         """The cached value of ``compute`` for these parameters (see the module docstring).
 
         ``period_s`` overrides the service's period for this namespace (a wall refreshing
-        every 15 s needs no 5 s period); ``background`` turns on stale-while-revalidate.
+        every 15 s needs no 5 s period); ``background`` turns on stale-while-revalidate;
+        ``check_version=False`` leaves the data version out of the key (no store read).
         """
         period = period_s or self.period_s
         last_good_key = cache_key(namespace + ":last", params)
-        try:
-            version = self.version()
-        except Exception as exc:  # noqa: BLE001 - any store failure means "stale"
-            return self._stale(last_good_key, exc)
-        self._cache_delete(last_good_key + ":failing")
+        version: str | None = None
+        if check_version:
+            try:
+                version = self.version()
+            except Exception as exc:  # noqa: BLE001 - any store failure means "stale"
+                return self._stale(last_good_key, exc)
         bucket = f"{period}s:{int(self.clock().timestamp()) // period}"
-        key = cache_key(namespace, params, version, bucket)
+        key = cache_key(namespace, params, version or "", bucket)
         hit = self._cache_get(key)
         if hit is not None:
             return hit
@@ -155,6 +162,10 @@ class CachedService:
         self._count(namespace)
         self._cache_set(key, result, period * 2)
         self._cache_set(last_good_key, result, LAST_GOOD_TIMEOUT)
+        # A good computation ends a failure episode. Done here, not on every request, so
+        # that a hit is one cache read; at worst a failure within one period of a recovery
+        # is reported as part of the earlier episode (an earlier "stale since").
+        self._cache_delete(last_good_key + ":failing")
         return result
 
     def _refresh_in_background(self, namespace, key, last_good_key, version, period, compute) -> None:

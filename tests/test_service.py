@@ -214,3 +214,74 @@ def test_period_can_be_set_per_call(parts):
     assert service.get("wall", {}, compute, period_s=60).value == "v1"
     assert service.get("live", {}, compute).value == "v2"
     assert len(calls) == 2
+
+
+class CountingCache:
+    """A cache that records every call (to count round trips on the hit path)."""
+
+    def __init__(self, inner: Cache) -> None:
+        self.inner, self.calls = inner, []
+
+    def get(self, key):
+        self.calls.append(("get", key))
+        return self.inner.get(key)
+
+    def set(self, key, value, timeout=None):
+        self.calls.append(("set", key))
+        return self.inner.set(key, value, timeout=timeout)
+
+    def delete(self, key):
+        self.calls.append(("delete", key))
+        return self.inner.delete(key)
+
+
+def test_a_hit_is_one_cache_read(tmp_path):
+    cache, store = CountingCache(make_cache(tmp_path)), Store()
+    service = CachedService(cache, store, clock=lambda: T0, lock_dir=str(tmp_path / "locks"))
+    service.get("summary", {}, lambda: 1)
+    service.get("wall", {}, lambda: 2, background=True, check_version=False)
+    cache.calls.clear()
+    assert service.get("summary", {}, lambda: 0).value == 1
+    assert service.get("wall", {}, lambda: 0, background=True, check_version=False).value == 2
+    assert [kind for kind, _ in cache.calls] == ["get", "get"]
+
+
+def test_without_version_check_the_store_is_not_read_and_the_period_decides(parts):
+    service, clock, store = parts
+    store.down = True  # would make a versioned get stale
+    compute, calls = counting()
+    first = service.get("wall", {}, compute, check_version=False)
+    store.down, store.version = False, 2  # a write: invisible until the period moves on
+    same = service.get("wall", {}, compute, check_version=False)
+    clock.now += timedelta(seconds=15)
+    later = service.get("wall", {}, compute, check_version=False)
+    assert (first.value, same.value, later.value) == ("v1", "v1", "v2")
+    assert not first.stale and first.data_version is None and len(calls) == 2
+
+
+def test_stale_since_starts_afresh_after_a_good_computation(parts):
+    service, clock, store = parts
+    compute, _ = counting()
+    service.get("summary", {}, compute)
+    store.down, clock.now = True, T0 + timedelta(minutes=1)
+    assert service.get("summary", {}, compute).stale_since == T0 + timedelta(minutes=1)
+    store.down, clock.now = False, T0 + timedelta(minutes=2)
+    assert not service.get("summary", {}, compute).stale  # recovered: a new value
+    store.down, clock.now = True, T0 + timedelta(minutes=3)
+    again = service.get("summary", {}, compute)
+    assert (again.value, again.stale_since) == ("v2", T0 + timedelta(minutes=3))
+
+
+def test_a_failing_background_refresh_keeps_the_last_value_and_logs(parts, caplog):
+    service, clock, store = parts
+    service.get("wall", {}, lambda: "v1", background=True, check_version=False)
+    clock.now += timedelta(seconds=15)
+
+    def broken():
+        raise RuntimeError("metrics bug")
+
+    assert service.get("wall", {}, broken, background=True, check_version=False).value == "v1"
+    service.wait_for_refreshes()
+    assert service.get("wall", {}, broken, background=True, check_version=False).value == "v1"
+    service.wait_for_refreshes()
+    assert "background refresh of wall failed: metrics bug" in caplog.text

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import threading
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from dash import no_update
+from plotly.io.json import to_json_plotly
 
 from dashboard.app import create_app
+from dashboard import wall_frame
 from dashboard.callbacks import wall as wall_callbacks
 from dashboard.callbacks.wall import font_px, refresh_wall
 from dashboard.layouts import wall as wall_layout
@@ -16,14 +19,24 @@ from dashboard.pages import Page
 from dashboard.wall_data import NAMESPACE, compute_wall, wall_params
 from dashboard.wall_settings import parse_wall_settings
 from datasource.demo import generate, seed_store
+from datasource.ingest import EventRecord, OrderRecord, ingest
 from datasource.settings import Settings
 from metrics.definitions import level
 from metrics.summary import compute_summary
 from metrics.window import Filters, Window
 
 END = datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)
+PERIOD = timedelta(seconds=15)  # the default refresh, hence the wall's cache period
 WALL_PAGES = [Page("/wall", wall_layout.layout, wall_callbacks.register),
               Page("/wall/<view>", wall_layout.layout, wall_callbacks.register)]
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
 
 
 def props(component) -> dict:
@@ -162,10 +175,10 @@ def test_filters_reach_the_computation_and_the_cache_key(wall):
 def test_screens_with_the_same_filters_share_one_computation(wall, monkeypatch):
     ctx, _ = wall
     calls = []
-    monkeypatch.setattr(wall_callbacks, "compute_wall", lambda *a: calls.append(a[2]) or compute_wall(*a))
+    monkeypatch.setattr(wall_frame, "compute_wall", lambda *a: calls.append(a[2]) or compute_wall(*a))
     renders = []
-    real_render = wall_callbacks.render_slots
-    monkeypatch.setattr(wall_callbacks, "render_slots", lambda *a: renders.append(a[1].lang) or real_render(*a))
+    real_render = wall_frame.render_slots
+    monkeypatch.setattr(wall_frame, "render_slots", lambda *a: renders.append(a[1].lang) or real_render(*a))
     for lang in ("zh", "en", "zh", "en"):
         run(ctx, {"lang": lang, "views": "main"})
     assert len(calls) == 1  # language is presentation: one computation
@@ -174,20 +187,125 @@ def test_screens_with_the_same_filters_share_one_computation(wall, monkeypatch):
     assert len(calls) == 2 and calls[1].line == "Line B"
 
 
-def test_stale_store_keeps_the_numbers_under_a_banner(wall, monkeypatch):
+def as_json(out) -> str:
+    """A refresh's output as the browser receives it (components do not compare equal)."""
+    return to_json_plotly(list(out))
+
+
+def tile(out, html_ids, name: str) -> str:
+    """The number on one KPI tile of a refresh's output."""
+    kpis = out[0][[i["slot"] for i in html_ids].index("kpi")]
+    return next(texts(k)[1] for k in kpis if props(k)["data-metric"] == name)
+
+
+def add_orders(store, n: int, at: datetime) -> None:
+    numbers = [f"WALLUNIT{k}" for k in range(n)]
+    ingest(store.engine, store.pipeline,
+           orders=[OrderRecord(x, customer="Test", channel="online", promised_at=at + timedelta(days=9))
+                   for x in numbers],
+           events=[EventRecord(x, "placed", "enter", at) for x in numbers])
+
+
+@pytest.mark.parametrize("slow", ["compute_wall", "render_slots"])
+def test_a_new_period_serves_the_last_frame_while_one_refresh_runs(wall, monkeypatch, slow):
+    """Once a screen has a frame, it never waits for a computation or a rendering; the
+    next refresh after the background one shows the new numbers with their own time."""
+    ctx, store = wall
+    clock = Clock(END)
+    ctx.service.clock = clock
+    _, html_ids, _, first = run(ctx, {"views": "main"})
+    placed = int(tile(first, html_ids, "orders_placed_today"))
+    add_orders(store, 3, END - timedelta(minutes=1))
+    clock.now = END + PERIOD
+    started, release = threading.Event(), threading.Event()
+    real = getattr(wall_frame, slow)
+
+    def held(*args):
+        started.set()
+        release.wait(30)  # were this on the request path, the refresh would show new numbers
+        return real(*args)
+
+    monkeypatch.setattr(wall_frame, slow, held)
+    try:
+        _, _, _, during = run(ctx, {"views": "main"})
+        assert started.wait(30)
+        assert as_json(during) == as_json(first)  # the last frame: its numbers with its time
+    finally:
+        release.set()
+    ctx.service.wait_for_refreshes()
+    _, _, _, after = run(ctx, {"views": "main"})
+    assert after[2] == "数据时间 16:00:15"  # the new summary's computed_at
+    assert int(tile(after, html_ids, "orders_placed_today")) == placed + 3
+    assert after[3:] == ("", True, "ob-wall-views")
+
+
+def test_a_hit_is_one_cache_read_and_no_store_read(wall, monkeypatch):
     ctx, _ = wall
+    run(ctx, {"views": "main,trend"})
+    versions, reads = [], []
+    real_version, real_get = ctx.service.version, ctx.service.cache.get
+    monkeypatch.setattr(ctx.service, "version", lambda: versions.append(1) or real_version())
+    monkeypatch.setattr(ctx.service.cache, "get", lambda key: reads.append(key) or real_get(key))
+    for _ in range(3):
+        _, _, _, out = run(ctx, {"views": "main,trend"})
+        assert out[3] == ""
+    assert versions == [] and len(reads) == 3
+    assert all(key.startswith(wall_frame.FRAME_NAMESPACE + ":") for key in reads)
+
+
+def test_stale_store_keeps_the_numbers_under_a_banner(wall, monkeypatch):
+    """The store goes away: the first refresh of the next period still shows the last
+    frame while the background refresh finds the store down; from then on the last good
+    numbers stay, with their own time, under the banner; when the store is back the next
+    period is fresh again."""
+    ctx, _ = wall
+    clock = Clock(END)
+    ctx.service.clock = clock
     _, _, _, good = run(ctx, {"views": "main"})
+    real_version = ctx.service.version
 
     def unreachable():
         raise OSError("unable to open database file")
 
     monkeypatch.setattr(ctx.service, "version", unreachable)
+    clock.now = END + PERIOD
+    _, _, _, first = run(ctx, {"views": "main"})
+    assert as_json(first) == as_json(good)
+    ctx.service.wait_for_refreshes()
+    clock.now = END + PERIOD + timedelta(seconds=5)
     _, _, _, out = run(ctx, {"views": "main"})
     htmls, _, as_of, banner, hidden, views_class = out
     assert hidden is False and views_class == "ob-wall-views ob-wall-views--stale"
-    assert banner.startswith("数据已过期 · data is stale since ") and banner.endswith("(store unreachable)")
+    assert banner == "数据已过期 · data is stale since 16:00:15 (store unreachable)"
     assert as_of == good[2]  # the time of the last good data, not now
     assert texts(htmls) == texts(good[0])
+
+    monkeypatch.setattr(ctx.service, "version", real_version)
+    clock.now = END + 2 * PERIOD
+    run(ctx, {"views": "main"})
+    ctx.service.wait_for_refreshes()
+    _, _, _, back = run(ctx, {"views": "main"})
+    assert back[2] == "数据时间 16:00:30" and back[3:] == ("", True, "ob-wall-views")
+
+
+def test_a_broken_cache_computes_and_renders_directly(wall, caplog):
+    ctx, _ = wall
+    _, _, _, good = run(ctx, {"views": "main"})
+
+    class BrokenCache:
+        def get(self, key):
+            raise ConnectionError("Redis is down")
+
+        def set(self, key, value, timeout=None):
+            raise ConnectionError("Redis is down")
+
+        def delete(self, key):
+            raise ConnectionError("Redis is down")
+
+    ctx.service.cache = BrokenCache()
+    _, _, _, out = run(ctx, {"views": "main"})
+    assert as_json(out) == as_json(good)
+    assert "cache read failed" in caplog.text and "Redis is down" in caplog.text
 
 
 def test_no_data_at_all_keeps_the_waiting_screen(tmp_path):
@@ -202,7 +320,7 @@ def test_no_data_at_all_keeps_the_waiting_screen(tmp_path):
 
 def test_a_rendering_bug_keeps_the_previous_screen(wall, monkeypatch):
     ctx, _ = wall
-    monkeypatch.setattr(wall_callbacks, "kpi_tiles", lambda *a: 1 / 0)
+    monkeypatch.setattr(wall_frame, "kpi_tiles", lambda *a: 1 / 0)
     _, html_ids, _, out = run(ctx, {"views": "main"})
     assert out[0] == [no_update] * len(html_ids)
     assert out[2:] == (no_update,) * 4

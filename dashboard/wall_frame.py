@@ -1,0 +1,144 @@
+"""What one wall refresh sends: a screen shape's slots rendered from one summary.
+
+A *screen shape* is what a rendering depends on: the summary's parameters (store, windows,
+filters), the language, the chart font size and the slots of the page. ``current_frame``
+returns the ``WallFrame`` of a shape through the cached service, stale-while-revalidate:
+
+- a hit is one cache read: no store access, no computation, no rendering on the request
+  path (``check_version=False``; the summary's own key carries the data version, so a write
+  shows within one period);
+- when the period has moved on, the last frame is returned at once and one process, in the
+  background, fetches the summary of the new period (computing it, once per setting
+  across workers, if nobody has yet) and renders it; the next refresh shows the result;
+- only the very first screen of a shape waits for the rendering (and, if the setting has
+  no summary yet, for the computation).
+
+The numbers and the "data as of" time always come from one rendering: a frame holds the
+rendered slots and the ``computed_at`` of the summary they were rendered from. When the
+store is unreachable the summary is the last good one (``stale``); the frame says so and
+keeps the time the failures began, so the screen greys its last good numbers under the
+stale banner.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from dash import no_update
+
+from dashboard.context import AppContext
+from dashboard.figures import bottleneck_figure, exceptions_figure, trend_figure
+from dashboard.layouts.wall_views import exceptions_table, flow_tiles, kpi_tiles, overdue_table
+from dashboard.service import Result
+from dashboard.wall_data import NAMESPACE, WallData, compute_wall, wall_params
+from dashboard.wall_settings import WallConfig
+
+FRAME_NAMESPACE = "wall-frame"
+MIN_PERIOD_S = 5
+OVERDUE_ROWS = {"main": 5}
+EXCEPTION_ROWS = 8
+DEFAULT_OVERDUE_ROWS = 10
+
+
+@dataclass(frozen=True)
+class WallFrame:
+    """The slots of one screen shape, rendered from one summary.
+
+    ``data_at`` is the summary's ``computed_at`` (the "data as of" time); ``stale`` says the
+    summary is the last good one because the store could not be read, since
+    ``stale_since``.
+    """
+
+    htmls: list
+    figures: list
+    data_at: datetime
+    stale: bool = False
+    stale_since: datetime | None = None
+    error: str | None = None
+
+
+class RenderFailed(Exception):
+    """Building the slots failed (a display bug, not a data problem)."""
+
+
+def period_s(config: WallConfig) -> int:
+    """A screen's cache period: its own refresh interval, at least ``MIN_PERIOD_S``."""
+    return max(MIN_PERIOD_S, config.refresh_s)
+
+
+def frame_params(store_key: str, config: WallConfig, html_ids: list[dict], graph_ids: list[dict],
+                 px: int) -> dict:
+    """The cache parameters of a screen shape: the summary's plus how it is shown."""
+    return {
+        **wall_params(store_key, config), "lang": config.lang, "px": px,
+        "html": [[i["slot"], i["view"]] for i in html_ids],
+        "graph": [[i["slot"], i["view"]] for i in graph_ids],
+    }
+
+
+def html_slot(slot: str, view: str, data: WallData, config: WallConfig):
+    if slot == "kpi":
+        return kpi_tiles(data, config)
+    if slot == "flow":
+        return flow_tiles(data, config)
+    if slot == "overdue":
+        return overdue_table(data, config, OVERDUE_ROWS.get(view, DEFAULT_OVERDUE_ROWS))
+    if slot == "exceptions":
+        return exceptions_table(data, config, EXCEPTION_ROWS, data.summary.now)
+    return no_update
+
+
+def graph_slot(slot: str, data: WallData, config: WallConfig, px: int):
+    lang = config.lang
+    if slot == "bottleneck":
+        return bottleneck_figure(data.summary.stages, lang, "dark", px)
+    if slot == "trend":
+        return trend_figure(data.trend, lang, "dark", px)
+    if slot == "kinds":
+        return exceptions_figure(data.summary.exceptions.by_kind, lang, "dark", px)
+    return no_update
+
+
+def render_slots(data: WallData, config: WallConfig, html_ids: list[dict], graph_ids: list[dict],
+                 px: int) -> tuple[list, list]:
+    """The contents of every slot; figures as plain dicts (cheap to cache and to send)."""
+    htmls = [html_slot(i["slot"], i["view"], data, config) for i in html_ids]
+    figures = [graph_slot(i["slot"], data, config, px) for i in graph_ids]
+    return htmls, [f.to_plotly_json() if hasattr(f, "to_plotly_json") else f for f in figures]
+
+
+def render_frame(summary: Result[WallData], config: WallConfig, html_ids: list[dict],
+                 graph_ids: list[dict], px: int) -> WallFrame:
+    """The frame of a shape from one summary result (stale or not), its time with it."""
+    try:
+        htmls, figures = render_slots(summary.value, config, html_ids, graph_ids, px)
+    except Exception as exc:  # noqa: BLE001 - reported as a display bug, not a data one
+        raise RenderFailed(f"{type(exc).__name__}: {exc}") from exc
+    return WallFrame(htmls, figures, summary.computed_at, summary.stale, summary.stale_since,
+                     summary.error)
+
+
+def current_frame(ctx: AppContext, config: WallConfig, html_ids: list[dict], graph_ids: list[dict],
+                  px: int, now: Callable[[], datetime] | None = None) -> Result[WallFrame]:
+    """The frame of this screen shape for the current period (see the module docstring).
+
+    ``now`` gives the instant a computation is for (default: the service's clock, read
+    when the computation starts, which may be in the background).
+    """
+    period = period_s(config)
+    clock = now or ctx.service.clock
+
+    def summary() -> Result[WallData]:
+        # Not stale-while-revalidate: this runs in the background (or for a shape's first
+        # screen), and a frame must show the summary of its own period.
+        return ctx.service.get(
+            NAMESPACE, wall_params(ctx.store_key, config),
+            lambda: compute_wall(ctx.engine, ctx.settings.pipeline, config, clock()),
+            period_s=period)
+
+    return ctx.service.get(
+        FRAME_NAMESPACE, frame_params(ctx.store_key, config, html_ids, graph_ids, px),
+        lambda: render_frame(summary(), config, html_ids, graph_ids, px),
+        period_s=period, background=True, check_version=False)
