@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import datetime, timedelta, timezone
 
@@ -40,11 +41,16 @@ class Clock:
 
 
 def props(component) -> dict:
-    return component.to_plotly_json()["props"]
+    """A component's properties; refresh outputs are sent as plain dicts (``as_sent``)."""
+    return component["props"] if isinstance(component, dict) else component.to_plotly_json()["props"]
+
+
+def prop(component, name: str):
+    return props(component).get(name) if isinstance(component, dict) else getattr(component, name, None)
 
 
 def walk(component):
-    """Every component in a tree, depth first."""
+    """Every component in a tree (objects or their JSON dicts), depth first."""
     if isinstance(component, (list, tuple)):
         for c in component:
             yield from walk(c)
@@ -52,7 +58,7 @@ def walk(component):
     if component is None or isinstance(component, (str, int, float)):
         return
     yield component
-    yield from walk(getattr(component, "children", None))
+    yield from walk(prop(component, "children"))
 
 
 def texts(component) -> list[str]:
@@ -60,13 +66,13 @@ def texts(component) -> list[str]:
         return [component]
     if isinstance(component, (list, tuple)):
         return [t for c in component for t in texts(c)]
-    children = getattr(component, "children", None)
+    children = prop(component, "children")
     return texts(children) if children is not None else []
 
 
 def by_class(component, name: str) -> str:
     """The text of the first component with class ``name`` inside ``component``."""
-    return next(texts(c)[0] for c in walk(component) if name in (getattr(c, "className", "") or "").split())
+    return next(texts(c)[0] for c in walk(component) if name in (prop(c, "className") or "").split())
 
 
 def slot_ids(layout, kind: str) -> list[dict]:
@@ -127,7 +133,7 @@ def test_refresh_shows_the_summary_numbers(wall):
     summary = compute_summary(store.engine, store.pipeline, Window.last_days(7, END, "Asia/Shanghai"),
                               Filters(), END)
     kpis = htmls[[i["slot"] for i in html_ids].index("kpi")]
-    shown = {props(tile)["data-metric"]: (texts(tile)[1], texts(tile)[2], tile.className) for tile in kpis}
+    shown = {props(tile)["data-metric"]: (texts(tile)[1], texts(tile)[2], prop(tile, "className")) for tile in kpis}
     expected_values = {
         "orders_placed_today": summary.placed_today, "wip": summary.wip,
         "delay_rate": summary.delay.rate, "cycle_time_median": summary.cycle_time.median_h,
@@ -146,14 +152,27 @@ def test_refresh_shows_the_summary_numbers(wall):
     assert len(figures[1]["data"][0]["x"]) == 14
 
 
+def test_the_slots_are_cached_as_the_json_the_browser_receives(wall):
+    """Plain data (no component objects): a hit unpickles and encodes it in C."""
+    ctx, _ = wall
+    layout, _, _, out = run(ctx, {"views": "main,bottleneck,trend,exceptions"})
+    slots = [out[0], out[1]]
+    assert json.loads(json.dumps(slots)) == slots
+    direct = wall_frame.render_slots(
+        compute_wall(ctx.engine, ctx.settings.pipeline, parse_wall_settings({}), END),
+        parse_wall_settings({}), slot_ids(layout, wall_layout.HTML_SLOT),
+        slot_ids(layout, wall_layout.GRAPH_SLOT), 28)
+    assert json.loads(to_json_plotly(list(direct))) == slots  # the same JSON as the components
+
+
 def test_links_carry_the_filters(wall):
     ctx, _ = wall
     _, html_ids, _, out = run(ctx, {"views": "main", "line": "Line A", "channel": "direct"})
     kpis = out[0][[i["slot"] for i in html_ids].index("kpi")]
-    assert kpis[1].href == "/stages/all?metric=wip&line=Line+A&channel=direct"
+    assert prop(kpis[1], "href") == "/stages/all?metric=wip&line=Line+A&channel=direct"
     flow = out[0][[i["slot"] for i in html_ids].index("flow")]
-    assert flow[0].href == "/stages/placed?line=Line+A&channel=direct"
-    assert all(t.title and ":" in t.title for t in kpis)  # the definition is reachable
+    assert prop(flow[0], "href") == "/stages/placed?line=Line+A&channel=direct"
+    assert all(prop(t, "title") and ":" in prop(t, "title") for t in kpis)  # the definition is reachable
 
 
 def test_filters_reach_the_computation_and_the_cache_key(wall):
