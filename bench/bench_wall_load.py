@@ -9,14 +9,16 @@ What it does:
    ``bench/out/bench_<n>.db``) unless ``--database-url`` is given.
 2. Starts ``gunicorn -w 4 'dashboard.wsgi:server'`` with ``ORDERBOARD_CACHE_URL`` on its own
    Redis database (``--redis-db``, which must be empty; it is emptied again afterwards).
-3. Opens each distinct screen setting once in headless Chromium and captures the exact
+3. Opens each distinct screen setting once in headless Chromium (``refresh=`` set to
+   ``--period``, so the wall's cache period is the simulated refresh) and captures the exact
    ``/_dash-update-component`` request the page sends for the wall refresh.
 4. Simulates ``--screens`` screens (thread per screen, a keep-alive session each), each
    with one of the settings, starting at a random offset and re-posting its captured
    request every ``--period`` seconds for ``--duration`` seconds.
-5. Reports p50/p95/p99/max latency of the refreshes and the metric computations (the
-   service's Redis counter ``orderboard:computations:wall-summary``) per cache period and
-   setting. Results are printed and written to ``bench/out/bench_wall_load.json``.
+5. Reports p50/p95/p99/max latency of the refreshes, the metric computations (the
+   service's Redis counter ``orderboard:computations:wall-summary``) and the renderings
+   (``...:wall-frame``) per refresh period and setting. Results are printed and written to
+   ``bench/out/bench_wall_load.json``.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ sys.path.insert(0, str(HERE))
 
 SETTINGS = ("", "line=Line%20A", "line=Line%20B", "channel=online")
 COUNTER = "orderboard:computations:wall-summary"
+RENDER_COUNTER = "orderboard:computations:wall-frame"
 
 
 def free_port() -> int:
@@ -81,7 +84,7 @@ def start_gunicorn(db_url: str, cache_url: str, port: int, workers: int) -> subp
     raise RuntimeError("gunicorn did not come up within 60 s")
 
 
-def capture_requests(base: str, settings: tuple[str, ...]) -> list[dict]:
+def capture_requests(base: str, settings: tuple[str, ...], refresh_s: int) -> list[dict]:
     """The wall-refresh POST body the browser sends, once per screen setting."""
     from playwright.sync_api import sync_playwright
 
@@ -100,7 +103,7 @@ def capture_requests(base: str, settings: tuple[str, ...]) -> list[dict]:
                         bodies.append({"url": request.url, "body": body})
 
             page.on("request", keep)
-            page.goto(f"{base}/wall?views=main,bottleneck,trend,exceptions&kiosk=1&{query}")
+            page.goto(f"{base}/wall?views=main,bottleneck,trend,exceptions&kiosk=1&refresh={refresh_s}&{query}")
             page.wait_for_selector(".ob-view--active .ob-kpi", timeout=120_000)
             if not bodies:
                 raise RuntimeError(f"no wall refresh request captured for {query!r}")
@@ -153,7 +156,7 @@ def main() -> None:
 
     import redis
 
-    from dashboard.app import SERVICE_PERIOD_S
+    from dashboard.wall_frame import MIN_PERIOD_S
 
     cache_url = f"{args.redis}/{args.redis_db}"
     client = redis.Redis.from_url(cache_url)
@@ -165,9 +168,12 @@ def main() -> None:
     proc = start_gunicorn(db_url, cache_url, port, args.workers)
     try:
         base = f"http://127.0.0.1:{port}"
-        captured = capture_requests(base, settings)
-        time.sleep(SERVICE_PERIOD_S)  # let the capture's computations age out of the current period
+        refresh_s = max(2, round(args.period))
+        cache_period_s = max(MIN_PERIOD_S, refresh_s)  # dashboard.wall_frame.period_s
+        captured = capture_requests(base, settings, refresh_s)
+        time.sleep(cache_period_s)  # let the capture's computations age out of the current period
         before = int(client.get(COUNTER) or 0)
+        renders_before = int(client.get(RENDER_COUNTER) or 0)
         results: list[dict] = []
         lock = threading.Lock()
         start = time.monotonic()
@@ -180,6 +186,7 @@ def main() -> None:
             t.join()
         elapsed = time.monotonic() - start
         computations = int(client.get(COUNTER) or 0) - before
+        renders = int(client.get(RENDER_COUNTER) or 0) - renders_before
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
@@ -189,7 +196,7 @@ def main() -> None:
             proc.wait()
         client.flushdb()  # the database was empty when we started: only our keys are in it
     ms = [r["ms"] for r in results if r["ok"]]
-    periods = elapsed / SERVICE_PERIOD_S
+    periods = elapsed / cache_period_s
     report = {
         "store": db_url.split("/")[-1] if db_url.startswith("sqlite") else db_url.split("@")[-1],
         "orders": args.orders if not args.database_url else None,
@@ -198,9 +205,9 @@ def main() -> None:
         "requests": len(results), "failed": len(results) - len(ms),
         "p50_ms": round(statistics.median(ms), 1), "p95_ms": round(percentile(ms, 95), 1),
         "p99_ms": round(percentile(ms, 99), 1), "max_ms": round(max(ms), 1),
-        "cache_period_s": SERVICE_PERIOD_S, "computations": computations,
+        "cache_period_s": cache_period_s, "computations": computations, "renders": renders,
         "computations_per_period_per_setting": round(computations / periods / len(settings), 2),
-        "computations_per_refresh_period_per_setting": round(computations / (elapsed / args.period) / len(settings), 2),
+        "renders_per_period_per_setting": round(renders / periods / len(settings), 2),
     }
     OUT.mkdir(exist_ok=True)
     (OUT / "bench_wall_load.json").write_text(json.dumps(report, indent=2))
