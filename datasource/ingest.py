@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import Engine, bindparam, delete, insert, select, update
 from sqlalchemy.engine import Connection
@@ -29,7 +30,8 @@ from datasource.schema import (
     StageVisit,
 )
 from datasource.store import bump_data_version, utcnow
-from datasource.visits import EventFact, build_visits, order_state
+from datasource.bulk import insert_rows
+from datasource.visits import EventFact, OrderState, Visit, build_visits, order_state
 
 CHUNK = 5000
 ATTRIBUTES = (
@@ -54,8 +56,9 @@ class OrderRecord:
     source: str | None = None
 
 
-@dataclass(frozen=True)
-class EventRecord:
+class EventRecord(NamedTuple):
+    """One event as sent (a named tuple: bulk imports make hundreds of thousands)."""
+
     order_number: str
     stage_code: str | None
     event_type: str
@@ -150,16 +153,23 @@ def ingest(
                              "convert to UTC before ingesting")
     result = IngestResult()
     now = utcnow()
+    numbers = list(dict.fromkeys(
+        [o.order_number for o in orders] + [e.order_number for e in events]
+        + [x.order_number for x in exceptions]
+    ))
+    # Stored form of every instant written in this transaction, converted once (an
+    # event's time is also a visit's start, the previous visit's end, an order's
+    # placed_at...). It holds the objects, so their ids stay theirs until it is dropped.
+    memo: dict = {}
     with engine.begin() as conn:
-        ids, touched, created = _upsert_orders(conn, orders, events, exceptions, result, now)
-        inserted = _insert_events(conn, events, ids, result, now)
-        touched |= {r["order_id"] for r in inserted}
+        ids = _order_ids(conn, numbers)
+        new_events = _new_events(conn, events, ids, result)
+        touched, created = _write_orders(conn, pipeline, orders, new_events, numbers, ids,
+                                         result, now, memo)
+        touched |= _insert_events(conn, new_events, ids, result, now, memo) - created
         _upsert_exceptions(conn, exceptions, ids, result)
-        _insert_findings(conn, findings, ids, result, now)
-        # Stored orders whose flag was just set are in ``touched``; new ones need a status.
-        cancelled = {ids[o.order_number] for o in orders if o.cancelled and o.order_number in created}
-        _refresh_orders(conn, pipeline, touched | cancelled, now,
-                        _facts_of_new_orders(inserted, {ids[n] for n in created}))
+        _insert_findings(conn, findings, result, now)
+        _refresh_orders(conn, pipeline, touched, now)
         if result.changed:
             bump_data_version(conn)
             conn.execute(insert(AuditEntry), [{
@@ -185,38 +195,72 @@ def _order_ids(conn: Connection, numbers: Sequence[str]) -> dict[str, int]:
     return ids
 
 
-def _upsert_orders(conn, orders, events, exceptions, result, now
-                   ) -> tuple[dict[str, int], set[int], set[str]]:
-    """Create missing orders, fill empty attributes of stored ones. Returns the ids of all
-    orders of the batch, the stored orders whose cancelled flag was set, and the order
-    numbers this call created."""
-    numbers = list(dict.fromkeys(
-        [o.order_number for o in orders] + [e.order_number for e in events]
-        + [x.order_number for x in exceptions]
-    ))
-    existing = _stored_orders(conn, [o.order_number for o in orders])
-    new_rows, seen = [], set()
+def _new_events(conn, events, stored_orders: dict[str, int], result) -> dict[str, EventRecord]:
+    """The batch's events by stable id, without repeats and without those stored.
+
+    An id derived from the event (``stable_uid``) names its order, so it can only be
+    stored if the order is: only those of stored orders, and ids given by the sender,
+    are looked up.
+    """
+    by_uid: dict[str, EventRecord] = {}
+    for e in events:
+        by_uid.setdefault(e.stable_uid(), e)
+    result.events_duplicate += len(events) - len(by_uid)
+    maybe_stored = [uid for uid, e in by_uid.items()
+                    if e.uid or e.order_number in stored_orders]
+    for part in chunks(maybe_stored):
+        for uid in conn.execute(
+            select(OrderEvent.event_uid).where(OrderEvent.event_uid.in_(part))
+        ).scalars():
+            del by_uid[uid]
+            result.events_duplicate += 1
+    return by_uid
+
+
+def _write_orders(conn, pipeline, orders, new_events, numbers, ids, result, now, memo
+                  ) -> tuple[set[int], set[int]]:
+    """Create the batch's missing orders and fill empty attributes of stored ones.
+
+    ``ids`` (order number -> id of the stored orders) gains the created orders. Returns
+    the ids of the stored orders whose cancelled flag was just set, and of the orders
+    created. A new order is written with its visits and status at once: its events are
+    exactly the batch's new events for it (nothing else can refer to an order before it
+    exists), so nothing is read back or rewritten.
+    """
+    touched = _fill_stored(conn, [o for o in orders if o.order_number in ids], result, now)
     by_number = {o.order_number: o for o in orders}
-    for number in numbers:
-        if number in existing or number in seen:
-            continue
-        seen.add(number)
+    facts: dict[str, list[EventFact]] = {n: [] for n in numbers if n not in ids}
+    for e in new_events.values():
+        if e.order_number in facts:
+            facts[e.order_number].append(EventFact(e.stage_code, e.event_type, e.occurred_at,
+                                                   e.operator))
+    order_rows, visits = [], {}
+    for number, known in facts.items():
         rec = by_number.get(number, OrderRecord(number))
+        visits[number], state = _derive(pipeline, known, rec.cancelled)
         row = {a: getattr(rec, a) for a in ATTRIBUTES}
-        row.update(order_number=number, status="open", cancelled_flag=rec.cancelled,
-                   source=rec.source, updated_at=now)
-        new_rows.append(row)
-    if new_rows:
-        exists_now = _order_ids(conn, [r["order_number"] for r in new_rows])
-        new_rows = [r for r in new_rows if r["order_number"] not in exists_now]
-        for part in chunks(new_rows):
-            conn.execute(insert(Order), list(part))
-        result.orders_created += len(new_rows)
+        row.update(order_number=number, cancelled_flag=rec.cancelled, source=rec.source,
+                   updated_at=now, **state._asdict())
+        order_rows.append(row)
+    if not order_rows:
+        return touched, set()
+    for part in chunks(order_rows):
+        insert_rows(conn, Order.__table__, part, memo)
+    result.orders_created += len(order_rows)
+    ids.update(_order_ids(conn, list(facts)))
+    visit_rows = [_visit_row(ids[number], v) for number, vs in visits.items() for v in vs]
+    for part in chunks(visit_rows):
+        insert_rows(conn, StageVisit.__table__, part, memo)
+    return touched, {ids[number] for number in facts}
+
+
+def _fill_stored(conn, records: list[OrderRecord], result, now) -> set[int]:
+    """Fill the empty attributes of stored orders (a different stored value is kept and
+    warned about); returns the ids of those whose cancelled flag was just set."""
+    existing = _stored_orders(conn, [o.order_number for o in records])
     touched: set[int] = set()
-    for rec in orders:
-        stored = existing.get(rec.order_number)
-        if stored is None:
-            continue
+    for rec in records:
+        stored = existing[rec.order_number]
         fill = {}
         for a in ATTRIBUTES:
             new, old = getattr(rec, a), stored[a]
@@ -236,7 +280,7 @@ def _upsert_orders(conn, orders, events, exceptions, result, now
             fill["updated_at"] = now
             conn.execute(update(Order).where(Order.id == stored["id"]).values(**fill))
             result.orders_updated += 1
-    return _order_ids(conn, numbers), touched, {r["order_number"] for r in new_rows}
+    return touched
 
 
 def _stored_orders(conn: Connection, numbers: Sequence[str]) -> dict[str, dict]:
@@ -250,32 +294,21 @@ def _stored_orders(conn: Connection, numbers: Sequence[str]) -> dict[str, dict]:
     return out
 
 
-def _insert_events(conn, events, ids, result, now) -> list[dict]:
-    """Insert the events not stored yet (by stable id); returns the inserted rows."""
-    by_uid: dict[str, EventRecord] = {}
-    for e in events:
-        by_uid.setdefault(e.stable_uid(), e)
-    result.events_duplicate += len(events) - len(by_uid)
-    uids = list(by_uid)
-    stored: set[str] = set()
-    for part in chunks(uids):
-        stored.update(conn.execute(
-            select(OrderEvent.event_uid).where(OrderEvent.event_uid.in_(part))
-        ).scalars())
-    result.events_duplicate += len(stored)
+def _insert_events(conn, new_events: dict[str, EventRecord], ids, result, now, memo
+                   ) -> set[int]:
+    """Insert the new events; returns the ids of their orders."""
     rows = [
         {
             "event_uid": uid, "order_id": ids[e.order_number], "stage_code": e.stage_code,
             "event_type": e.event_type, "occurred_at": e.occurred_at, "operator": e.operator,
             "note": e.note, "source": e.source, "recorded_at": now,
         }
-        for uid, e in by_uid.items()
-        if uid not in stored
+        for uid, e in new_events.items()
     ]
     for part in chunks(rows):
-        conn.execute(insert(OrderEvent), list(part))
+        insert_rows(conn, OrderEvent.__table__, part, memo)
     result.events_added += len(rows)
-    return rows
+    return {r["order_id"] for r in rows}
 
 
 def _upsert_exceptions(conn, exceptions, ids, result) -> None:
@@ -311,11 +344,11 @@ def _upsert_exceptions(conn, exceptions, ids, result) -> None:
                          .values(**progress))
             result.exceptions_updated += 1
     for part in chunks(new_rows):
-        conn.execute(insert(OrderException), list(part))
+        insert_rows(conn, OrderException.__table__, part)
     result.exceptions_added += len(new_rows)
 
 
-def _insert_findings(conn, findings, ids, result, now) -> None:
+def _insert_findings(conn, findings, result, now) -> None:
     if not findings:
         return
     by_uid = {f.uid: f for f in findings}
@@ -331,67 +364,45 @@ def _insert_findings(conn, findings, ids, result, now) -> None:
         for uid, f in by_uid.items() if uid not in stored
     ]
     for part in chunks(rows):
-        conn.execute(insert(DataQualityFinding), list(part))
+        insert_rows(conn, DataQualityFinding.__table__, part)
     result.findings_added += len(rows)
 
 
-def _facts_of_new_orders(inserted: list[dict], new_ids: set[int]) -> dict[int, list[EventFact]]:
-    """The events of orders created in this transaction: exactly the rows just inserted
-    for them (nothing else can reference an order before it is committed)."""
-    facts: dict[int, list[EventFact]] = {oid: [] for oid in new_ids}
-    for r in inserted:
-        if r["order_id"] in facts:
-            facts[r["order_id"]].append(
-                EventFact(r["stage_code"], r["event_type"], r["occurred_at"], r["operator"]))
-    return facts
+def _derive(pipeline: Pipeline, facts: list[EventFact], cancelled: bool
+            ) -> tuple[list[Visit], OrderState]:
+    """An order's visits and state from all its events."""
+    visits = build_visits(facts, pipeline.positions)
+    return visits, order_state(visits, facts, pipeline.first.code, pipeline.terminal, cancelled)
 
 
-def _refresh_orders(conn: Connection, pipeline: Pipeline, order_ids: set[int], now,
-                    known: dict[int, list[EventFact]] | None = None) -> None:
-    """Rebuild visits and status of these orders from all their stored events.
+def _visit_row(order_id: int, v: Visit) -> dict:
+    return {"order_id": order_id, "stage_code": v.stage_code, "visit_no": v.visit_no,
+            "is_rework": v.is_rework, "entered_at": v.entered_at, "left_at": v.left_at,
+            "duration_s": v.duration_s, "operator": v.operator}
 
-    ``known`` holds the complete event facts of orders created in this transaction, so
-    they are not read back and have no old visits to delete (a bulk import's new orders
-    are most of its orders).
-    """
-    if not order_ids:
-        return
-    known = known or {}
-    positions = pipeline.positions
-    ordered = sorted(order_ids)
-    for part in chunks(ordered):
+
+def _refresh_orders(conn: Connection, pipeline: Pipeline, order_ids: set[int], now) -> None:
+    """Rebuild visits and status of these stored orders from all their stored events."""
+    for part in chunks(sorted(order_ids)):
         facts: dict[int, list[EventFact]] = defaultdict(list)
-        stored = [oid for oid in part if oid not in known]
-        if stored:
-            rows = conn.execute(
-                select(OrderEvent.order_id, OrderEvent.stage_code, OrderEvent.event_type,
-                       OrderEvent.occurred_at, OrderEvent.operator)
-                .where(OrderEvent.order_id.in_(stored))
-            )
-            for r in rows:
-                facts[r.order_id].append(EventFact(r.stage_code, r.event_type, r.occurred_at,
-                                                   r.operator))
-            conn.execute(delete(StageVisit).where(StageVisit.order_id.in_(stored)))
-        for oid in part:
-            if oid in known:
-                facts[oid] = known[oid]
+        rows = conn.execute(
+            select(OrderEvent.order_id, OrderEvent.stage_code, OrderEvent.event_type,
+                   OrderEvent.occurred_at, OrderEvent.operator)
+            .where(OrderEvent.order_id.in_(part))
+        )
+        for r in rows:
+            facts[r.order_id].append(EventFact(r.stage_code, r.event_type, r.occurred_at,
+                                               r.operator))
+        conn.execute(delete(StageVisit).where(StageVisit.order_id.in_(part)))
         flags = dict(conn.execute(
             select(Order.id, Order.cancelled_flag).where(Order.id.in_(part))
         ).all())
         visit_rows, state_rows = [], []
         for oid in part:
-            visits = build_visits(facts[oid], positions)
-            state = order_state(visits, facts[oid], pipeline.first.code, pipeline.terminal,
-                                bool(flags.get(oid)))
-            visit_rows.extend(
-                {"order_id": oid, "stage_code": v.stage_code, "visit_no": v.visit_no,
-                 "is_rework": v.is_rework, "entered_at": v.entered_at, "left_at": v.left_at,
-                 "duration_s": v.duration_s, "operator": v.operator}
-                for v in visits
-            )
-            state_rows.append({"b_id": oid, **state.__dict__, "updated_at": now})
-        if visit_rows:
-            conn.execute(insert(StageVisit), visit_rows)
+            visits, state = _derive(pipeline, facts[oid], bool(flags.get(oid)))
+            visit_rows.extend(_visit_row(oid, v) for v in visits)
+            state_rows.append({"b_id": oid, **state._asdict(), "updated_at": now})
+        insert_rows(conn, StageVisit.__table__, visit_rows)
         _update_states(conn, state_rows)
 
 

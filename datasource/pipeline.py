@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 
@@ -60,8 +61,9 @@ class Pipeline:
     def position(self, code: str) -> int:
         return self.stage(code).position
 
-    @property
+    @cached_property
     def positions(self) -> dict[str, int]:
+        """Stage code -> position (computed once: do not change it)."""
         return {s.code: s.position for s in self.stages}
 
     @property

@@ -21,10 +21,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class EventFact:
+class EventFact(NamedTuple):
     stage_code: str | None
     event_type: str
     occurred_at: datetime
@@ -47,8 +47,7 @@ class Visit:
         return (self.left_at - self.entered_at).total_seconds()
 
 
-@dataclass(frozen=True)
-class OrderState:
+class OrderState(NamedTuple):
     status: str
     current_stage: str | None
     current_since: datetime | None
