@@ -143,8 +143,7 @@ def test_concurrent_screens_cost_one_computation_file_cache(parts):
     assert results == ["slow"] * 20 and len(calls) == 1
 
 
-@pytest.mark.redis
-def test_two_workers_sharing_redis_compute_once(tmp_path):
+def redis_or_skip():
     import redis
 
     url = os.environ.get("ORDERBOARD_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -155,6 +154,12 @@ def test_two_workers_sharing_redis_compute_once(tmp_path):
         if UNDER_CI:
             pytest.fail(f"Redis at {url} is not reachable ({exc}); CI must run the Redis tests")
         pytest.skip(f"Redis at {url} is not reachable ({exc})")
+    return url, client
+
+
+@pytest.mark.redis
+def test_two_workers_sharing_redis_compute_once(tmp_path):
+    url, client = redis_or_skip()
     prefix = f"obtest-{uuid.uuid4().hex[:8]}:"
     workers = [
         CachedService(make_cache(tmp_path, cache_config(url, None, prefix)), lambda: "1",
@@ -285,3 +290,40 @@ def test_a_failing_background_refresh_keeps_the_last_value_and_logs(parts, caplo
     assert service.get("wall", {}, broken, background=True, check_version=False).value == "v1"
     service.wait_for_refreshes()
     assert "background refresh of wall failed: metrics bug" in caplog.text
+
+
+@pytest.mark.redis
+def test_two_workers_refreshing_in_the_background_compute_once(tmp_path):
+    """Stale-while-revalidate across workers: every worker answers at once with the last
+    value, and one of them (not one per worker) computes the new period's value."""
+    url, client = redis_or_skip()
+    prefix = f"obtest-{uuid.uuid4().hex[:8]}:"
+    clock = Clock()
+    workers = [
+        CachedService(make_cache(tmp_path, cache_config(url, None, prefix)), lambda: "1",
+                      clock=clock, redis_client=client)
+        for _ in range(3)
+    ]
+    calls, release = [], threading.Event()
+
+    def compute():
+        calls.append(1)
+        if len(calls) > 1:
+            release.wait(10)  # the new value: held until every worker has answered
+        return f"v{len(calls)}"
+
+    name = prefix + "frame"
+    try:
+        assert workers[0].get(name, {}, compute, background=True, check_version=False).value == "v1"
+        clock.now += timedelta(seconds=15)
+        answers = [w.get(name, {}, compute, background=True, check_version=False).value
+                   for w in workers for _ in range(3)]
+        release.set()
+        for w in workers:
+            w.wait_for_refreshes()
+        assert answers == ["v1"] * 9 and len(calls) == 2
+        assert [w.get(name, {}, compute, background=True, check_version=False).value
+                for w in workers] == ["v2"] * 3
+    finally:
+        for key in client.scan_iter(f"*{prefix}*"):
+            client.delete(key)
