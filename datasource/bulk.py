@@ -1,22 +1,27 @@
-"""Inserting many rows at once, without SQLAlchemy's per-value bind processing.
+"""Inserting many rows at once.
 
-``insert(Table)`` with a list of dicts runs every value through its column type's bind
-processor in Python; for a bulk import that is millions of calls (``UTCDateTime`` alone
-costs about 4 us a value on SQLite, as much as SQLite's own insert work). ``insert_rows``
-keeps the same guarantees at a fraction of the cost:
+On SQLite, ``insert(Table)`` with a list of dicts runs every value through its column
+type's bind processor in Python; for a bulk import that is millions of calls
+(``UTCDateTime`` alone costs about 4 us a value, as much as SQLite's own insert work).
+``insert_rows`` keeps the same guarantees there at a fraction of the cost:
 
-- the statement is compiled by SQLAlchemy for the connection's dialect (quoting,
-  parameter style), once per table and column set;
+- the statement is compiled by SQLAlchemy for the dialect (quoting, parameters), once
+  per call;
 - each column's conversion is chosen once: ``UTCDateTime`` columns refuse naive
-  datetimes and store naive UTC, written on SQLite as exactly the text SQLAlchemy's
-  SQLite ``DATETIME`` writes (so reads through the ORM and raw reads see no difference);
-  columns whose type has a bind processor keep it; the rest pass through;
+  datetimes and store naive UTC as exactly the text SQLAlchemy's SQLite ``DATETIME``
+  writes (reads through the models and raw reads see no difference), and each instant
+  object is converted once (an event's time is also a visit's start, the previous
+  visit's end, an order's placed_at...); other columns keep their type's processor;
 - the rows go to the driver's ``executemany`` in one call.
+
+Other databases take SQLAlchemy's own ``insert``: there the cost is the round trips,
+and SQLAlchemy batches the rows into multi-row ``VALUES`` statements ("insertmanyvalues"),
+which a plain ``executemany`` would not.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from operator import itemgetter
 from typing import Any
@@ -26,58 +31,32 @@ from sqlalchemy.engine import Connection
 
 from datasource.schema import UTCDateTime
 
-Converter = Callable[[Any], Any] | None
 
-
-def _utc_naive(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
+def sqlite_instant(value: datetime) -> str:
+    """The text SQLAlchemy's SQLite DATETIME stores for an aware instant (naive UTC)."""
     if value.tzinfo is None:
         raise ValueError(f"naive datetime {value!r}: convert to UTC before storing")
     if value.tzinfo is not timezone.utc:
         value = value.astimezone(timezone.utc)
-    return value.replace(tzinfo=None)
-
-
-def _utc_sqlite_text(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    if value.tzinfo is timezone.utc:  # the usual case: one call, then drop "+00:00"
-        return value.isoformat(" ", "microseconds")[:-6]
-    naive = _utc_naive(value)
-    return naive.isoformat(" ", "microseconds")
-
-
-def _converter(column, dialect) -> Converter:
-    if isinstance(column.type, UTCDateTime):
-        return _utc_sqlite_text if dialect.name == "sqlite" else _utc_naive
-    return column.type.dialect_impl(dialect).bind_processor(dialect)
-
-
-def _memoised(convert: Callable[[Any], Any], memo: dict[int, tuple]) -> Callable[[Any], Any]:
-    """``convert`` once per object. The memo keeps each object it has seen, so an id in
-    it cannot be reused by another object while the memo lives."""
-    def cached(value: Any) -> Any:
-        hit = memo.get(id(value))
-        if hit is None:
-            hit = memo[id(value)] = (value, convert(value))
-        return hit[1]
-    return cached
+    return value.isoformat(" ", "microseconds")[:-6]  # without "+00:00"
 
 
 def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]],
                 memo: dict[int, tuple] | None = None) -> None:
-    """Insert ``rows`` (dicts with the same keys, the table's column names) into ``table``.
+    """Insert ``rows`` (dicts with the same keys, column names of ``table``).
 
     Columns left out get their scalar Python default (``default=``), as with ``insert``.
-    Instants are converted once per object; pass the same ``memo`` (a dict, empty at
-    first) to several calls on one connection to share that work between them.
+    Pass the same ``memo`` (an empty dict at first) to several calls in one transaction
+    to convert each instant object once across them; it keeps the objects it has seen,
+    so an id in it cannot be taken by another object while it lives.
     """
     if not rows:
         return
-    dialect = conn.dialect
-    compiled = insert(table).compile(dialect=dialect, column_keys=list(rows[0]))
-    keys = list(compiled.positiontup if compiled.positional else compiled.binds)
+    if conn.dialect.name != "sqlite":
+        conn.execute(insert(table), list(rows))
+        return
+    compiled = insert(table).compile(dialect=conn.dialect, column_keys=list(rows[0]))
+    keys = list(compiled.positiontup or ())
     given = set(rows[0])
     defaults = {}
     for key in keys:
@@ -88,15 +67,28 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]],
             defaults[key] = default.arg
     if defaults:
         rows = [{**defaults, **row} for row in rows]
-    get = itemgetter(*keys)
+    instants, others = [], []
+    for i, key in enumerate(keys):
+        column_type = table.c[key].type
+        if isinstance(column_type, UTCDateTime):
+            instants.append(i)
+        else:
+            convert = column_type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+            if convert is not None:
+                others.append((i, convert))
     memo = {} if memo is None else memo
-    converts = [(i, _memoised(f, memo) if isinstance(table.c[k].type, UTCDateTime) else f)
-                for i, (k, f) in enumerate((k, _converter(table.c[k], dialect)) for k in keys)
-                if f is not None]
-    params: list = []
+    get = itemgetter(*keys)
+    params: list[tuple] = []
     for row in rows:
         values = list(get(row)) if len(keys) > 1 else [get(row)]
-        for i, convert in converts:
+        for i in instants:
+            value = values[i]
+            if value is not None:
+                hit = memo.get(id(value))
+                if hit is None:
+                    hit = memo[id(value)] = (value, sqlite_instant(value))
+                values[i] = hit[1]
+        for i, convert in others:
             values[i] = convert(values[i])
-        params.append(tuple(values) if compiled.positional else dict(zip(keys, values)))
+        params.append(tuple(values))
     conn.exec_driver_sql(str(compiled), params)

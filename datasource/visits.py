@@ -65,6 +65,7 @@ def build_visits(events: list[EventFact], positions: dict[str, int]) -> list[Vis
     )
     path: list[Visit] = []
     seen: dict[str, int] = {}
+    furthest = -1  # the highest pipeline position of a first visit so far
     for e in enters:
         code = e.stage_code
         assert code is not None
@@ -77,12 +78,13 @@ def build_visits(events: list[EventFact], positions: dict[str, int]) -> list[Vis
         seen[code] = 1
         visit = Visit(code, e.occurred_at, operator=e.operator)
         pos = positions[code]
+        if pos > furthest:  # the usual case: the next stage of the pipeline
+            furthest = pos
+            path.append(visit)
+            continue
         # First visits keep pipeline order: insert before the first later first-visit.
-        at = len(path)
-        for i, v in enumerate(path):
-            if not v.is_rework and positions[v.stage_code] > pos:
-                at = i
-                break
+        at = next(i for i, v in enumerate(path)
+                  if not v.is_rework and positions[v.stage_code] > pos)
         path.insert(at, visit)
     for current, following in zip(path, path[1:]):
         current.left_at = following.entered_at
