@@ -18,7 +18,9 @@ What it does:
 5. Reports p50/p95/p99/max latency of the refreshes, the metric computations (the
    service's Redis counter ``orderboard:computations:wall-summary``) and the renderings
    (``...:wall-frame``) per refresh period and setting. Results are printed and written to
-   ``bench/out/bench_wall_load.json``.
+   ``bench/out/bench_wall_load.json``; every request (screen, epoch start, ms, ok, and where
+   in the cache period it started) to ``bench/out/bench_wall_load_requests.csv``, to see
+   where a slow tail falls.
 """
 
 from __future__ import annotations
@@ -121,7 +123,7 @@ def screen(index: int, request: dict, period: float, until: float, results: list
     time.sleep(random.uniform(0, period))
     next_at = time.monotonic()
     while next_at < until:
-        t0 = time.monotonic()
+        t0, started = time.monotonic(), time.time()
         try:
             response = session.post(request["url"], data=request["body"], headers=headers, timeout=30)
             ok = response.status_code == 200 and b"wall-as-of" in response.content
@@ -129,7 +131,7 @@ def screen(index: int, request: dict, period: float, until: float, results: list
             ok = False
         elapsed = time.monotonic() - t0
         with lock:
-            results.append({"screen": index, "at": t0, "ms": elapsed * 1000, "ok": ok})
+            results.append({"screen": index, "at": t0, "epoch": started, "ms": elapsed * 1000, "ok": ok})
         next_at += period
         time.sleep(max(0.0, next_at - time.monotonic()))
 
@@ -211,6 +213,10 @@ def main() -> None:
     }
     OUT.mkdir(exist_ok=True)
     (OUT / "bench_wall_load.json").write_text(json.dumps(report, indent=2))
+    rows = ["screen,epoch,ms,ok,into_period_s"] + [
+        f"{r['screen']},{r['epoch']:.3f},{r['ms']:.1f},{int(r['ok'])},{r['epoch'] % cache_period_s:.2f}"
+        for r in sorted(results, key=lambda r: r["epoch"])]
+    (OUT / "bench_wall_load_requests.csv").write_text("\n".join(rows) + "\n")
     print(json.dumps(report, indent=2))
 
 
