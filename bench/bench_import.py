@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         if profiler is not None:
             profiler.disable()
             import pstats
-            pstats.Stats(profiler).sort_stats(os.environ.get("BENCH_SORT", "cumulative")).print_stats(25)
+            pstats.Stats(profiler).sort_stats(os.environ.get("BENCH_SORT", "cumulative")).print_stats(int(os.environ.get("BENCH_TOP", "25")))
         traced = tracemalloc.get_traced_memory()[1] if args.tracemalloc else None
         engine.dispose()
         size_mb = data.stat().st_size / 1e6

@@ -4,6 +4,8 @@ from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from datasource.importers.errors import RowRejected
 from datasource.importers.timestamps import Reading, end_of_day, parse_timestamp, to_utc
@@ -93,3 +95,53 @@ def test_end_of_day_before_a_skipped_midnight_is_when_the_clocks_jumped():
 def test_end_of_day_on_the_long_day_counts_all_25_hours():
     # 2017-02-18 had 25 hours (23:00-24:00 twice): it ended at 00:00 -03 = 03:00 UTC.
     assert end_of_day(date(2017, 2, 18), SAO_PAULO) == datetime(2017, 2, 19, 3, 0, tzinfo=UTC)
+
+
+# -- the one-subtraction path for hours without a clock change --------------------------
+
+ZONES = ["Asia/Shanghai", "Europe/London", "Europe/Dublin", "America/New_York",
+         "America/Sao_Paulo", "Australia/Lord_Howe", "Pacific/Apia", "Asia/Kolkata",
+         "America/St_Johns", "Africa/Casablanca"]
+
+
+def _exact(value: datetime, zone: ZoneInfo) -> tuple[datetime, bool]:
+    """The reading by definition: the earlier reading, flagged when the two differ."""
+    first, second = value.replace(tzinfo=zone), value.replace(tzinfo=zone, fold=1)
+    return first.astimezone(timezone.utc), first.utcoffset() != second.utcoffset()
+
+
+def _near_changes(zone: ZoneInfo, start: datetime, end: datetime):
+    """Every 5 minutes from 3 hours before to 3 hours after each local hour whose two
+    readings or whose end differ in offset from its start (the clock changes)."""
+    hour = start
+    while hour < end:
+        stamps = [hour.replace(tzinfo=zone), hour.replace(tzinfo=zone, fold=1),
+                  (hour + timedelta(minutes=59)).replace(tzinfo=zone)]
+        if len({t.utcoffset() for t in stamps}) > 1:
+            value = hour - timedelta(hours=3)
+            while value < hour + timedelta(hours=4):
+                yield value
+                value += timedelta(minutes=5)
+        hour += timedelta(hours=1)
+
+
+@pytest.mark.parametrize("name", ZONES)
+def test_every_reading_near_clock_changes_equals_the_exact_one(name):
+    """Through 2011-2024, in zones with hour, half-hour and day-long changes: around
+    every change, the instant and whether it is flagged are those of the definition."""
+    zone = ZoneInfo(name)
+    checked = 0
+    for value in _near_changes(zone, datetime(2011, 1, 1), datetime(2025, 1, 1)):
+        instant, warning = to_utc(value, zone)
+        assert (instant, warning is not None) == _exact(value, zone), value
+        checked += 1
+    assert checked or name in ("Asia/Shanghai", "Asia/Kolkata")
+
+
+@settings(max_examples=400, deadline=None)
+@given(value=st.datetimes(min_value=datetime(1900, 1, 2), max_value=datetime(2040, 1, 1)),
+       name=st.sampled_from(ZONES))
+def test_any_reading_equals_the_exact_one(value, name):
+    zone = ZoneInfo(name)
+    instant, warning = to_utc(value, zone)
+    assert (instant, warning is not None) == _exact(value, zone)
