@@ -118,7 +118,8 @@ def as_sent(value: Any) -> Any:
     Done once per rendering: a frame of components costs, on every request, unpickling
     about 200 component objects and a Python ``to_plotly_json`` call for each while Dash
     encodes the response; plain data is unpickled and encoded in C (measured: the whole
-    hit in-process, about 3 ms -> 2 ms). ``no_update`` stays itself (Dash leaves that output alone).
+    hit in-process, about 3 ms -> 2 ms). ``no_update`` stays itself (Dash leaves that
+    output alone).
     """
     return value if value is no_update else json.loads(to_json_plotly(value))
 
