@@ -40,7 +40,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "wip": ("在制", "WIP"),
     "median": ("中位", "median"),
     "sla": ("SLA", "SLA"),
-    "open_breaches": ("超时", "over SLA"),
+    "open_breaches": ("超时", "late"),
     "bottleneck": ("瓶颈", "bottleneck"),
     "order": ("订单", "Order"),
     "stage": ("环节", "Stage"),

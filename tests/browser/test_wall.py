@@ -18,13 +18,21 @@ from datasource.ingest import EventRecord, OrderRecord, ingest
 from datasource.settings import Settings
 from orderboard.cli import app as cli
 
+# No scrollbars, no region spilling over, and no tile, label, number or note cut short
+# (a cut word cannot be read from across the room, and an ellipsis cannot be explained).
 FITS = """() => {
     const doc = document.documentElement;
+    const cut = e => e.scrollHeight > e.clientHeight + 1 || e.scrollWidth > e.clientWidth + 1;
     const inside = [...document.querySelectorAll('.ob-view--active .ob-slot')]
-        .filter(e => e.scrollHeight > e.clientHeight + 1 || e.scrollWidth > e.clientWidth + 1)
-        .map(e => e.className);
-    return {page: doc.scrollHeight <= innerHeight && doc.scrollWidth <= innerWidth, overflowing: inside};
+        .filter(cut).map(e => e.className);
+    const texts = [...document.querySelectorAll('.ob-view--active :is(.ob-kpi, .ob-kpi-label, '
+        + '.ob-kpi-number, .ob-kpi-note, .ob-flow-stage, .ob-flow-label, .ob-flow-wip, '
+        + '.ob-flow-median, .ob-flow-breach, .ob-list th, .ob-slot-title)')]
+        .filter(cut).map(e => e.innerText.replace(/\\n/g, ' / '));
+    return {page: doc.scrollHeight <= innerHeight && doc.scrollWidth <= innerWidth,
+            overflowing: inside, clipped: texts};
 }"""
+FITTING = {"page": True, "overflowing": [], "clipped": []}
 TILE = ".ob-view--active [data-metric={name}] .ob-kpi-value"
 
 
@@ -42,22 +50,24 @@ def tile_texts(page) -> dict[str, str]:
     return {name: page.inner_text(TILE.format(name=name)) for name, _ in KPI_TILES}
 
 
-@pytest.mark.parametrize("width, height", [(1920, 1080), (3840, 2160)])
-def test_every_view_fits_the_screen(wall_app, live_server, open_page, width, height):
+@pytest.mark.parametrize("width, height, lang", [
+    (1920, 1080, "zh"), (1920, 1080, "en"), (3840, 2160, "zh"), (3840, 2160, "en")])
+def test_every_view_fits_the_screen(wall_app, live_server, open_page, width, height, lang):
     app, _ = wall_app
     url = live_server(app)
-    page = open_page(f"{url}/wall?views=main&kiosk=1", width, height, wait_for=".ob-view--active .ob-kpi")
-    assert page.evaluate(FITS) == {"page": True, "overflowing": []}
+    page = open_page(f"{url}/wall?views=main&kiosk=1&lang={lang}", width, height,
+                     wait_for=".ob-view--active .ob-kpi")
+    assert page.evaluate(FITS) == FITTING
     # Type scales with the screen: a KPI number is about 8-9 % of the height at both sizes.
     size = float(page.eval_on_selector(TILE.format(name="wip"), "e => parseFloat(getComputedStyle(e).fontSize)"))
     assert 0.07 * height <= size <= 0.1 * height
     # Every view at 1080p; at 4K (the same layout, scaled) the main view and one chart.
-    views = ("kpi", "flow", "bottleneck", "trend", "overdue", "exceptions") if height == 1080 else ("trend",)
+    views = ("kpi", "flow", "bottleneck", "trend", "overdue", "exceptions") if height == 1080 else ("flow", "trend")
     for view in views:
-        page.goto(f"{url}/wall/{view}?kiosk=1")
+        page.goto(f"{url}/wall/{view}?kiosk=1&lang={lang}")
         page.wait_for_selector(".ob-view--active .ob-slot-body > :not(.ob-waiting), .ob-view--active .main-svg")
         page.wait_for_function("() => !document.querySelector('.ob-view--active .ob-waiting')")
-        assert page.evaluate(FITS) == {"page": True, "overflowing": []}, view
+        assert page.evaluate(FITS) == FITTING, view
     # Chart text is sized from the screen, not plotly's 12 px default.
     tick = page.eval_on_selector(".ob-view--active .ytick text", "e => parseFloat(e.style.fontSize)")
     assert tick >= 0.025 * height
