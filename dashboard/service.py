@@ -13,9 +13,11 @@ was computed, the data version it was computed from, and whether it is stale.
 - The cache is a speed-up, never a point of failure: a cache error is logged and the value
   is computed directly.
 - Stale-while-revalidate (``background=True``, for wall screens): when the key of the
-  current period misses but a last good value exists, that value is returned at once and
-  one process recomputes in a background thread; no screen waits for a slow computation.
-  ``computed_at`` says how old the value is.
+  current period misses but a last good value of the last ``SWR_PERIODS`` periods exists,
+  that value is returned at once and one process recomputes in a background thread; no
+  screen waits for a slow computation. ``computed_at`` says how old the value is. An
+  older value (the first screen switched on in the morning would otherwise show last
+  night's numbers until its next refresh) is not served: that request computes.
 - ``check_version=False`` keys a value by parameters and period only and does not touch
   the store on the request path (a hit is one cache read). It suits values derived from
   another cached value whose key does carry the version (a wall's rendering is derived
@@ -39,7 +41,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, Generic, TypeVar
 
 from flask_caching import Cache
@@ -48,6 +50,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 LAST_GOOD_TIMEOUT = 7 * 24 * 3600
+SWR_PERIODS = 3  # how many periods old a value stale-while-revalidate may still serve
 COUNTER_PREFIX = "orderboard:computations:"
 
 
@@ -136,7 +139,7 @@ class CachedService:
             return hit
         if background:
             last = self._cache_get(last_good_key)
-            if last is not None:
+            if last is not None and self.clock() - last.computed_at <= timedelta(seconds=period * SWR_PERIODS):
                 self._refresh_in_background(namespace, key, last_good_key, version, period, compute)
                 return last
         with self._lock(key):

@@ -211,6 +211,21 @@ def test_background_mode_serves_the_last_value_while_one_refresh_runs(parts):
     assert len(calls) == 2  # five requests during the refresh started one computation
 
 
+def test_background_mode_computes_instead_of_serving_a_value_from_long_ago(parts):
+    """A screen switched on in the morning gets today's numbers, not last night's."""
+    service, clock, store = parts
+    compute, calls = counting()
+    assert service.get("wall", {}, compute, background=True).value == "v1"
+    clock.now += timedelta(seconds=15 * 3)  # three periods later: still served, refreshed behind
+    assert service.get("wall", {}, compute, background=True).value == "v1"
+    service.wait_for_refreshes()
+    assert service.get("wall", {}, compute, background=True).value == "v2"
+    clock.now += timedelta(hours=14)  # overnight
+    fresh = service.get("wall", {}, compute, background=True)
+    assert fresh.value == "v3" and fresh.computed_at == clock.now
+    assert len(calls) == 3
+
+
 def test_period_can_be_set_per_call(parts):
     service, clock, store = parts
     compute, calls = counting()
