@@ -19,6 +19,7 @@ from typing import NamedTuple
 from sqlalchemy import Engine, bindparam, delete, insert, select, update
 from sqlalchemy.engine import Connection
 
+from datasource.bulk import insert_rows
 from datasource.pipeline import Pipeline
 from datasource.schema import (
     EVENT_TYPES,
@@ -30,7 +31,6 @@ from datasource.schema import (
     StageVisit,
 )
 from datasource.store import bump_data_version, utcnow
-from datasource.bulk import insert_rows
 from datasource.visits import EventFact, OrderState, Visit, build_visits, order_state
 
 CHUNK = 5000
