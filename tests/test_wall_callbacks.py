@@ -11,6 +11,7 @@ from dash import no_update
 from plotly.io.json import to_json_plotly
 
 from dashboard.app import create_app
+from dashboard.formatting import percent
 from dashboard import wall_frame
 from dashboard.callbacks import wall as wall_callbacks
 from dashboard.callbacks.wall import font_px, refresh_wall
@@ -147,6 +148,17 @@ def test_refresh_shows_the_summary_numbers(wall):
     flow = htmls[[i["slot"] for i in html_ids].index("flow")]
     assert [props(t)["data-stage"] for t in flow] == summary.stages["code"].tolist()
     assert [by_class(t, "ob-flow-wip") for t in flow] == [f"{w:,}" for w in summary.stages["wip"]]
+    # Each stage: open breaches now (coloured when there are any) and the 7-day breach
+    # rate that colours the tile.
+    for tile, row in zip(flow, summary.stages.itertuples(), strict=True):
+        breach = next(c for c in walk(tile) if "ob-flow-breach" in (prop(c, "className") or ""))
+        assert "".join(texts(breach)) == f"SLA {row.sla_hours:g}h · 超时 {row.open_breaches_now:,}"
+        assert ("ob-flow-breach--late" in prop(breach, "className")) == (row.open_breaches_now > 0)
+        rate = next(c for c in walk(tile) if "ob-flow-rate" in (prop(c, "className") or ""))
+        assert "".join(texts(rate)) == f"近7天超时率 {percent(row.breach_rate)}"
+        assert prop(rate, "className") == f"ob-flow-rate ob-level-{level('sla_breach_rate', row.breach_rate)}"
+        assert prop(tile, "className").startswith(f"ob-flow-stage ob-level-{level('sla_breach_rate', row.breach_rate)}")
+    assert summary.stages["open_breaches_now"].gt(0).any() and summary.stages["open_breaches_now"].eq(0).any()
     assert [i["slot"] for i in graph_ids] == ["bottleneck", "trend", "kinds"]
     assert figures[0]["layout"]["font"]["size"] == 28
     assert len(figures[1]["data"][0]["x"]) == 14

@@ -41,6 +41,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "median": ("中位", "median"),
     "sla": ("SLA", "SLA"),
     "open_breaches": ("超时", "late"),
+    "breach_rate": (f"近{SUMMARY_DAYS}天超时率", f"{SUMMARY_DAYS}-day breach rate"),
     "bottleneck": ("瓶颈", "bottleneck"),
     "order": ("订单", "Order"),
     "stage": ("环节", "Stage"),
@@ -140,7 +141,9 @@ def flow_tiles(data: WallData, config: WallConfig) -> list:
     lang = config.lang
     tiles = []
     for row in data.summary.stages.itertuples():
-        grade = level("sla_breach_rate", None if is_missing(row.breach_rate) else float(row.breach_rate))
+        rate = None if is_missing(row.breach_rate) else float(row.breach_rate)
+        grade = level("sla_breach_rate", rate)
+        late = 0 if is_missing(row.open_breaches_now) else int(row.open_breaches_now)
         med, med_unit = duration_parts(row.median_h, lang)
         neck = bool(row.is_bottleneck)
         tiles.append(html.A(
@@ -156,8 +159,13 @@ def flow_tiles(data: WallData, config: WallConfig) -> list:
                 html.Div(number(row.wip), className="ob-flow-wip"),
                 html.Div(f"{t('median', lang)} {med}{' ' if lang == 'en' else ''}{med_unit}",
                          className="ob-flow-median"),
-                html.Div(f"{t('sla', lang)} {row.sla_hours:g}h · {t('open_breaches', lang)} "
-                         f"{number(row.open_breaches_now)}", className="ob-flow-breach"),
+                # Wraps between its two parts, never inside one; coloured by its own number.
+                html.Div(className="ob-flow-breach" + (" ob-flow-breach--late" if late else ""),
+                         children=[html.Span(f"{t('sla', lang)} {row.sla_hours:g}h"), " · ",
+                                   html.Span(f"{t('open_breaches', lang)} {number(late)}")]),
+                # What the tile's colour means (shown where there is room: the flow view).
+                html.Div(className=f"ob-flow-rate ob-level-{grade}", children=[
+                    t("breach_rate", lang), " ", html.Span(percent(rate))]),
             ],
         ))
     return tiles
