@@ -69,6 +69,7 @@ def test_every_view_fits_the_screen(wall_app, live_server, open_page, width, hei
         page.wait_for_function("() => !document.querySelector('.ob-view--active .ob-waiting')")
         assert page.evaluate(FITS) == FITTING, view
     # Chart text is sized from the screen, not plotly's 12 px default.
+    page.wait_for_selector(".ob-view--active .ytick text")  # the axes are drawn after the svg
     tick = page.eval_on_selector(".ob-view--active .ytick text", "e => parseFloat(e.style.fontSize)")
     assert tick >= 0.025 * height
 
