@@ -6,7 +6,8 @@ cancelled and a few hundred out-of-order milestones so findings are written too)
 runs the same code path as ``orderboard import`` (``prepare_import`` + ``import_file``,
 batches of 20,000 rows through ``ingest``) and reports wall time and peak memory.
 
-    /work/venv/bin/python bench/bench_import.py [--rows 100000] [--seed 7] [--profile]
+    .venv/bin/python bench/bench_import.py [--rows 100000] [--seed 7] [--profile]
+    .venv/bin/python bench/bench_import.py --rows 20000 --postgres postgresql+psycopg://postgres@127.0.0.1:5432/test
 
 Peak memory is the process's maximum resident set size (``ru_maxrss``), which includes
 the interpreter and imported libraries; ``--tracemalloc`` also reports the peak of
@@ -25,8 +26,12 @@ import sys
 import tempfile
 import time
 import tracemalloc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
+
+from sqlalchemy import create_engine, text
 
 from datasource.importers.run import import_file, open_store, prepare_import
 from datasource.pipeline import default_pipeline
@@ -94,6 +99,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--profile", action="store_true", help="print a cProfile of the import")
     parser.add_argument("--tracemalloc", action="store_true", help="also report traced Python peak")
+    parser.add_argument("--postgres", metavar="URL", help="import into a fresh schema of this "
+                        "PostgreSQL database instead (created and dropped by the script), e.g. "
+                        "postgresql+psycopg://postgres@127.0.0.1:5432/test")
     args = parser.parse_args(argv)
     pipeline = default_pipeline()
     with tempfile.TemporaryDirectory(prefix="bench_import_") as tmp:
@@ -101,33 +109,59 @@ def main(argv: list[str] | None = None) -> int:
         data, mapping = folder / "orders.csv", folder / "mapping.toml"
         write_csv(data, args.rows, args.seed)
         mapping.write_text(MAPPING, encoding="utf-8")
-        engine = open_store(f"sqlite:///{folder / 'store.db'}", pipeline)  # as `orderboard import`
-        if args.tracemalloc:
-            tracemalloc.start()
-        profiler = None
-        if args.profile:
-            import cProfile
-            profiler = cProfile.Profile()
-            profiler.enable()
-        t0, cpu0 = time.perf_counter(), time.process_time()
-        plan = prepare_import(data, mapping, pipeline)
-        report = import_file(engine, plan, folder / "rejects.csv")
-        wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
-        if profiler is not None:
-            profiler.disable()
-            import pstats
-            pstats.Stats(profiler).sort_stats(os.environ.get("BENCH_SORT", "cumulative")).print_stats(int(os.environ.get("BENCH_TOP", "25")))
-        traced = tracemalloc.get_traced_memory()[1] if args.tracemalloc else None
-        engine.dispose()
-        size_mb = data.stat().st_size / 1e6
+        with store_url(args.postgres, folder) as url:
+            return run(args, pipeline, folder, data, url)
+
+
+@contextmanager
+def store_url(postgres: str | None, folder: Path) -> Iterator[str]:
+    """A fresh SQLite file in ``folder``, or a fresh schema of ``postgres`` (dropped after)."""
+    if not postgres:
+        yield f"sqlite:///{folder / 'store.db'}"
+        return
+    schema = f"ob_bench_import_{os.getpid()}"
+    admin = create_engine(postgres)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        sep = "&" if "?" in postgres else "?"
+        yield f"{postgres}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def run(args, pipeline, folder: Path, data: Path, url: str) -> int:
+    """Import ``data`` into the store at ``url`` as ``orderboard import`` does; print figures."""
+    engine = open_store(url, pipeline)
+    if args.tracemalloc:
+        tracemalloc.start()
+    profiler = None
+    if args.profile:
+        import cProfile
+        profiler = cProfile.Profile()
+        profiler.enable()
+    t0, cpu0 = time.perf_counter(), time.process_time()
+    plan = prepare_import(data, folder / "mapping.toml", pipeline)
+    report = import_file(engine, plan, folder / "rejects.csv")
+    wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+    if profiler is not None:
+        profiler.disable()
+        import pstats
+        top = int(os.environ.get("BENCH_TOP", "25"))
+        pstats.Stats(profiler).sort_stats(os.environ.get("BENCH_SORT", "cumulative")).print_stats(top)
+    traced = tracemalloc.get_traced_memory()[1] if args.tracemalloc else None
+    engine.dispose()
     maxrss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-    print(f"rows: {args.rows} (seed {args.seed}, {size_mb:.1f} MB CSV)")
+    print(f"rows: {args.rows} (seed {args.seed}, {data.stat().st_size / 1e6:.1f} MB CSV)")
     print(report.summary())
     print(f"orders created: {report.orders_created}, events: {report.events_added}, "
           f"findings: {sum(report.findings.values())}")
     print(f"wall time: {wall:.2f} s ({args.rows / wall:,.0f} rows/s); CPU time of this process: {cpu:.2f} s")
     print(f"load average (1 min) at the end: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
     print(f"peak RSS: {maxrss_mb:.0f} MB")
+    print(f"store: {engine.dialect.name}")
     if traced is not None:
         print(f"peak traced Python allocations: {traced / 1e6:.0f} MB")
     return 0
