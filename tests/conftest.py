@@ -63,6 +63,13 @@ def pg_schema_url(schema: str) -> str:
 
 
 @pytest.fixture
+def pg_url() -> str:
+    """The server's URL, for a test that makes (and drops) a schema of its own."""
+    require_postgres()
+    return PG_URL
+
+
+@pytest.fixture
 def pg_schema() -> Iterator[str]:
     """A fresh PostgreSQL schema, dropped afterwards; yields its URL."""
     require_postgres()

@@ -9,8 +9,6 @@ import bench_import  # noqa: E402
 import pytest  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 
-from tests.conftest import PG_URL, require_postgres  # noqa: E402
-
 
 def test_benchmark_imports_every_generated_row(capsys):
     assert bench_import.main(["--rows", "300", "--seed", "3"]) == 0
@@ -20,12 +18,11 @@ def test_benchmark_imports_every_generated_row(capsys):
 
 
 @pytest.mark.postgres
-def test_benchmark_runs_on_postgresql_and_drops_its_schema(capsys):
-    require_postgres()
-    assert bench_import.main(["--rows", "200", "--seed", "3", "--postgres", PG_URL]) == 0
+def test_benchmark_runs_on_postgresql_and_drops_its_schema(capsys, pg_url):
+    assert bench_import.main(["--rows", "200", "--seed", "3", "--postgres", pg_url]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[1] == "imported 200, rejected 0, warnings 0" and lines[-1] == "store: postgresql"
-    engine = create_engine(PG_URL)
+    engine = create_engine(pg_url)
     with engine.connect() as conn:
         left = conn.execute(text("select count(*) from information_schema.schemata "
                                  "where schema_name like 'ob_bench_import_%'")).scalar_one()
