@@ -143,7 +143,7 @@ def flow_tiles(data: WallData, config: WallConfig) -> list:
     for row in data.summary.stages.itertuples():
         rate = None if is_missing(row.breach_rate) else float(row.breach_rate)
         grade = level("sla_breach_rate", rate)
-        late = 0 if is_missing(row.open_breaches_now) else int(row.open_breaches_now)
+        late = None if is_missing(row.open_breaches_now) else int(row.open_breaches_now)
         med, med_unit = duration_parts(row.median_h, lang)
         neck = bool(row.is_bottleneck)
         tiles.append(html.A(
