@@ -36,8 +36,16 @@ def make_engine(url: str, **kwargs) -> Engine:
 
 
 def init_schema(engine: Engine, pipeline: Pipeline) -> None:
-    """Create missing tables and write the pipeline's stages (idempotent)."""
+    """Create missing tables and indexes and write the pipeline's stages (idempotent).
+
+    ``create_all`` skips a table that exists with all its indexes, so an index added to
+    the schema after a store was created is created here (on a large store this takes a
+    while, once). Indexes are never dropped or changed here.
+    """
     Base.metadata.create_all(engine)
+    for table in Base.metadata.sorted_tables:
+        for index in table.indexes:
+            index.create(engine, checkfirst=True)
     with engine.begin() as conn:
         sync_stages(conn, pipeline)
         has_version = conn.execute(
