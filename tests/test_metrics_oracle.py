@@ -138,6 +138,12 @@ def test_engine_matches_plain_sql(big_store, case):
             " sum(CASE WHEN v.is_rework THEN 1 ELSE 0 END)" + ended, st=code, sla=SLA_S[code])[0]
         assert (table.loc[code, "visits"], table.loc[code, "breaches"], table.loc[code, "rework_visits"]) \
             == (n, breaches or 0, rework or 0), code
+        # The wall's stage tiles: the 7-day breach rate (their colour) and "late now".
+        assert table.loc[code, "breach_rate"] == pytest.approx((breaches or 0) / n), code
+        late_now = o.one("SELECT count(*)" + wip + " AND o.current_stage = :st AND "
+                         + o.hours(":now", "o.current_since") + " > :sla_h",
+                         st=code, sla_h=SLA_S[code] / 3600)
+        assert table.loc[code, "open_breaches_now"] == late_now, code
         if backend == "postgres":
             med, p90 = [float(v) if v is not None else None for v in o.rows(
                 "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY v.duration_s / 3600.0),"
@@ -154,6 +160,7 @@ def test_engine_matches_plain_sql(big_store, case):
             " AND o.completed_at > o.promised_at AND v.duration_s >= 0" + o.where_f, st=code, sla=SLA_S[code])
         assert table.loc[code, "delay_contribution_h"] == pytest.approx(float(contribution or 0), abs=1e-6), code
     assert table["breaches"].sum() > 0 and table["rework_visits"].sum() > 0
+    assert table["open_breaches_now"].sum() > 0
 
     opened = " FROM exceptions x JOIN orders o ON o.id = x.order_id WHERE x.opened_at >= :s AND x.opened_at < :e" + o.where_f
     assert s.exceptions.opened_in_window == o.one("SELECT count(*)" + opened) > 10
