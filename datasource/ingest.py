@@ -162,10 +162,13 @@ def ingest(
     # placed_at...). It holds the objects, so their ids stay theirs until it is dropped.
     memo: dict = {}
     with engine.begin() as conn:
-        ids = _order_ids(conn, numbers)
+        stored = _stored_orders(conn, numbers)
+        ids = {number: row["id"] for number, row in stored.items()}
         new_events = _new_events(conn, events, ids, result)
-        touched, created = _write_orders(conn, pipeline, orders, new_events, numbers, ids,
-                                         result, now, memo)
+        touched = _fill_stored(conn, [o for o in orders if o.order_number in stored], stored,
+                               result, now)
+        created = _write_orders(conn, pipeline, orders, new_events, numbers, ids, now, result,
+                                memo)
         touched |= _insert_events(conn, new_events, ids, result, now, memo) - created
         _upsert_exceptions(conn, exceptions, ids, result)
         _insert_findings(conn, findings, result, now)
@@ -217,17 +220,15 @@ def _new_events(conn, events, stored_orders: dict[str, int], result) -> dict[str
     return by_uid
 
 
-def _write_orders(conn, pipeline, orders, new_events, numbers, ids, result, now, memo
-                  ) -> tuple[set[int], set[int]]:
-    """Create the batch's missing orders and fill empty attributes of stored ones.
+def _write_orders(conn, pipeline, orders, new_events, numbers, ids, now, result, memo
+                  ) -> set[int]:
+    """Create the batch's orders that are not stored; returns their ids, which ``ids``
+    (order number -> id of the stored orders) gains too.
 
-    ``ids`` (order number -> id of the stored orders) gains the created orders. Returns
-    the ids of the stored orders whose cancelled flag was just set, and of the orders
-    created. A new order is written with its visits and status at once: its events are
-    exactly the batch's new events for it (nothing else can refer to an order before it
-    exists), so nothing is read back or rewritten.
+    A new order is written with its visits and status at once: its events are exactly
+    the batch's new events for it (nothing else can refer to an order before it exists),
+    so nothing is read back or rewritten.
     """
-    touched = _fill_stored(conn, [o for o in orders if o.order_number in ids], result, now)
     by_number = {o.order_number: o for o in orders}
     facts: dict[str, list[EventFact]] = {n: [] for n in numbers if n not in ids}
     for e in new_events.values():
@@ -243,7 +244,7 @@ def _write_orders(conn, pipeline, orders, new_events, numbers, ids, result, now,
                    updated_at=now, **state._asdict())
         order_rows.append(row)
     if not order_rows:
-        return touched, set()
+        return set()
     for part in chunks(order_rows):
         insert_rows(conn, Order.__table__, part, memo)
     result.orders_created += len(order_rows)
@@ -251,13 +252,14 @@ def _write_orders(conn, pipeline, orders, new_events, numbers, ids, result, now,
     visit_rows = [_visit_row(ids[number], v) for number, vs in visits.items() for v in vs]
     for part in chunks(visit_rows):
         insert_rows(conn, StageVisit.__table__, part, memo)
-    return touched, {ids[number] for number in facts}
+    return {ids[number] for number in facts}
 
 
-def _fill_stored(conn, records: list[OrderRecord], result, now) -> set[int]:
-    """Fill the empty attributes of stored orders (a different stored value is kept and
-    warned about); returns the ids of those whose cancelled flag was just set."""
-    existing = _stored_orders(conn, [o.order_number for o in records])
+def _fill_stored(conn, records: list[OrderRecord], existing: dict[str, dict], result, now
+                 ) -> set[int]:
+    """Fill the empty attributes of stored orders (``existing``: their stored rows by
+    number; a different stored value is kept and warned about); returns the ids of
+    those whose cancelled flag was just set."""
     touched: set[int] = set()
     for rec in records:
         stored = existing[rec.order_number]
@@ -284,6 +286,7 @@ def _fill_stored(conn, records: list[OrderRecord], result, now) -> set[int]:
 
 
 def _stored_orders(conn: Connection, numbers: Sequence[str]) -> dict[str, dict]:
+    """The stored orders among ``numbers`` (id, cancelled flag, attributes), by number."""
     cols = [Order.id, Order.order_number, Order.cancelled_flag] + [
         getattr(Order, a) for a in ATTRIBUTES
     ]
