@@ -139,7 +139,9 @@ class CachedService:
             return hit
         if background:
             last = self._cache_get(last_good_key)
-            if last is not None and self.clock() - last.computed_at <= timedelta(seconds=period * SWR_PERIODS):
+            recent = last is not None and (
+                self.clock() - last.computed_at <= timedelta(seconds=period * SWR_PERIODS))
+            if recent:
                 self._refresh_in_background(namespace, key, last_good_key, version, period, compute)
                 return last
         with self._lock(key):

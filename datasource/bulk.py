@@ -29,16 +29,14 @@ from typing import Any
 from sqlalchemy import Table, insert
 from sqlalchemy.engine import Connection
 
-from datasource.schema import UTCDateTime
+from datasource.schema import UTCDateTime, stored_utc
 
 
 def sqlite_instant(value: datetime) -> str:
-    """The text SQLAlchemy's SQLite DATETIME stores for an aware instant (naive UTC)."""
-    if value.tzinfo is None:
-        raise ValueError(f"naive datetime {value!r}: convert to UTC before storing")
-    if value.tzinfo is not timezone.utc:
-        value = value.astimezone(timezone.utc)
-    return value.isoformat(" ", "microseconds")[:-6]  # without "+00:00"
+    """The text SQLAlchemy's SQLite DATETIME stores for an instant (``stored_utc``)."""
+    if value.tzinfo is timezone.utc:  # the usual case: one call, "+00:00" cut off
+        return value.isoformat(" ", "microseconds")[:-6]
+    return stored_utc(value).isoformat(" ", "microseconds")
 
 
 def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]],

@@ -29,16 +29,20 @@ ORDER_STATUSES = ("open", "completed", "cancelled")
 EVENT_TYPES = ("enter", "complete", "exception", "resolve", "note", "cancel")
 
 
+def stored_utc(value: datetime) -> datetime:
+    """How an instant is stored: naive UTC. A naive datetime is refused (it could be any
+    zone's wall-clock time)."""
+    if value.tzinfo is None:
+        raise ValueError(f"naive datetime {value!r}: convert to UTC before storing")
+    return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     impl = DateTime(timezone=False)
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError(f"naive datetime {value!r}: convert to UTC before storing")
-        return value.astimezone(timezone.utc).replace(tzinfo=None)
+        return None if value is None else stored_utc(value)
 
     def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
         if value is None:
