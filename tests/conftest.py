@@ -114,3 +114,19 @@ def sqlite_store(request, tmp_path) -> Iterator[StoreHandle]:
 @pytest.fixture
 def pipeline() -> Pipeline:
     return default_pipeline()
+
+
+class BrokenCache:
+    """A cache whose every call fails with ``error`` (a cache must never be a point of failure)."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    def get(self, key):
+        raise self.error
+
+    def set(self, key, value, timeout=None):
+        raise self.error
+
+    def delete(self, key):
+        raise self.error

@@ -12,6 +12,7 @@ import pytest
 from flask import Flask
 from flask_caching import Cache
 
+from conftest import BrokenCache
 from dashboard.service import CachedService, cache_config
 
 T0 = datetime(2026, 11, 20, 8, 0, 0, tzinfo=timezone.utc)
@@ -110,17 +111,7 @@ def test_failing_computation_without_any_good_value_raises(parts):
 
 
 def test_a_broken_cache_falls_back_to_computing(tmp_path):
-    class BrokenCache:
-        def get(self, key):
-            raise OSError("disk full")
-
-        def set(self, key, value, timeout=None):
-            raise OSError("disk full")
-
-        def delete(self, key):
-            raise OSError("disk full")
-
-    service = CachedService(BrokenCache(), lambda: "1", lock_dir=str(tmp_path))
+    service = CachedService(BrokenCache(OSError("disk full")), lambda: "1", lock_dir=str(tmp_path))
     assert service.get("summary", {}, lambda: 42).value == 42
 
 

@@ -10,6 +10,7 @@ import pytest
 from dash import no_update
 from plotly.io.json import to_json_plotly
 
+from conftest import BrokenCache
 from dashboard.app import create_app
 from dashboard.formatting import percent
 from dashboard import wall_frame
@@ -323,17 +324,7 @@ def test_a_broken_cache_computes_and_renders_directly(wall, caplog):
     ctx, _ = wall
     _, _, _, good = run(ctx, {"views": "main"})
 
-    class BrokenCache:
-        def get(self, key):
-            raise ConnectionError("Redis is down")
-
-        def set(self, key, value, timeout=None):
-            raise ConnectionError("Redis is down")
-
-        def delete(self, key):
-            raise ConnectionError("Redis is down")
-
-    ctx.service.cache = BrokenCache()
+    ctx.service.cache = BrokenCache(ConnectionError("Redis is down"))
     _, _, _, out = run(ctx, {"views": "main"})
     assert as_json(out) == as_json(good)
     assert "cache read failed" in caplog.text and "Redis is down" in caplog.text
