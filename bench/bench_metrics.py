@@ -55,7 +55,7 @@ def _naive(t: datetime | None) -> datetime | None:
 
 def chunk_rows(data, prefix: str, first_id: int, pipeline) -> dict[str, list[tuple]]:
     """Table rows (naive UTC datetimes) of one generated chunk, with explicit ids."""
-    from datasource.visits import EventFact, build_visits, order_state
+    from datasource.visits import EventFact, derive_order
 
     ids = {o.order_number: first_id + k for k, o in enumerate(data.orders)}
     facts: dict[str, list[EventFact]] = defaultdict(list)
@@ -65,11 +65,9 @@ def chunk_rows(data, prefix: str, first_id: int, pipeline) -> dict[str, list[tup
         events.append((f"{prefix}{e.stable_uid()}", ids[e.order_number], e.stage_code, e.event_type,
                        _naive(e.occurred_at), e.operator, e.note, "bench"))
     orders, visits = [], []
-    positions = pipeline.positions
     for o in data.orders:
         oid = ids[o.order_number]
-        vs = build_visits(facts[o.order_number], positions)
-        st = order_state(vs, facts[o.order_number], pipeline.first.code, pipeline.terminal, o.cancelled)
+        vs, st, _findings = derive_order(facts[o.order_number], pipeline, o.cancelled)
         orders.append((oid, prefix + o.order_number, o.customer, o.channel, o.production_line,
                        o.product_line, o.owner, o.quantity, o.amount, o.priority,
                        _naive(o.promised_at), st.status, st.current_stage, _naive(st.current_since),

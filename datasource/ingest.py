@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import NamedTuple
 
@@ -31,7 +31,8 @@ from datasource.schema import (
     StageVisit,
 )
 from datasource.store import bump_data_version, utcnow
-from datasource.visits import EventFact, OrderState, Visit, build_visits, order_state
+from datasource.idle import idle_cutoff, remember_newest_event
+from datasource.visits import OUT_OF_ORDER, Derived, EventFact, Visit, derive_order
 
 CHUNK = 5000
 ATTRIBUTES = (
@@ -116,6 +117,9 @@ class IngestResult:
     exceptions_updated: int = 0
     findings_added: int = 0
     warnings: list[str] = field(default_factory=list)
+    #: findings derived from the events of the orders this batch touched (out of
+    #: pipeline order...), whether or not the store had them already
+    derived_findings: list[FindingRecord] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -139,8 +143,12 @@ def ingest(
     findings: Iterable[FindingRecord] = (),
     actor: str = "ingest",
     target: str | None = None,
+    origins: dict[str, tuple[str | None, int | None]] | None = None,
 ) -> IngestResult:
-    """Store a batch in one transaction and keep derived visits current."""
+    """Store a batch in one transaction and keep derived visits current.
+
+    ``origins``: order number -> (source, line) where the batch's rows about it came
+    from, written on the findings derived from its events (an importer knows them)."""
     orders, events = list(orders), list(events)
     exceptions, findings = list(exceptions), list(findings)
     for e in events:
@@ -153,6 +161,7 @@ def ingest(
                              "convert to UTC before ingesting")
     result = IngestResult()
     now = utcnow()
+    newest = max((e.occurred_at for e in events), default=None)
     numbers = list(dict.fromkeys(
         [o.order_number for o in orders] + [e.order_number for e in events]
         + [x.order_number for x in exceptions]
@@ -162,17 +171,24 @@ def ingest(
     # placed_at...). It holds the objects, so their ids stay theirs until it is dropped.
     memo: dict = {}
     with engine.begin() as conn:
+        cutoff = idle_cutoff(conn, pipeline, now, newest)
         stored = _stored_orders(conn, numbers)
         ids = {number: row["id"] for number, row in stored.items()}
         new_events = _new_events(conn, events, ids, result)
         touched = _fill_stored(conn, [o for o in orders if o.order_number in stored], stored,
                                result, now)
+        derived = _DerivedFindings(origins)
         created = _write_orders(conn, pipeline, orders, new_events, numbers, ids, now, result,
-                                memo)
+                                memo, cutoff, derived)
         touched |= _insert_events(conn, new_events, ids, result, now, memo) - created
         _upsert_exceptions(conn, exceptions, ids, result)
-        _insert_findings(conn, findings, result, now)
-        _refresh_orders(conn, pipeline, touched, now)
+        if cutoff is not None:
+            touched |= idle_candidates(conn, cutoff) - created
+        _refresh_orders(conn, pipeline, touched, now, cutoff, derived)
+        _insert_findings(conn, [*findings, *derived], result, now)
+        result.derived_findings = list(derived)
+        if result.events_added and newest is not None:
+            remember_newest_event(conn, newest)
         if result.changed:
             bump_data_version(conn)
             conn.execute(insert(AuditEntry), [{
@@ -183,8 +199,9 @@ def ingest(
 
 
 def _summary(r: IngestResult) -> str:
-    d = asdict(r)
+    d = {f.name: getattr(r, f.name) for f in fields(r)}
     d["warnings"] = len(r.warnings)
+    d["derived_findings"] = len(r.derived_findings)
     return ", ".join(f"{k}={v}" for k, v in d.items())
 
 
@@ -220,14 +237,14 @@ def _new_events(conn, events, stored_orders: dict[str, int], result) -> dict[str
     return by_uid
 
 
-def _write_orders(conn, pipeline, orders, new_events, numbers, ids, now, result, memo
-                  ) -> set[int]:
+def _write_orders(conn, pipeline, orders, new_events, numbers, ids, now, result, memo,
+                  cutoff, derived: _DerivedFindings) -> set[int]:
     """Create the batch's orders that are not stored; returns their ids, which ``ids``
     (order number -> id of the stored orders) gains too.
 
     A new order is written with its visits and status at once: its events are exactly
     the batch's new events for it (nothing else can refer to an order before it exists),
-    so nothing is read back or rewritten.
+    so nothing is read back or rewritten. Its derived findings go to ``derived``.
     """
     by_number = {o.order_number: o for o in orders}
     facts: dict[str, list[EventFact]] = {n: [] for n in numbers if n not in ids}
@@ -238,10 +255,12 @@ def _write_orders(conn, pipeline, orders, new_events, numbers, ids, now, result,
     order_rows, visits = [], {}
     for number, known in facts.items():
         rec = by_number.get(number, OrderRecord(number))
-        visits[number], state = _derive(pipeline, known, rec.cancelled)
+        d = derive_order(known, pipeline, rec.cancelled, cutoff)
+        visits[number] = d.visits
+        derived.add(number, d)
         row = {a: getattr(rec, a) for a in ATTRIBUTES}
         row.update(order_number=number, cancelled_flag=rec.cancelled, source=rec.source,
-                   updated_at=now, **state._asdict())
+                   updated_at=now, **d.state._asdict())
         order_rows.append(row)
     if not order_rows:
         return set()
@@ -371,11 +390,25 @@ def _insert_findings(conn, findings, result, now) -> None:
     result.findings_added += len(rows)
 
 
-def _derive(pipeline: Pipeline, facts: list[EventFact], cancelled: bool
-            ) -> tuple[list[Visit], OrderState]:
-    """An order's visits and state from all its events."""
-    visits = build_visits(facts, pipeline.positions)
-    return visits, order_state(visits, facts, pipeline.first.code, pipeline.terminal, cancelled)
+class _DerivedFindings(list):
+    """Findings derived from orders' events (out of pipeline order...), labelled with
+    where the batch's rows about the order came from."""
+
+    def __init__(self, origins: dict[str, tuple[str | None, int | None]] | None = None) -> None:
+        super().__init__()
+        self.origins = origins or {}
+
+    def add(self, number: str, d: Derived) -> None:
+        source, line = self.origins.get(number, (None, None))
+        self.extend(FindingRecord(number, f.kind, f.detail, source, line) for f in d.findings)
+
+
+def idle_candidates(conn: Connection, cutoff: datetime) -> set[int]:
+    """Open orders whose last visit began before the idle cut-off: they may have been
+    idle long enough to complete (their events decide)."""
+    return set(conn.execute(
+        select(Order.id).where(Order.status == "open", Order.current_since < cutoff)
+    ).scalars())
 
 
 def _visit_row(order_id: int, v: Visit) -> dict:
@@ -384,29 +417,43 @@ def _visit_row(order_id: int, v: Visit) -> dict:
             "duration_s": v.duration_s, "operator": v.operator}
 
 
-def _refresh_orders(conn: Connection, pipeline: Pipeline, order_ids: set[int], now) -> None:
-    """Rebuild visits and status of these stored orders from all their stored events."""
+def _refresh_orders(conn: Connection, pipeline: Pipeline, order_ids: set[int], now,
+                    cutoff: datetime | None, derived: _DerivedFindings) -> int:
+    """Rebuild visits, status and derived findings of these stored orders from all their
+    stored events, read in arrival order (the order ties in time keep). Returns how many
+    of them are completed."""
+    completed = 0
     for part in chunks(sorted(order_ids)):
         facts: dict[int, list[EventFact]] = defaultdict(list)
         rows = conn.execute(
             select(OrderEvent.order_id, OrderEvent.stage_code, OrderEvent.event_type,
                    OrderEvent.occurred_at, OrderEvent.operator)
             .where(OrderEvent.order_id.in_(part))
+            .order_by(OrderEvent.order_id, OrderEvent.id)
         )
         for r in rows:
             facts[r.order_id].append(EventFact(r.stage_code, r.event_type, r.occurred_at,
                                                r.operator))
         conn.execute(delete(StageVisit).where(StageVisit.order_id.in_(part)))
-        flags = dict(conn.execute(
-            select(Order.id, Order.cancelled_flag).where(Order.id.in_(part))
-        ).all())
+        known = {r.id: r for r in conn.execute(
+            select(Order.id, Order.order_number, Order.cancelled_flag).where(Order.id.in_(part))
+        )}
+        numbers = [known[oid].order_number for oid in part if oid in known]
+        conn.execute(delete(DataQualityFinding).where(
+            DataQualityFinding.kind == OUT_OF_ORDER, DataQualityFinding.order_number.in_(numbers)
+        ))
         visit_rows, state_rows = [], []
         for oid in part:
-            visits, state = _derive(pipeline, facts[oid], bool(flags.get(oid)))
-            visit_rows.extend(_visit_row(oid, v) for v in visits)
-            state_rows.append({"b_id": oid, **state._asdict(), "updated_at": now})
+            row = known.get(oid)
+            d = derive_order(facts[oid], pipeline, bool(row and row.cancelled_flag), cutoff)
+            if row is not None:
+                derived.add(row.order_number, d)
+            visit_rows.extend(_visit_row(oid, v) for v in d.visits)
+            state_rows.append({"b_id": oid, **d.state._asdict(), "updated_at": now})
+            completed += d.state.status == "completed"
         insert_rows(conn, StageVisit.__table__, visit_rows)
         _update_states(conn, state_rows)
+    return completed
 
 
 def _update_states(conn: Connection, rows: list[dict]) -> None:
@@ -420,3 +467,22 @@ def _update_states(conn: Connection, rows: list[dict]) -> None:
         .values({k: bindparam(f"v_{k}") for k in columns})
     )
     conn.execute(stmt, [{"b_id": r["b_id"], **{f"v_{k}": r[k] for k in columns}} for r in rows])
+
+
+def complete_idle_orders(engine: Engine, pipeline: Pipeline, now: datetime | None = None) -> int:
+    """Apply the pipeline's idle-completion rule to the stored open orders as of ``now``
+    (a scheduled job: time passing, not new events, makes a case idle). Returns how many
+    orders completed."""
+    now = now or utcnow()
+    with engine.begin() as conn:
+        cutoff = idle_cutoff(conn, pipeline, now)
+        if cutoff is None:
+            return 0
+        candidates = idle_candidates(conn, cutoff)
+        if not candidates:
+            return 0
+        derived = _DerivedFindings()
+        completed = _refresh_orders(conn, pipeline, candidates, now, cutoff, derived)
+        _insert_findings(conn, derived, IngestResult(), now)
+        bump_data_version(conn)
+    return completed

@@ -1,7 +1,20 @@
 """The stage pipeline: which stages an order moves through, their SLAs and owners.
 
 Stages are data, read from TOML (the ``[pipeline]`` table and ``[[stages]]`` array of the
-configuration file, or the packaged default). Position is the order in the file.
+configuration file, or the packaged default). Position is the order in the file: it
+decides how stages are displayed, never a number (DESIGN.md section 4).
+
+``[pipeline]`` keys:
+
+``terminal``                 the stage whose entry completes an order. Default:
+                             ``received`` when the pipeline has it, else none (a log
+                             without a terminal activity). Never implied by position.
+``timezone``                 naive timestamps are read in this zone; screens show it.
+``complete_after_idle_days`` logs without a terminal activity: a case completes at its
+                             last event once it has been idle longer than this.
+``idle_reference``           ``"now"`` (default) or ``"newest_event"``: idle relative to
+                             the clock, or to the newest event in the store (a
+                             historical store, where "now" is long after its data).
 """
 
 from __future__ import annotations
@@ -15,6 +28,15 @@ from pathlib import Path
 
 class PipelineError(ValueError):
     """The pipeline configuration is unusable (unknown terminal stage, duplicate codes...)."""
+
+
+# Column limits of the store (datasource.schema): checked here, so a pipeline that does
+# not fit is one clear line before anything is written, on every backend.
+CODE_LIMIT = 32
+LABEL_LIMIT = 64
+DEPARTMENT_LIMIT = 64
+DEFAULT_TERMINAL = "received"
+IDLE_REFERENCES = ("now", "newest_event")
 
 
 @dataclass(frozen=True)
@@ -34,15 +56,34 @@ class Stage:
 @dataclass(frozen=True)
 class Pipeline:
     stages: tuple[Stage, ...]
-    terminal: str
+    terminal: str | None
     timezone: str = "Asia/Shanghai"
+    complete_after_idle_days: float | None = None
+    idle_reference: str = "now"
 
     def __post_init__(self) -> None:
         codes = [s.code for s in self.stages]
         if len(set(codes)) != len(codes):
             raise PipelineError(f"duplicate stage codes in pipeline: {codes}")
-        if self.terminal not in codes:
+        if self.terminal is not None and self.terminal not in codes:
             raise PipelineError(f"terminal stage {self.terminal!r} is not one of {codes}")
+        for s in self.stages:
+            for what, value, limit in (("code", s.code, CODE_LIMIT),
+                                       ("label_zh", s.label_zh, LABEL_LIMIT),
+                                       ("label_en", s.label_en, LABEL_LIMIT),
+                                       ("department", s.department, DEPARTMENT_LIMIT)):
+                if len(value) > limit:
+                    raise PipelineError(
+                        f"stage #{s.position + 1} {what} {value!r} is {len(value)} characters "
+                        f"long; at most {limit} fit the store"
+                    )
+            if not s.code.strip():
+                raise PipelineError(f"stage #{s.position + 1} has an empty code")
+        if self.idle_reference not in IDLE_REFERENCES:
+            raise PipelineError(f"idle_reference must be one of {', '.join(IDLE_REFERENCES)}, "
+                                f"not {self.idle_reference!r}")
+        if self.complete_after_idle_days is not None and not self.complete_after_idle_days > 0:
+            raise PipelineError("complete_after_idle_days must be a number of days > 0")
 
     @property
     def codes(self) -> tuple[str, ...]:
@@ -68,9 +109,14 @@ class Pipeline:
 
     @property
     def flow_stages(self) -> tuple[Stage, ...]:
-        """Stages an open order can wait in: before the terminal stage, not optional."""
-        end = self.position(self.terminal)
-        return tuple(s for s in self.stages if s.position < end and not s.optional)
+        """Stages an open order can wait in: every stage but the terminal one and the
+        optional branches (after-sales), in display order."""
+        return tuple(s for s in self.stages if s.code != self.terminal and not s.optional)
+
+    def is_branch(self, code: str) -> bool:
+        """An optional branch stage (after-sales): its visits are its own work, which may
+        still be open after the order completed."""
+        return code in self.positions and self.stage(code).optional
 
     @classmethod
     def from_mapping(cls, data: dict) -> "Pipeline":
@@ -94,11 +140,39 @@ class Pipeline:
                 )
             except KeyError as exc:
                 raise PipelineError(f"stage #{i + 1} has no {exc.args[0]!r}") from None
+        codes = {s.code for s in stages}
         return cls(
             stages=tuple(stages),
-            terminal=str(meta.get("terminal", stages[-1].code)),
+            terminal=_terminal(meta, codes),
             timezone=str(meta.get("timezone", "Asia/Shanghai")),
+            **_idle_rule(meta),
         )
+
+
+def _terminal(meta: dict, codes: set[str]) -> str | None:
+    """The terminal stage: as configured (``""`` for none), else ``received`` if the
+    pipeline has it, else none."""
+    if "terminal" in meta:
+        value = str(meta["terminal"]).strip()
+        return value or None
+    return DEFAULT_TERMINAL if DEFAULT_TERMINAL in codes else None
+
+
+PIPELINE_KEYS = {"terminal", "timezone", "complete_after_idle_days", "idle_reference"}
+
+
+def _idle_rule(meta: dict) -> dict:
+    unknown = sorted(set(meta) - PIPELINE_KEYS)
+    if unknown:
+        raise PipelineError(f"[pipeline] has unknown key(s) {', '.join(unknown)}; "
+                            f"allowed: {', '.join(sorted(PIPELINE_KEYS))}")
+    days = meta.get("complete_after_idle_days")
+    if days is not None and (isinstance(days, bool) or not isinstance(days, int | float)):
+        raise PipelineError(f"complete_after_idle_days must be a number of days, not {days!r}")
+    return {
+        "complete_after_idle_days": None if days is None else float(days),
+        "idle_reference": str(meta.get("idle_reference", "now")),
+    }
 
 
 def default_pipeline() -> Pipeline:
@@ -113,6 +187,7 @@ def load_pipeline(config_file: str | Path | None) -> Pipeline:
     data = tomllib.loads(Path(config_file).read_text("utf-8"))
     if "stages" not in data:
         base = default_pipeline()
-        tz = data.get("pipeline", {}).get("timezone", base.timezone)
-        return Pipeline(base.stages, data.get("pipeline", {}).get("terminal", base.terminal), tz)
+        meta = data.get("pipeline", {})
+        return Pipeline(base.stages, _terminal(meta, set(base.codes)) if "terminal" in meta
+                        else base.terminal, meta.get("timezone", base.timezone), **_idle_rule(meta))
     return Pipeline.from_mapping(data)

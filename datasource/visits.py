@@ -1,27 +1,37 @@
-"""Derive an order's stage visits and status from its events (a pure function).
+"""Derive an order's stage visits, status and data-quality findings from its events
+(pure functions). This is DESIGN.md section 4's "time in stage", exactly:
 
-Rules (DESIGN.md section 3 and 4):
-
-- Events are read in time order (ties broken by pipeline position).
-- The first visit of each stage takes its place in *pipeline* order. When a milestone
-  is earlier than one before it (the carrier date before the approval date), the
-  stage before it gets a negative duration: that is a data-quality anomaly which the
-  metrics leave out of stage statistics and count; it is not "fixed".
-- Entering a stage that was already visited, after the order moved on, is a rework
-  visit (failed QC sends an order back to production): it is appended in time order,
-  numbered (visit_no 2, 3...) and flagged ``is_rework``.
-- Entering the stage the order is already in is a duplicate and changes nothing.
-- A visit ends when the next visit begins; the last visit ends at a ``complete``
-  event for its stage, if one came after it was entered, otherwise it is still open.
-- The terminal stage's first visit completes the order. A ``cancel`` event, or the
-  source's cancelled flag, cancels it; cancelled wins over completed.
+- An order's stage entries are taken in time order; ties keep the order the source gave
+  them (the caller passes events in source order: row order of a file, sequence of an
+  API batch, then arrival order in the store). The pipeline file plays no part in it.
+- Consecutive entries of the same stage are one visit (a repeated scan starts nothing).
+- A visit lasts from entering its stage until the order's next visit starts, or until a
+  ``complete`` event for its stage in between, whichever comes first.
+- Entering a stage again after leaving it is a rework visit (``visit_no`` 2, 3...).
+- A first entry of a stage *after* the first entry of a stage that follows it in the
+  pipeline is a data-quality finding "out of pipeline order", never a negative duration.
+- Entering the terminal stage completes the order. The visit that completes an order
+  is its end point, not a stay: it is closed when entered (``left_at = entered_at``) and
+  has no duration, so it is in no time-in-stage statistic. A completed order has no
+  running stage: its last visit is closed too, unless it is an optional branch stage
+  (after-sales), which keeps its own visits and may still be open.
+- Logs without a terminal activity: when ``idle_before`` is given, an order whose last
+  event is earlier completes at that last event (the pipeline's idle-completion rule).
+- A ``cancel`` event, or the source's cancelled flag, cancels an order; cancelled wins
+  over completed.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
+from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from datasource.pipeline import Pipeline
+
+OUT_OF_ORDER = "out_of_pipeline_order"
 
 
 class EventFact(NamedTuple):
@@ -39,10 +49,13 @@ class Visit:
     is_rework: bool = False
     left_at: datetime | None = None
     operator: str | None = None
+    #: the order's end point (its completing visit): closed when entered, no duration
+    is_end: bool = False
 
     @property
     def duration_s(self) -> float | None:
-        if self.left_at is None:
+        """Seconds in the stage; None while open and for an end point."""
+        if self.left_at is None or self.is_end:
             return None
         return (self.left_at - self.entered_at).total_seconds()
 
@@ -56,77 +69,135 @@ class OrderState(NamedTuple):
     cancelled_at: datetime | None
 
 
-def build_visits(events: list[EventFact], positions: dict[str, int]) -> list[Visit]:
-    """The ordered visits of one order. Events of unknown stages are ignored here
-    (importers reject or map them before they reach the store)."""
-    enters = sorted(
-        (e for e in events if e.event_type == "enter" and e.stage_code in positions),
-        key=lambda e: (e.occurred_at, positions[e.stage_code]),  # type: ignore[index]
-    )
-    path: list[Visit] = []
-    seen: dict[str, int] = {}
-    furthest = -1  # the highest pipeline position of a first visit so far
-    for e in enters:
-        code = e.stage_code
-        assert code is not None
-        if path and path[-1].stage_code == code:
-            continue  # duplicate enter of the current stage
-        if code in seen:
-            seen[code] += 1
-            path.append(Visit(code, e.occurred_at, seen[code], True, operator=e.operator))
-            continue
-        seen[code] = 1
-        visit = Visit(code, e.occurred_at, operator=e.operator)
-        pos = positions[code]
-        if pos > furthest:  # the usual case: the next stage of the pipeline
-            furthest = pos
-            path.append(visit)
-            continue
-        # First visits keep pipeline order: insert before the first later first-visit.
-        at = next(i for i, v in enumerate(path)
-                  if not v.is_rework and positions[v.stage_code] > pos)
-        path.insert(at, visit)
-    for current, following in zip(path, path[1:]):
-        current.left_at = following.entered_at
-    if path:
-        last = path[-1]
-        completes = [
-            e.occurred_at
-            for e in events
-            if e.event_type == "complete" and e.stage_code == last.stage_code
-            and e.occurred_at >= last.entered_at
-        ]
-        if completes:
-            last.left_at = min(completes)
-    return path
+class Finding(NamedTuple):
+    """A data-quality finding about one order's events."""
+
+    kind: str
+    detail: str
 
 
-def order_state(
-    visits: list[Visit],
+class Derived(NamedTuple):
+    visits: list[Visit]
+    state: OrderState
+    findings: list[Finding]
+
+
+def derive_order(
     events: list[EventFact],
-    first_stage: str,
-    terminal: str,
+    pipeline: Pipeline,
     cancelled_flag: bool = False,
-) -> OrderState:
-    """Status and current position of an order, from its visits and events."""
-    placed = next((v.entered_at for v in visits if v.stage_code == first_stage), None)
-    if placed is None and visits:
-        placed = min(v.entered_at for v in visits)
-    completed = next((v.entered_at for v in visits if v.stage_code == terminal), None)
+    idle_before: datetime | None = None,
+) -> Derived:
+    """Visits, state and findings of one order from all its events, in source order.
+
+    ``idle_before``: the pipeline's idle-completion cut-off (an order with no terminal
+    stage whose last event is earlier is completed at that event); None when the
+    pipeline has no such rule.
+    """
+    positions = pipeline.positions
+    visits = _visits_in_time_order(events, positions)
+    _close_visits(visits, events)
+    findings = out_of_pipeline_order(visits, positions, pipeline.timezone)
     cancels = [e.occurred_at for e in events if e.event_type == "cancel"]
     cancelled_at = min(cancels) if cancels else None
+
+    completed_at = None
+    terminal = pipeline.terminal
+    end = next((v for v in visits if v.stage_code == terminal), None)
+    if end is not None:
+        completed_at = end.entered_at
+    elif idle_before is not None and visits and cancelled_at is None and not cancelled_flag:
+        last_event = max(e.occurred_at for e in events)
+        if last_event < idle_before:
+            completed_at = last_event
+            end = visits[-1]
+    if completed_at is not None:
+        for v in visits:
+            if v.stage_code == terminal:
+                _make_end(v)
+        if end is not None:
+            _make_end(end)
+        last = visits[-1]
+        if last.left_at is None and not pipeline.is_branch(last.stage_code):
+            _make_end(last)
+
     if cancelled_at is not None or cancelled_flag:
         status = "cancelled"
-    elif completed is not None:
+    elif completed_at is not None:
         status = "completed"
     else:
         status = "open"
     current = visits[-1] if visits else None
-    return OrderState(
+    state = OrderState(
         status=status,
         current_stage=current.stage_code if current else None,
         current_since=current.entered_at if current else None,
-        placed_at=placed,
-        completed_at=completed,
+        placed_at=visits[0].entered_at if visits else None,
+        completed_at=completed_at,
         cancelled_at=cancelled_at,
     )
+    return Derived(visits, state, findings)
+
+
+def _visits_in_time_order(events: list[EventFact], positions: dict[str, int]) -> list[Visit]:
+    """Enter events of known stages, stably sorted by time, merged into visits."""
+    enters = sorted(
+        (e for e in events if e.event_type == "enter" and e.stage_code in positions),
+        key=lambda e: e.occurred_at,  # stable: ties keep source order
+    )
+    visits: list[Visit] = []
+    count: dict[str, int] = {}
+    for e in enters:
+        code = e.stage_code
+        assert code is not None
+        if visits and visits[-1].stage_code == code:
+            continue  # a repeated entry of the stage the order is in
+        count[code] = count.get(code, 0) + 1
+        n = count[code]
+        visits.append(Visit(code, e.occurred_at, n, n > 1, operator=e.operator))
+    return visits
+
+
+def _close_visits(visits: list[Visit], events: list[EventFact]) -> None:
+    """Each visit ends when the next starts, or at a ``complete`` of its stage before."""
+    completes: dict[str, list[datetime]] = {}
+    for e in events:
+        if e.event_type == "complete" and e.stage_code is not None:
+            completes.setdefault(e.stage_code, []).append(e.occurred_at)
+    for i, v in enumerate(visits):
+        following = visits[i + 1].entered_at if i + 1 < len(visits) else None
+        ends = [t for t in completes.get(v.stage_code, ())
+                if t >= v.entered_at and (following is None or t <= following)]
+        v.left_at = min(ends) if ends else following
+
+
+def _make_end(v: Visit) -> None:
+    v.left_at = v.entered_at
+    v.is_end = True
+
+
+def out_of_pipeline_order(visits: list[Visit], positions: dict[str, int], zone: str = "UTC"
+                          ) -> list[Finding]:
+    """One finding per first visit of a stage entered after the first visit of a stage
+    that follows it in the pipeline (rework visits are expected to go back); times are
+    written in ``zone``."""
+    tz = ZoneInfo(zone)
+    findings: list[Finding] = []
+    furthest: Visit | None = None
+    for v in visits:
+        if v.is_rework:
+            continue
+        if furthest is not None and positions[v.stage_code] < positions[furthest.stage_code]:
+            findings.append(Finding(
+                OUT_OF_ORDER,
+                f"{v.stage_code} entered {_local(v.entered_at, tz)} after "
+                f"{furthest.stage_code} {_local(furthest.entered_at, tz)}, which follows it "
+                f"in the pipeline ({zone})",
+            ))
+        elif furthest is None or positions[v.stage_code] > positions[furthest.stage_code]:
+            furthest = v
+    return findings
+
+
+def _local(t: datetime, tz: ZoneInfo) -> str:
+    return t.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")

@@ -3,11 +3,14 @@ contribution and the bottleneck.
 
 Definitions (DESIGN.md section 4):
 
-- Time in stage of a visit: ``duration_s``, from entering the stage to entering the next
-  one (or to its ``complete`` event). Visits with a negative duration (out-of-order
-  milestones) are left out of every statistic here and counted as ``anomalies``.
-- A stage's statistics use the visits that *ended* (left_at) in the window. Rework
-  visits (visit_no > 1) are included in visits, median, p90 and breaches, and also
+- Time in stage of a visit: ``duration_s``, from entering the stage to the start of the
+  order's next visit (or to its ``complete`` event), visits in time order
+  (``datasource.visits``). The visit that completes an order is its end point and has
+  no duration: it is in no statistic. A negative duration cannot be derived any more;
+  one found in an older store is left out and counted as ``anomalies``.
+- A stage's statistics use the visits that *ended* (left_at) in the window: ``visits``,
+  ``mean_h``, ``median_h``, ``p90_h`` (linear interpolation) and ``total_h`` (the
+  load: the sum of their hours). Rework visits (visit_no > 1) are included and also
   counted in ``rework_visits``.
 - ``breaches``: visits ended in W with time in stage > the stage SLA; ``breach_rate`` =
   breaches / visits (None without visits). ``open_breaches_now``: open orders whose
@@ -19,7 +22,7 @@ Definitions (DESIGN.md section 4):
   counts the late orders with a positive contribution here.
 - Bottleneck: the stage with the largest delay contribution (the first in pipeline
   order on a tie), None when every contribution is zero.
-Only flow stages (before the terminal stage, not optional) have a row.
+Only flow stages (every stage but the terminal one and optional branches) have a row.
 """
 
 from __future__ import annotations
@@ -31,12 +34,13 @@ import numpy as np
 import pandas as pd
 
 from datasource.pipeline import Pipeline, Stage
-from metrics.stats import percentile, ratio
+from metrics.stats import mean, percentile, ratio
 from metrics.window import Window
 
 STAGE_COLUMNS = (
     "code", "label_zh", "label_en", "sla_hours", "wip", "open_breaches_now",
-    "throughput_per_day", "visits", "median_h", "p90_h", "breaches", "breach_rate",
+    "throughput_per_day", "visits", "mean_h", "median_h", "p90_h", "total_h", "breaches",
+    "breach_rate",
     "rework_visits", "anomalies", "delayed_orders", "delay_contribution_h", "is_bottleneck",
 )
 
@@ -93,8 +97,10 @@ def _stage_row(
         "open_breaches_now": int((in_stage & open_breach).sum()),
         "throughput_per_day": n / days if days > 0 else None,
         "visits": n,
+        "mean_h": mean(hours),
         "median_h": percentile(hours, 50),
         "p90_h": percentile(hours, 90),
+        "total_h": float(hours.sum()),
         "breaches": breaches,
         "breach_rate": ratio(breaches, n),
         "rework_visits": int(mine["is_rework"].sum()),

@@ -46,7 +46,8 @@ ORDERS = {
     # rework: back from ship to pick at 30 (pick visit 2), ship again at 45 (ship visit 2)
     "F": ("zenith", 45, [("placed", 20), ("pick", 21), ("ship", 25), ("pick", 30), ("ship", 45),
                           ("received", 50)], None, False),
-    # out of order: ship recorded at 35, before pick at 40 -> pick lasts 35 - 40 = -5 h
+    # out of pipeline order: ship recorded at 35, before pick at 40 -> visits follow the
+    # clock (placed 30-35, ship 35-40, pick 40-60) and the order has a finding
     "G": ("zenith", 100, [("placed", 30), ("pick", 40), ("ship", 35), ("received", 60)], None, False),
     "H": ("zenith", 110, [("placed", 90), ("pick", 92)], None, False),
     "I": ("zenith", 100, [("placed", 50), ("pick", 51), ("ship", 60)], None, False),

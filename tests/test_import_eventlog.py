@@ -55,7 +55,7 @@ def test_example_event_log_with_rework(store, tmp_path):
         ("produced", 2, True, at(2026, 11, 5, 1), at(2026, 11, 6, 2)),
         ("inspected", 2, True, at(2026, 11, 6, 2), at(2026, 11, 6, 7)),
         ("shipped", 1, False, at(2026, 11, 6, 7), at(2026, 11, 8, 2)),
-        ("received", 1, False, at(2026, 11, 8, 2), None),
+        ("received", 1, False, at(2026, 11, 8, 2), at(2026, 11, 8, 2)),  # the end point
     ]
     # Promised date 2026-11-09: the end of that day in Shanghai.
     assert order(store.engine, "SO-1001") == (

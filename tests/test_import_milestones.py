@@ -124,8 +124,11 @@ def test_hand_made_sheet(store, tmp_path, batch_size):
                    current_stage="received", placed_at=at(2017, 10, 14, 13), completed_at=at(2017, 10, 20, 14),
                    promised_at=at(2017, 10, 20, 2)),
         # Promised 2017-10-14: that day ended at 03:00 UTC when clocks skipped midnight.
+        # Visits follow the clock: approved (13th), carrier, then purchase (14th 13:00
+        # UTC): placed_at is the first entry, the order waits in "placed", and the
+        # purchase after the carrier date is a finding.
         "A2": dict(customer="c2", channel="online", quantity=None, amount=None, status="open",
-                   current_stage="shipped", placed_at=at(2017, 10, 14, 13), completed_at=None,
+                   current_stage="placed", placed_at=at(2017, 10, 13, 12), completed_at=None,
                    promised_at=at(2017, 10, 15, 3)),
         # 00:30 did not exist that night: read at -03:00, i.e. 01:30 -02:00.
         "A3": dict(customer="c3", channel="online", quantity=None, amount=None, status="cancelled",
@@ -137,8 +140,9 @@ def test_hand_made_sheet(store, tmp_path, batch_size):
                    promised_at=at(2017, 2, 19, 3)),
     }
     assert findings(store.engine) == {
-        ("reviewed_before_placed", "A2", 3,
-         "reviewed 2017-10-13 09:00:00 is earlier than placed 2017-10-14 10:00:00 (America/Sao_Paulo)"),
+        ("out_of_pipeline_order", "A2", 3,
+         "placed entered 2017-10-14 21:00:00 after shipped 2017-10-14 19:00:00, which follows it "
+         "in the pipeline (Asia/Shanghai)"),
         ("completed_status_without_timestamp", "A2", 3,
          "status 'delivered' says the order is completed but received (delivered) is empty"),
         ("cancelled_but_shipped", "A3", 4, "status 'canceled' says cancelled but it has shipped 2017-10-16 10:00:00"),
@@ -193,6 +197,21 @@ def olist_carrier_before_approval() -> set[str]:
                 and r["order_delivered_carrier_date"] < r["order_approved_at"]}
 
 
+def olist_out_of_pipeline_order() -> set[str]:
+    """Independent route: the orders with two milestones whose times run against the
+    pipeline (purchase, approval, carrier, delivery), read with csv; equal times are in
+    order (same-format timestamps compare correctly as strings)."""
+    columns = ("order_purchase_timestamp", "order_approved_at", "order_delivered_carrier_date",
+               "order_delivered_customer_date")
+    with OLIST.open(encoding="utf-8") as fh:
+        out = set()
+        for r in csv.DictReader(fh):
+            times = [r[c] for c in columns]
+            if any(a and b and b < a for i, a in enumerate(times) for b in times[i + 1:]):
+                out.add(r["order_id"])
+        return out
+
+
 def table_counts(engine) -> dict[str, int]:
     with engine.connect() as conn:
         return {t.__tablename__: conn.execute(select(func.count()).select_from(t)).scalar()
@@ -206,28 +225,36 @@ def test_olist_acceptance(store, tmp_path):
     assert (report.data_rows, report.imported, len(report.rejects)) == (8135, 8135, 0)
     assert report.summary() == "imported 8135, rejected 0, warnings 1"
     assert [(n.line, n.order_number) for n in report.warnings] == [(3808, "fc8121263d345c1d739f85edda7be0cb")]
-    assert report.findings == Counter({"shipped_before_reviewed": 77, "cancelled_but_shipped": 75,
-                                       "completed_status_without_timestamp": 8,
-                                       "received_before_shipped": 3})
+    out_of_order = olist_out_of_pipeline_order()
+    # an order can be out of order twice (delivery before carrier before approval)
+    assert report.findings == Counter({"out_of_pipeline_order": 83, "cancelled_but_shipped": 75,
+                                       "completed_status_without_timestamp": 8})
     with store.engine.connect() as conn:
         status = dict(conn.execute(select(Order.status, func.count()).group_by(Order.status)).all())
         late = conn.execute(select(func.count()).select_from(Order).where(
             Order.status == "completed", Order.completed_at > Order.promised_at)).scalar()
-        shipped_first = set(conn.execute(select(DataQualityFinding.order_number).where(
-            DataQualityFinding.kind == "shipped_before_reviewed")).scalars())
+        found = set(conn.execute(select(DataQualityFinding.order_number).where(
+            DataQualityFinding.kind == "out_of_pipeline_order")).scalars())
+        negative = conn.execute(select(func.count()).select_from(StageVisit).where(
+            StageVisit.duration_s < 0)).scalar()
+        completed_open = conn.execute(select(func.count()).select_from(StageVisit).join(
+            Order, Order.id == StageVisit.order_id).where(
+            Order.status == "completed", StageVisit.left_at.is_(None))).scalar()
         ambiguous = conn.execute(select(Order.placed_at).where(
             Order.order_number == "fc8121263d345c1d739f85edda7be0cb")).scalar()
     assert status == {"completed": 5164, "cancelled": 1234, "open": 1737}
     assert late == 342
-    assert len(shipped_first) == 77
-    assert shipped_first == olist_carrier_before_approval()
+    assert found == out_of_order and len(found) == 80
+    assert olist_carrier_before_approval() <= found
+    assert len(olist_carrier_before_approval()) == 77
+    assert (negative, completed_open) == (0, 0)
     assert ambiguous == at(2017, 2, 19, 1, 41, 47)
-    listed = CliRunner().invoke(app, ["quality", "--db", store.url, "--kind", "shipped_before_reviewed", "--json"])
+    listed = CliRunner().invoke(app, ["quality", "--db", store.url, "--kind", "out_of_pipeline_order", "--json"])
     assert listed.exit_code == 0, listed.output
-    assert {f["order_number"] for f in json.loads(listed.stdout)} == shipped_first
+    assert {f["order_number"] for f in json.loads(listed.stdout)} == found
     counts = table_counts(store.engine)
     assert counts == {"orders": 8135, "order_events": 27647, "stage_visits": 27647,
-                      "data_quality_findings": 163, "audit_log": 1}
+                      "data_quality_findings": 75 + 8 + 83, "audit_log": 1}
     version = data_version(store.engine)
 
     again = import_file(store.engine, prepare_import(path, OLIST_MAPPING, store.pipeline),

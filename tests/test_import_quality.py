@@ -49,20 +49,28 @@ def test_quality_on_an_empty_store(store):
 
 
 def test_quality_counts_and_lists(store, tmp_path):
-    # Q1: reviewed before placed. Q2: cancelled, shipped before reviewed. Q3: not reviewed,
-    # so its shipment is compared with the placement. Q4: shipped before reviewed.
+    # Visits follow the clock; a stage entered after one that follows it in the pipeline is
+    # a finding. Q1: placed after reviewed. Q2 (cancelled): shipped first, then placed and
+    # reviewed after it (two). Q3: placed after shipped. Q4: reviewed after shipped.
     load(store, tmp_path)
     assert quality(store).splitlines() == [
-        "2  shipped_before_reviewed",
+        "5  out_of_pipeline_order",
         "1  cancelled_but_shipped",
-        "1  reviewed_before_placed",
-        "1  shipped_before_placed",
-        "5 findings of 4 kinds",
+        "6 findings of 2 kinds",
     ]
-    assert quality(store, "--kind", "shipped_before_reviewed").splitlines() == [
-        "Q2  line 3 of ledger: shipped 2026-11-01 10:00:00 is earlier than reviewed 2026-11-02 11:00:00 (UTC)",
-        "Q4  line 5 of ledger: shipped 2026-11-04 11:00:00 is earlier than reviewed 2026-11-04 12:00:00 (UTC)",
-        "2 findings of kind shipped_before_reviewed",
+    # read in UTC, shown in the pipeline's zone (Asia/Shanghai, +8)
+    assert quality(store, "--kind", "out_of_pipeline_order").splitlines() == [
+        "Q1  line 2 of ledger: placed entered 2026-11-02 18:00:00 after reviewed 2026-11-02 17:00:00, "
+        "which follows it in the pipeline (Asia/Shanghai)",
+        "Q2  line 3 of ledger: placed entered 2026-11-02 18:00:00 after shipped 2026-11-01 18:00:00, "
+        "which follows it in the pipeline (Asia/Shanghai)",
+        "Q2  line 3 of ledger: reviewed entered 2026-11-02 19:00:00 after shipped 2026-11-01 18:00:00, "
+        "which follows it in the pipeline (Asia/Shanghai)",
+        "Q3  line 4 of ledger: placed entered 2026-11-02 18:00:00 after shipped 2026-11-01 18:00:00, "
+        "which follows it in the pipeline (Asia/Shanghai)",
+        "Q4  line 5 of ledger: reviewed entered 2026-11-04 20:00:00 after shipped 2026-11-04 19:00:00, "
+        "which follows it in the pipeline (Asia/Shanghai)",
+        "5 findings of kind out_of_pipeline_order",
     ]
     found = json.loads(quality(store, "--kind", "cancelled_but_shipped", "--json"))
     assert [(f["order_number"], f["kind"], f["line"], f["source"], f["detail"]) for f in found] == [
@@ -70,8 +78,7 @@ def test_quality_counts_and_lists(store, tmp_path):
          "status 'void' says cancelled but it has shipped 2026-11-01 10:00:00"),
     ]
     assert json.loads(quality(store, "--json")) == [
-        {"kind": "shipped_before_reviewed", "count": 2}, {"kind": "cancelled_but_shipped", "count": 1},
-        {"kind": "reviewed_before_placed", "count": 1}, {"kind": "shipped_before_placed", "count": 1},
+        {"kind": "out_of_pipeline_order", "count": 5}, {"kind": "cancelled_but_shipped", "count": 1},
     ]
     assert quality(store, "--kind", "nothing_like_this") == "no findings of kind 'nothing_like_this'\n"
 

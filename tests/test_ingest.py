@@ -60,7 +60,7 @@ def test_events_arriving_one_by_one_keep_visits_and_status_current(store):
     assert visits_of(e, "SO-1") == [
         ("placed", 1, at(0), at(2)),
         ("reviewed", 1, at(2), at(30)),
-        ("received", 1, at(30), None),
+        ("received", 1, at(30), at(30)),  # entering the terminal stage closes its visit
     ]
 
 

@@ -41,9 +41,10 @@ def test_olist_whole_range(store, tmp_path: Path):
     assert round(s.cycle_time.mean_d, 2) == 12.52
     assert round(s.cycle_time.p90_d, 2) == 22.76
     assert s.delay.without_promise == 0
-    # The importer's data-quality findings, seen from the metrics side: carrier date before
-    # approval (77) makes the "reviewed" stay negative, delivery before carrier (3) the
-    # "shipped" one; both are left out of stage statistics and counted.
-    assert s.anomalies == {"reviewed": 77, "shipped": 3}
-    for what, expected in (("completed", 5164), ("late", 342), ("anomalies", 80)):
+    # Carrier dates before approval (77 orders) and deliveries before the carrier date are
+    # out-of-pipeline-order findings; the visits follow the clock, so no stage statistic
+    # holds a negative duration.
+    assert s.anomalies == {}
+    assert all(s.stages[c].min() >= 0 for c in ("mean_h", "median_h", "p90_h") if s.stages[c].notna().any())
+    for what, expected in (("completed", 5164), ("late", 342), ("anomalies", 0)):
         assert len(orders_behind(store.engine, store.pipeline, what, WHOLE_RANGE, None, NOW)) == expected

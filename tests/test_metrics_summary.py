@@ -37,9 +37,9 @@ def test_cycle_time_and_delay(summary):
     # WIP now: H (pick), I (ship), J (placed), M (ship). Overdue: I (100 < 108); M has no promise.
     assert summary.wip == 4
     assert d.overdue_now == 1
-    # At risk, typical h = stage medians (placed 1, pick 9, ship 10):
-    # H in pick since 92, age 16 -> max(0, 9-16)=0, + ship 10 -> 118 > promised 110: at risk.
-    # J in placed, age 1 -> 0 + 9 + 10 -> 127 <= 200: not at risk.
+    # At risk, typical h = stage medians (placed 1, pick 11.5, ship 8):
+    # H in pick since 92, age 16 -> max(0, 11.5-16)=0, + ship 8 -> 116 > promised 110: at risk.
+    # J in placed, age 1 -> 0 + 11.5 + 8 -> 127.5 <= 200: not at risk.
     assert d.at_risk == 1
     # Placed today (local 2026-11-06 starts at 96): J at 107.
     assert summary.placed_today == 1
@@ -48,21 +48,26 @@ def test_cycle_time_and_delay(summary):
 def test_stage_table(summary):
     s = summary.stages.set_index("code")
     assert list(s.index) == ["placed", "pick", "ship"]  # flow stages only
-    # placed visits ended in W: A1 B4 D1 E2 F1 G10 H2 I1 K1 N1 P1 (C, M, L ended before T)
-    # sorted 1x7, 2, 2, 4, 10: median 1, p90 at rank 9 = 4; breaches (>2 h): B, G
-    # pick: A4 B14 C50 D4 E18 F4 F15(rework) I9 P1; G's -5 h is an anomaly; H, K, N still in
-    # sorted 1 4 4 4 9 14 15 18 50: median 9, p90 rank 7.2: 18+0.2*32=24.4; breaches (>10): B C E F2
-    # ship: A15 B40 C20 D1 E10 F5 F5(rework) G25 P8: sorted 1 5 5 8 10 15 20 25 40
-    # median 10, p90 rank 7.2: 25+0.2*15=28; breaches (>24): B40 G25
-    assert s["visits"].tolist() == [11, 9, 9]
-    assert s["median_h"].tolist() == pytest.approx([1, 9, 10])
-    assert s["p90_h"].tolist() == pytest.approx([4, 24.4, 28])
-    assert s["breaches"].tolist() == [2, 4, 2]
-    assert s["breach_rate"].tolist() == pytest.approx([2 / 11, 4 / 9, 2 / 9])
+    # G's ship (35) came before its pick (40): visits follow the clock, placed 30-35,
+    # ship 35-40, pick 40-60 (an out-of-pipeline-order finding, no negative duration).
+    # placed visits ended in W: A1 B4 D1 E2 F1 G5 H2 I1 K1 N1 P1 (C, M, L ended before T)
+    # sorted 1x7, 2, 2, 4, 5: median 1, p90 at rank 9 = 4; mean 20/11; breaches (>2 h): B, G
+    # pick: A4 B14 C50 D4 E18 F4 F15(rework) G20 I9 P1; H, K, N still in
+    # sorted 1 4 4 4 9 14 15 18 20 50: median 11.5, p90 rank 8.1: 20+0.1*30=23; mean 13.9
+    # breaches (>10): B C E F2 G
+    # ship: A15 B40 C20 D1 E10 F5 F5(rework) G5 P8: sorted 1 5 5 5 8 10 15 20 40
+    # median 8, p90 rank 7.2: 20+0.2*20=24; mean 109/9; breaches (>24): B40
+    assert s["visits"].tolist() == [11, 10, 9]
+    assert s["mean_h"].tolist() == pytest.approx([20 / 11, 13.9, 109 / 9])
+    assert s["median_h"].tolist() == pytest.approx([1, 11.5, 8])
+    assert s["p90_h"].tolist() == pytest.approx([4, 23, 24])
+    assert s["total_h"].tolist() == pytest.approx([20, 139, 109])
+    assert s["breaches"].tolist() == [2, 5, 1]
+    assert s["breach_rate"].tolist() == pytest.approx([2 / 11, 5 / 10, 1 / 9])
     assert s["rework_visits"].tolist() == [0, 1, 1]
-    assert s["anomalies"].tolist() == [0, 1, 0]
+    assert s["anomalies"].tolist() == [0, 0, 0]
     # elapsed days of W at now = 108 h = 4.5 d
-    assert s["throughput_per_day"].tolist() == pytest.approx([11 / 4.5, 2, 2])
+    assert s["throughput_per_day"].tolist() == pytest.approx([11 / 4.5, 10 / 4.5, 2])
     assert s["wip"].tolist() == [1, 1, 2]
     # open visits older than SLA: H pick 16>10; I ship 48>24, M ship 128>24; J placed 1<=2
     assert s["open_breaches_now"].tolist() == [0, 1, 2]
@@ -73,7 +78,7 @@ def test_stage_table(summary):
     assert s["delayed_orders"].tolist() == [2, 3, 1]
     assert summary.bottleneck == "pick"
     assert s["is_bottleneck"].tolist() == [False, True, False]
-    assert summary.anomalies == {"pick": 1}
+    assert summary.anomalies == {}
 
 
 def test_exceptions(summary):
@@ -147,7 +152,8 @@ def test_to_dict_is_json_and_text_renders(summary):
     assert data["delay"]["late"] == 3
     assert data["trend"][5]["delay_rate"] is None
     assert data["stages"][1]["code"] == "pick"
-    assert data["anomalies"] == {"negative_durations": {"pick": 1}, "total": 1}
+    assert data["anomalies"] == {"negative_durations": {}, "total": 0}
+    assert data["stages"][1]["mean_h"] == pytest.approx(13.9)
     text = render_text(summary)
     assert "Delay rate           42.86 %" in text
     assert "Bottleneck           pick" in text

@@ -63,7 +63,8 @@ TOP_KEYS = {
 @dataclass(frozen=True)
 class Mapping:
     """A validated mapping. ``columns`` maps field -> source column (order fields and,
-    for events, event fields); ``milestones`` maps stage code -> column in pipeline order."""
+    for events, event fields); ``milestones`` maps stage code -> column in the mapping's
+    order (never the pipeline's: it is the source order that milestones tied in time keep)."""
 
     shape: str
     columns: dict[str, str]
@@ -167,7 +168,7 @@ def parse_mapping(data: dict, pipeline: Pipeline) -> Mapping:
         sheet=str(data["sheet"]) if "sheet" in data else None,
         timestamp_format=str(data["timestamp_format"]) if "timestamp_format" in data else None,
         source=str(data["source"]) if "source" in data else None,
-        milestones={c: milestones[c] for c in sorted(milestones, key=codes.__getitem__)},
+        milestones=dict(milestones),  # the mapping's order: milestones tied in time keep it
         constants=constants,
         stages={k.strip().casefold(): v for k, v in stages.items()},
         event_types={k.strip().casefold(): v for k, v in event_types.items()},

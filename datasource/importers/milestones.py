@@ -6,11 +6,9 @@ value. Its event id is derived from order number, stage, event type and instant
 
 Data-quality findings of a row (recorded, never "fixed"; the row is still stored):
 
-- ``<stage>_before_<previous>``: a milestone earlier than the milestone before it, the
-  previous one being the nearest earlier stage *of the pipeline* that has a value
-  (Olist: ``shipped_before_reviewed`` when the carrier date precedes the approval).
-  Equal times are not a finding. Should the kind not fit 48 characters it is
-  ``milestone_out_of_order``; the detail always names both stages.
+- Milestones out of pipeline order (Olist: the carrier date before the approval) are
+  found where every shape's are, when the order's visits are derived:
+  ``out_of_pipeline_order`` (``datasource.visits``).
 - ``completed_status_without_timestamp``: the status is one of ``[status] completed``
   but the terminal stage is mapped and has no value (``delivered`` without a delivery
   date).
@@ -30,7 +28,6 @@ from datasource.importers.timestamps import parse_timestamp, to_utc
 from datasource.ingest import FindingRecord
 from datasource.pipeline import Pipeline
 
-KIND_LIMIT = 48
 SHIPPED = "shipped"
 COMPLETED_WITHOUT_TIME = "completed_status_without_timestamp"
 CANCELLED_BUT_SHIPPED = "cancelled_but_shipped"
@@ -74,16 +71,6 @@ def row_findings(row: MilestoneRow, ctx: RowContext, pipeline: Pipeline,
     def local(instant: datetime) -> str:
         return instant.astimezone(ctx.zone).strftime("%Y-%m-%d %H:%M:%S")
 
-    previous: tuple[str, datetime] | None = None
-    for stage, instant in row.times.items():  # pipeline order
-        if previous is not None and instant < previous[1]:
-            kind = f"{stage}_before_{previous[0]}"
-            if len(kind) > KIND_LIMIT:
-                kind = "milestone_out_of_order"
-            detail = (f"{stage} {local(instant)} is earlier than {previous[0]} "
-                      f"{local(previous[1])} ({ctx.zone.key})")
-            found.append(FindingRecord(number, kind, detail, source, row.line))
-        previous = (stage, instant)
     status = row.order.status
     mapping = ctx.mapping
     terminal = pipeline.terminal

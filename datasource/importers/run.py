@@ -185,13 +185,15 @@ def _flush(engine: Engine, plan: ImportPlan, batch: Batch, report: ImportReport)
         events = batch.milestone_events()
     else:
         events = batch.events
+    origins = {number: (plan.source, p.line) for number, p in batch.orders.items()}
     result = ingest(engine, plan.pipeline, batch.order_records(), events,
-                    findings=batch.findings, actor="import", target=str(plan.path))
+                    findings=batch.findings, actor="import", target=str(plan.path),
+                    origins=origins)
     for message in result.warnings:
         number = _order_in(message)
         report.warnings.append(Note(batch.line_of(number) if number else None, number, message))
     report.imported += batch.rows
-    for f in batch.findings:  # a repeated row repeats its findings: count each once
+    for f in [*batch.findings, *result.derived_findings]:  # count each finding once
         if f.uid not in report.finding_uids:
             report.finding_uids.add(f.uid)
             report.findings[f.kind] += 1
