@@ -8,7 +8,9 @@ row. Rows whose cells are all empty are skipped and counted in ``blank_rows``; t
 not data rows.
 
 Format: ``.xlsx``/``.xlsm`` (or content starting like a ZIP file) is read as XLSX with
-openpyxl; ``.xls`` (the old binary format) is refused; anything else is CSV.
+openpyxl; ``.xes``/``.xes.gz`` as an XES event log, streamed (``importers.xes``; its
+columns are attribute keys, trace attributes prefixed ``case:``); ``.xls`` (the old
+binary format) is refused; anything else is CSV.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from datasource.importers.errors import ImportSetupError
+from datasource.importers.xes import is_xes, scan_xes, xes_rows
 
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"
@@ -47,6 +50,9 @@ class Table:
     _rows: list[tuple[int, list[Any]]] | None = field(default=None, repr=False)
 
     def rows(self) -> Iterator[tuple[int, list[Any]]]:
+        if self.kind == "xes":
+            yield from xes_rows(self.path, self.header)
+            return
         if self._rows is not None:
             yield from self._rows
             return
@@ -83,6 +89,9 @@ def read_table(path: str | Path, encoding: str = "utf-8", delimiter: str = ",",
     except OSError as exc:
         raise ImportSetupError(f"{path}: cannot be read ({exc.strerror})") from None
     suffix = path.suffix.lower()
+    if is_xes(path, head):
+        header, events, _traces = scan_xes(path)
+        return Table(path, "xes", header, events, 0)
     if suffix == ".xls" or head.startswith(OLE_MAGIC):
         raise ImportSetupError(f"{path.name}: old Excel .xls files are not supported; save it as .xlsx or CSV")
     if suffix in (".xlsx", ".xlsm") or head.startswith(ZIP_MAGIC):
