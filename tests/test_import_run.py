@@ -80,7 +80,7 @@ def test_cli_rejects_option_and_findings_line(tmp_path):
         "store: 1 new orders, 2 new events",
         f"rejects: {rejects}",
         f"warnings: {tmp_path / 'out' / 'bad.warnings.csv'}",
-        "data-quality findings: duplicate_order_id 1, shipped_before_placed 1 (see: orderboard quality)",
+        "data-quality findings: duplicate_order_id 1, out_of_pipeline_order 1 (see: orderboard quality)",
     ]
 
 

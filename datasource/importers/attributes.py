@@ -21,14 +21,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from datasource.importers.errors import RowRejected
+from datasource.importers.limits import ORDER_NUMBER_LIMIT, TEXT_LIMITS
 from datasource.importers.mapping import Mapping
 from datasource.importers.timestamps import end_of_day, parse_timestamp, to_utc
 
-TEXT_LIMITS = {
-    "customer": 128, "channel": 64, "production_line": 64, "product_line": 64,
-    "owner": 64, "priority": 16,
-}
-ORDER_NUMBER_LIMIT = 64
 
 
 @dataclass

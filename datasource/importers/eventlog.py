@@ -22,14 +22,13 @@ from typing import Any
 
 from datasource.importers.attributes import OrderFields, RowContext, parse_order_fields, text
 from datasource.importers.errors import RowRejected
+from datasource.importers.limits import EVENT_ID_LIMIT, OPERATOR_LIMIT
 from datasource.importers.timestamps import parse_timestamp, to_utc
 from datasource.ingest import EventRecord
 from datasource.pipeline import Pipeline
 from datasource.schema import EVENT_TYPES
 
 NEEDS_STAGE = ("enter", "complete")
-OPERATOR_LIMIT = 64
-EVENT_ID_LIMIT = 128
 
 
 @dataclass

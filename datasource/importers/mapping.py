@@ -44,6 +44,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from datasource.importers.errors import ImportSetupError
+from datasource.importers.limits import SOURCE_LIMIT, TEXT_LIMITS
 from datasource.pipeline import Pipeline
 from datasource.schema import EVENT_TYPES
 
@@ -146,6 +147,14 @@ def parse_mapping(data: dict, pipeline: Pipeline) -> Mapping:
         raise ImportSetupError(f"event type(s) {', '.join(bad_types)} are not one of {EVENT_TYPES}")
     constants = _str_table(data, "constants")
     _only(constants, set(ORDER_FIELDS) - {"promised", "status"}, "constants")
+    for name, value in constants.items():
+        limit = TEXT_LIMITS.get(name)
+        if limit is not None and len(value) > limit:
+            raise ImportSetupError(f"[constants] {name} is {len(value)} characters long; at "
+                                   f"most {limit} fit the store")
+    if "source" in data and len(str(data["source"])) > SOURCE_LIMIT:
+        raise ImportSetupError(f"source is {len(str(data['source']))} characters long; at most "
+                               f"{SOURCE_LIMIT} fit the store")
     both = sorted(set(constants) & set(columns))
     if both:
         raise ImportSetupError(f"{', '.join(both)} given both in [columns] and [constants]")

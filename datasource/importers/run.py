@@ -29,7 +29,8 @@ from sqlalchemy import Engine
 
 from datasource.importers.attributes import RowContext
 from datasource.importers.batch import Batch, Note, drop_stored_conflicts
-from datasource.importers.errors import RowRejected
+from datasource.importers.errors import ImportSetupError, RowRejected
+from datasource.importers.limits import SOURCE_LIMIT
 from datasource.importers.eventlog import parse_event_row
 from datasource.importers.mapping import Mapping, check_timezone, load_mapping
 from datasource.importers.milestones import parse_milestone_row, row_findings
@@ -93,7 +94,12 @@ def prepare_import(path: str | Path, mapping_path: str | Path, pipeline: Pipelin
     table = read_table(path, mapping.encoding, mapping.delimiter, mapping.sheet)
     index = table.column_indexes(mapping.required_columns)
     path = Path(path)
-    return ImportPlan(path, mapping, table, pipeline, zone, mapping.source or path.name,
+    source = mapping.source or path.name
+    if len(source) > SOURCE_LIMIT:
+        raise ImportSetupError(
+            f"{path.name}: the file name is {len(source)} characters long, at most "
+            f"{SOURCE_LIMIT} fit the store as its source label; set source in the mapping")
+    return ImportPlan(path, mapping, table, pipeline, zone, source,
                       RowContext(mapping, index, zone))
 
 
