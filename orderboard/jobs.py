@@ -35,6 +35,7 @@ from datasource.settings import Settings
 log = logging.getLogger(__name__)
 
 DEMO_FEED_SECONDS = 3.0
+IDLE_COMPLETION_SECONDS = 600.0
 
 
 @dataclass(frozen=True)
@@ -159,6 +160,20 @@ def demo_feed_job(settings: Settings, engine: Engine, seed: int = 7,
     return Job("demo-feed", run, seconds, "live demo feed")
 
 
+def idle_completion_job(settings: Settings, engine: Engine,
+                        seconds: float = IDLE_COMPLETION_SECONDS) -> Job:
+    """Complete the cases idle longer than the pipeline's ``complete_after_idle_days``
+    (time passing, not a new event, makes a case idle; ``datasource.ingest``)."""
+    from datasource.ingest import complete_idle_orders
+
+    def run() -> None:
+        completed = complete_idle_orders(engine, settings.pipeline)
+        if completed:
+            log.info("idle completion: %s orders completed", completed)
+
+    return Job("idle-completion", run, seconds, "complete idle cases")
+
+
 def registered_jobs(settings: Settings, engine: Engine, demo: bool = False, seed: int = 7) -> list[Job]:
     """The jobs a deployment runs. Alert evaluation, external sync and the weekly report
     are added here as they are built; the demo feed only when asked for."""
@@ -169,6 +184,8 @@ def registered_jobs(settings: Settings, engine: Engine, demo: bool = False, seed
         jobs.append(demo_feed_job(settings, engine, seed))
     else:  # a demo store gets no weekly report files written into the working directory
         jobs.append(weekly_report_job(settings, engine))
+    if settings.pipeline.complete_after_idle_days is not None:
+        jobs.append(idle_completion_job(settings, engine))
     return jobs
 
 
