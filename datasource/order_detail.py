@@ -7,7 +7,7 @@ datetimes (``queries.read_frame``). No Dash here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import pandas as pd
@@ -15,7 +15,14 @@ from sqlalchemy import insert, select
 from sqlalchemy.engine import Engine
 
 from datasource.queries import raw, read_frame, to_utc
-from datasource.schema import AuditEntry, Order, OrderEvent, OrderException, StageVisit
+from datasource.schema import (
+    AuditEntry,
+    DataQualityFinding,
+    Order,
+    OrderEvent,
+    OrderException,
+    StageVisit,
+)
 from datasource.store import utcnow
 
 orders = Order.__table__
@@ -34,13 +41,16 @@ ORDER_FIELDS = (
 @dataclass(frozen=True)
 class OrderDetail:
     """Everything the order page shows. ``visits`` in entry order (entered_at, visit id);
-    ``events`` in occurrence order; ``exceptions`` by opened_at; ``audit`` newest first."""
+    ``events`` in occurrence order; ``exceptions`` by opened_at; ``audit`` newest first;
+    ``findings``: the order's data-quality findings (kind, detail, source, line)."""
 
     order: dict
     visits: pd.DataFrame
     events: pd.DataFrame
     exceptions: pd.DataFrame
     audit: pd.DataFrame
+    findings: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        columns=["kind", "detail", "source", "line"]))
 
 
 def find_order(engine: Engine, number: str) -> dict | None:
@@ -102,6 +112,16 @@ def audit_trail(engine: Engine, number: str, limit: int = 200) -> pd.DataFrame:
     return frame
 
 
+def order_findings(engine: Engine, number: str) -> pd.DataFrame:
+    """The order's data-quality findings (out of pipeline order, ...): kind, detail,
+    source, line, in the order they were found."""
+    f = DataQualityFinding.__table__.c
+    with engine.connect() as conn:
+        rows = conn.execute(select(f.kind, f.detail, f.source, f.line)
+                            .where(f.order_number == number).order_by(f.id)).all()
+    return pd.DataFrame([tuple(r) for r in rows], columns=["kind", "detail", "source", "line"])
+
+
 def order_detail(engine: Engine, number: str) -> OrderDetail | None:
     """The whole order page's data, or None for an unknown number."""
     order = find_order(engine, number)
@@ -109,7 +129,8 @@ def order_detail(engine: Engine, number: str) -> OrderDetail | None:
         return None
     oid = int(order["id"])
     return OrderDetail(order, order_visits(engine, oid), order_events(engine, oid),
-                       order_exceptions(engine, oid), audit_trail(engine, number))
+                       order_exceptions(engine, oid), audit_trail(engine, number),
+                       order_findings(engine, number))
 
 
 def record_audit(
