@@ -176,14 +176,15 @@ def render_text(summary: Summary, lang: str = "en") -> str:
         f"Anomalies            {sum(summary.anomalies.values())} negative stage durations",
         "",
     ]
-    header = f"{'stage':<12}{'WIP':>7}{'thru/d':>9}{'visits':>8}{'med h':>8}{'p90 h':>8}{'SLA h':>7}{'breach':>8}{'rate':>8}{'rework':>8}{'delay h':>10}"
+    header = (f"{'stage':<12}{'WIP':>7}{'thru/d':>9}{'visits':>8}{'mean h':>8}{'med h':>8}"
+              f"{'p90 h':>8}{'SLA h':>7}{'breach':>8}{'rate':>8}{'rework':>8}{'delay h':>10}")
     lines.append(header)
     for row in summary.stages.itertuples():
         label = row.label_en if lang == "en" else row.label_zh
         mark = " *" if row.is_bottleneck else ""
         lines.append(
             f"{label[:12]:<12}{row.wip:>7}{_fmt(row.throughput_per_day):>9}{row.visits:>8}"
-            f"{_fmt(row.median_h):>8}{_fmt(row.p90_h):>8}{row.sla_hours:>7.0f}{row.breaches:>8}"
+            f"{_fmt(row.mean_h):>8}{_fmt(row.median_h):>8}{_fmt(row.p90_h):>8}{row.sla_hours:>7.0f}{row.breaches:>8}"
             f"{_fmt(row.breach_rate, 1, 100, '%'):>8}{row.rework_visits:>8}{row.delay_contribution_h:>10.1f}{mark}"
         )
     lines += ["", f"{'date':<12}{'placed':>8}{'done':>8}{'late':>6}{'WIP':>8}{'delay':>8}"]

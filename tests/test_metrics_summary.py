@@ -157,3 +157,5 @@ def test_to_dict_is_json_and_text_renders(summary):
     text = render_text(summary)
     assert "Delay rate           42.86 %" in text
     assert "Bottleneck           pick" in text
+    # visits, mean, median, p90 of pick
+    assert "      10    13.9    11.5    23.0" in next(l for l in text.splitlines() if l.startswith("Pick"))
