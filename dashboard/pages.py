@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote
 
 from dash import Dash
 from dash.development.base_component import Component
@@ -42,8 +42,11 @@ class Page:
         object.__setattr__(self, "regex", re.compile(f"^{body}/?$"))
 
     def match(self, path: str) -> dict[str, str] | None:
+        """The path variables of ``path`` (percent-decoded: ``/orders/PO%202024%2F1``
+        gives ``number="PO 2024/1"``), or None when the pattern does not match. Matching
+        comes first, on the encoded path, so an encoded "/" stays inside its segment."""
         found = self.regex.match(path)
-        return found.groupdict() if found else None
+        return {k: unquote(v) for k, v in found.groupdict().items()} if found else None
 
 
 def default_pages() -> list[Page]:

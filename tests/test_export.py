@@ -84,3 +84,23 @@ def test_csv_is_utf8_with_bom_and_local_times():
 
 def test_sheet_names_are_valid():
     assert export.sheet_name("a/b: [c]?" + "x" * 40) == ("a_b_ _c__" + "x" * 40)[:31]
+
+
+def test_xlsx_cells_carry_number_and_date_formats():
+    data = frame().assign(delay_rate=[0.14814814814, 0.5], kpi=[0.25, 139.46])
+    formats = {"late_by_h": export.HOURS_FORMAT, "delay_rate": export.PERCENT_FORMAT,
+               "kpi": [export.PERCENT_FORMAT, export.HOURS_FORMAT]}   # one format per row
+    book = openpyxl.load_workbook(io.BytesIO(export.table_bytes(data, "xlsx", "Asia/Shanghai", "late",
+                                                                formats=formats)))
+    sheet = book["late"]
+    header = [c.value for c in sheet[1]]
+    cell = {name: sheet.cell(row=2, column=header.index(name) + 1) for name in header}
+    assert cell["delay_rate"].value == pytest.approx(0.14814814814)   # still the number
+    assert cell["delay_rate"].number_format == "0.0%"
+    assert cell["late_by_h"].number_format == "#,##0.0"
+    assert cell["kpi"].number_format == "0.0%"
+    assert sheet.cell(row=3, column=header.index("kpi") + 1).number_format == "#,##0.0"
+    assert cell["completed"].is_date and cell["completed"].number_format == "yyyy-mm-dd hh:mm"
+    assert cell["completed"].value == datetime(2026, 11, 16, 13, 10)   # local, Asia/Shanghai
+    with pytest.raises(ValueError):
+        export.table_bytes(data, "xlsx", formats={"kpi": ["0.0%"]})   # one format for two rows

@@ -106,3 +106,113 @@ def test_export_is_recorded_and_shown_in_the_audit_trail(ctx):
     texts = _texts(order_content(ctx, "SO-1", now=NOW))
     assert "anonymous" in texts and "/orders/SO-1" in texts
     assert export_events(ctx, "nope") is None
+
+
+# -- delivery against the promise, promised dates, links ------------------------------
+
+FLOW = ("placed", "reviewed", "paid", "prepared", "produced", "inspected", "shipped", "in_transit", "received")
+
+
+def _fact(component, dd_id: str) -> str:
+    """The text of the fact whose <dd> has ``dd_id``, with its <dt> label."""
+    for item in component.children:
+        dt, dd = item.children
+        if getattr(dd, "id", None) == dd_id:
+            return f"{dt.children}: {dd.children}"
+    raise KeyError(dd_id)
+
+
+@pytest.fixture
+def closed_ctx(store, tmp_path):
+    from zoneinfo import ZoneInfo
+
+    from datasource.importers.timestamps import end_of_day
+
+    shanghai = ZoneInfo("Asia/Shanghai")
+    done = [EventRecord(n, code, "enter", at(i * 5)) for n in ("EARLY", "LATE") for i, code in enumerate(FLOW)]
+    ingest(store.engine, store.pipeline, [
+        OrderRecord("EARLY", promised_at=at(40 + 177.2)),   # received at 40 h: 177.2 h early
+        OrderRecord("LATE", promised_at=at(30)),             # received at 40 h: 10 h late
+        OrderRecord("GONE", promised_at=at(300), cancelled=True),
+        # the same promised day, 11-09, as an import stores it (the next local midnight)
+        # and as the demo stores it (23:59:59)
+        OrderRecord("IMPORTED", promised_at=end_of_day(datetime(2026, 11, 9).date(), shanghai)),
+        OrderRecord("DEMO", promised_at=datetime(2026, 11, 9, 23, 59, 59, tzinfo=shanghai)),
+        OrderRecord("TIMED", promised_at=datetime(2026, 11, 9, 14, 30, tzinfo=shanghai)),
+        OrderRecord("PO 2024/001 #订单", promised_at=at(300)),
+    ], done + [EventRecord(n, "placed", "enter", at(1))
+               for n in ("GONE", "IMPORTED", "DEMO", "TIMED", "PO 2024/001 #订单")],
+        actor="test", target="fixture")
+    settings = Settings(database_url=store.url, cache_dir=str(tmp_path / "cache"), pipeline=store.pipeline)
+    return create_app(settings, engine=store.engine).server.config["ORDERBOARD_CONTEXT"]
+
+
+def test_a_closed_order_has_no_time_left(closed_ctx):
+    facts = {n: order_content(closed_ctx, n, now=NOW)[0] for n in ("EARLY", "LATE", "GONE")}
+    assert order_detail(closed_ctx.engine, "EARLY").order["status"] == "completed"
+    assert _fact(facts["EARLY"], "order-delivery") == "交付 Delivery: 按时 on time · 提前 177.2 h early"
+    assert _fact(facts["LATE"], "order-delivery") == "交付 Delivery: 延误 late by 10.0 h"
+    assert "ob-fact--late" in facts["LATE"].children[-1].className
+    assert _fact(facts["GONE"], "order-delivery") == "交付 Delivery: —"
+    texts = _texts([facts["EARLY"], facts["GONE"]])
+    assert not any("Time left" in t for t in texts)
+
+
+def test_an_open_order_has_time_left_or_is_late(closed_ctx):
+    ahead = order_content(closed_ctx, "PO 2024/001 #订单", now=NOW)[0]
+    assert _fact(ahead, "order-delivery") == "余量 Time left: 100.0 h"   # now = 200 h
+    late = order_content(closed_ctx, "PO 2024/001 #订单", now=at(305))[0]
+    assert _fact(late, "order-delivery") == "延误 Late by: 5.0 h"
+
+
+def test_a_promised_date_shows_as_that_day_whichever_way_it_was_stored(closed_ctx):
+    def promised(number: str) -> str:
+        return _fact(order_content(closed_ctx, number, now=NOW)[0], "order-promised")
+
+    assert promised("IMPORTED") == promised("DEMO") == "承诺 Promised: 2026-11-09 23:59"
+    assert promised("TIMED") == "承诺 Promised: 2026-11-09 14:30"   # a real time of day is kept
+    # the stored instants are not touched
+    stored = order_detail(closed_ctx.engine, "IMPORTED").order["promised_at"]
+    assert pd.Timestamp(stored) == pd.Timestamp("2026-11-09 16:00", tz="UTC")
+
+
+def test_a_closed_order_has_no_now_line_even_with_an_unended_visit(closed_ctx):
+    d = order_detail(closed_ctx.engine, "EARLY")
+    visits = d.visits.copy()
+    visits.loc[visits.index[-1], "left_at"] = pd.NaT   # the terminal visit, however it is stored
+    closed = timeline_figure(visits, closed_ctx.settings.pipeline, NOW, closed_ctx.settings.timezone,
+                             promised_at=d.order["promised_at"], running=False,
+                             closed_at=d.order["completed_at"])
+    assert [a.text for a in closed.layout.annotations] == ["承诺 promised"]
+    bars = visit_bars(visits, closed_ctx.settings.pipeline, NOW, closed_ctx.settings.timezone,
+                      closed_at=d.order["completed_at"])
+    assert not bars["open"].any() and bars["hours"].iloc[-1] == 0   # not "running" to now
+    page = order_content(closed_ctx, "EARLY", now=NOW)
+    graph = page[1].children[1]
+    assert [a.text for a in graph.figure.layout.annotations] == ["承诺 promised"]
+
+
+def test_the_now_and_promised_labels_sit_inside_the_plot_clear_of_the_legend(ctx):
+    d = order_detail(ctx.engine, "SO-1")
+    fig = timeline_figure(d.visits, ctx.settings.pipeline, NOW, ctx.settings.timezone,
+                          promised_at=d.order["promised_at"])
+    legend_bottom = fig.layout.legend.y   # the legend sits above the plot (y >= 1)
+    assert legend_bottom > 1
+    labels = {a.text: (a.y, a.yanchor) for a in fig.layout.annotations}
+    assert labels == {"承诺 promised": (1, "top"), "现在 now": (0, "bottom")}
+
+
+def test_order_links_are_encoded_and_the_page_decodes_them(closed_ctx):
+    from dashboard.layouts.order import order_href
+    from dashboard.pages import default_pages, resolve
+
+    number = "PO 2024/001 #订单"
+    link = order_href(number)
+    assert link == "/orders/PO%202024%2F001%20%23%E8%AE%A2%E5%8D%95"
+    page, params = resolve(default_pages(), link)
+    assert page.pattern == "/orders/<number>" and params == {"number": number}
+    assert resolve(default_pages(), "/orders/PO%202024%20001")[1] == {"number": "PO 2024 001"}
+    assert order_href("100%") == "/orders/100%25"
+    assert resolve(default_pages(), order_href("100%"))[1] == {"number": "100%"}
+    texts = _texts(order_content(closed_ctx, params["number"], now=NOW))
+    assert not any("no order" in t for t in texts)

@@ -134,3 +134,19 @@ def test_root_serves_the_overview_with_the_url_state(ctx):
     assert days.id == ui.DAYS and days.value == 30
     line = layout.children[2].children[2].children[1]
     assert line.id == ui.FILTER_IDS["line"] and line.value == "Line A"
+
+
+def test_orders_without_a_line_are_a_labelled_note_not_a_dead_bar():
+    from dashboard.figures.breakdown import breakdown_figure
+
+    fig = breakdown_figure({"Line A": 30, "Line B": 12, "": 5}, None, "zh", "light")
+    bar = fig.data[0]
+    assert list(bar.y) == ["Line A", "Line B"] and list(bar.customdata) == ["Line A", "Line B"]
+    assert "—" not in bar.y   # every bar is a line a click can filter by
+    notes = [a.text for a in fig.layout.annotations]
+    assert notes == ["另有 5 单未指定产线"]
+    assert sum(bar.x) + 5 == 47   # the bars and the note add up to the WIP
+    en = breakdown_figure({"": 3, "online": 2, None: 1}, None, "en", "light", what=("渠道", "channel"))
+    assert [a.text for a in en.layout.annotations] == ["4 more without a channel"]
+    only_unset = breakdown_figure({"": 4}, None, "en", "light")
+    assert "4 more without a line" in [a.text for a in only_unset.layout.annotations]

@@ -82,3 +82,78 @@ def test_render_is_cached_and_exports_match_the_page(ctx, sqlite_store):
     assert pdf.startswith(b"%PDF") and name == "orderboard-2026-W47-review.pdf"
     with pytest.raises(ValueError):
         export_file(report, "nothing", "png", "en")
+
+
+# -- axes, workbook formats, order links ----------------------------------------------
+
+def _ticks(axis) -> list[float]:
+    """The tick values of a linear axis (range, tick0, dtick)."""
+    low, high = axis.range
+    count = int(round((high - low) / axis.dtick))
+    return [axis.tick0 + i * axis.dtick for i in range(count + 1)]
+
+
+@pytest.fixture
+def seeded_report(ctx, sqlite_store):
+    seed_store(sqlite_store.engine, sqlite_store.pipeline, generate(seed=6, n_orders=300, end=NOW))
+    return load_report(ctx, selection_from({"week": "2026-W47", "lang": "en"}, NOW, TZ))
+
+
+def test_cycle_time_has_its_own_axis_and_rates_tick_at_round_numbers(seeded_report):
+    from dashboard.figures.review import week_trend_figure
+    from dashboard.figures.trend import trend_figure
+
+    fig = week_trend_figure(seeded_report.trend, "en")
+    median = next(t for t in fig.data if t.name == "Cycle time median (h)")
+    assert median.yaxis == "y3"
+    hours_axis = fig.layout.yaxis3
+    assert hours_axis.visible is not False and hours_axis.title.text == "Cycle time median (h)"
+    assert hours_axis.ticksuffix == " h" and hours_axis.overlaying == "y"
+    assert fig.layout.yaxis.title.text != hours_axis.title.text   # not read on the order counts
+    for figure in (fig, trend_figure(seeded_report.summary.trend, "en")):
+        rate = figure.layout.yaxis2
+        top = max(v for t in figure.data if t.yaxis == "y2" for v in t.y if v is not None)
+        ticks = _ticks(rate)
+        assert rate.dtick in (1, 2, 5, 10, 20, 50) and all(float(v).is_integer() for v in ticks)
+        assert ticks[-1] == rate.range[1] >= top and len(ticks) <= 7
+
+
+def test_the_weekly_workbook_carries_number_formats(seeded_report):
+    from dashboard.report.xlsx import report_workbook
+
+    book = openpyxl.load_workbook(io.BytesIO(report_workbook(seeded_report, "en")))
+
+    def column(sheet: str, name: str) -> list:
+        rows = list(book[sheet].iter_rows())
+        at = [c.value for c in rows[0]].index(name)
+        return [r[at] for r in rows[1:]]
+
+    rate = column("Trend", "Delay rate")
+    assert rate[-1].value == pytest.approx(seeded_report.summary.delay.rate)
+    assert {c.number_format for c in rate} == {"0.0%"}
+    assert {c.number_format for c in column("Stages", "Median (h)")} == {"#,##0.0"}
+    assert {c.number_format for c in column("Stages", "Breach rate")} == {"0.0%"}
+    kpis = {r[0].value: r for r in book["KPIs"].iter_rows(min_row=2)}
+    delay_rate = next(v for k, v in kpis.items() if "delay" in k.lower() and "rate" in k.lower())
+    assert delay_rate[2].number_format == "0.0%" and delay_rate[3].number_format == "0.0%"
+    completed = column("Late orders", "Completed")
+    assert completed and all(c.is_date and c.number_format == "yyyy-mm-dd hh:mm" for c in completed)
+    assert {c.number_format for c in column("Late orders", "Late by (h)")} == {"#,##0.0"}
+    data, _ = export_file(seeded_report, "trend", "xlsx", "en")   # one table from the page
+    sheet = openpyxl.load_workbook(io.BytesIO(data)).active
+    header = [c.value for c in sheet[1]]
+    assert sheet.cell(row=2, column=header.index("Delay rate") + 1).number_format == "0.0%"
+
+
+def test_late_orders_link_to_their_encoded_order_page(seeded_report):
+    import dataclasses
+
+    from dashboard.layouts.review import review_body
+
+    late = seeded_report.late_orders.copy()
+    late.loc[late.index[0], "order_number"] = "PO 2024/001 #订单"
+    body = review_body(dataclasses.replace(seeded_report, late_orders=late), "en")
+    table = next(s for s in body if getattr(s, "id", None) == "review-table-late_orders").children[1]
+    first = table.children[1].children[0].children[0].children
+    assert first.href == "/orders/PO%202024%2F001%20%23%E8%AE%A2%E5%8D%95"
+    assert first.children == "PO 2024/001 #订单"

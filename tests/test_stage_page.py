@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 from datetime import datetime, timezone
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import pandas as pd
 import pytest
@@ -245,7 +245,53 @@ def test_sortable_columns_resolve_for_every_list(sqlite_demo):
                 assert total >= len(frame)
 
 
-def test_order_click_opens_the_order():
-    assert cb.order_path([{"colId": "order_number", "value": "SO1", "rowIndex": 0}]) == "/orders/SO1"
-    assert cb.order_path([{"colId": "customer", "value": "acme"}]) is no_update
-    assert cb.order_path([None]) is no_update
+def test_order_numbers_are_encoded_links_in_every_row(sqlite_demo):
+    rows = rows_behind(sqlite_demo, "/stages/all?metric=wip&days=30")["rowData"]
+    assert rows and all(r["order_href"] == "/orders/" + quote(r["order_number"], safe="") for r in rows)
+    defs = {d["colId"]: d for d in ui.column_defs("wip", parse(""))}
+    assert defs["order_number"]["cellRenderer"] == "OrderLink"   # assets/dashAgGridComponentFunctions.js
+    # the grid-only fields are not exported
+    assert "order_href" not in cb.fetch(sqlite_demo, ui.list_spec("all", parse("?metric=wip"), sqlite_demo.settings.pipeline),
+                                        parse("?metric=wip"), 0, 5, END)[0].columns
+
+
+def test_only_late_orders_have_hours_late(sqlite_demo):
+    for link in ("/stages/all?metric=wip&days=30", "/stages/all?metric=cycle_time_median&days=30"):
+        rows = rows_behind(sqlite_demo, link, endRow=1000)["rowData"]
+        late = [r["hours_late"] for r in rows if r["hours_late"] is not None]
+        assert late and all(h > 0 for h in late), link
+        assert any(r["hours_late"] is None for r in rows), link   # orders before their deadline: blank
+    promised = [r for r in rows if r["promised_at"] is not None]
+    assert promised and all(r["promised_at"].endswith("23:59") for r in promised)   # demo: end of day
+
+
+def test_rows_over_sla_are_flagged_for_the_highlight(sqlite_demo):
+    rows = rows_behind(sqlite_demo, "/stages/produced?view=wip&days=30", endRow=1000)["rowData"]
+    over = [r for r in rows if r["over_sla"]]
+    assert over and len(over) < len(rows)
+    assert all((r["time_in_stage_h"] > r["sla_h"]) == r["over_sla"] for r in rows)
+    grid = ui.grid("k", "stage_wip", parse(""))
+    assert grid.dashGridOptions["rowClassRules"] == {"ob-row--over-sla": "params.data && params.data.over_sla"}
+    delayed = rows_behind(sqlite_demo, "/stages/produced?view=delayed&days=30", endRow=1000)["rowData"]
+    assert delayed and all(r["over_sla"] == (r["contribution_h"] > 0) for r in delayed)
+
+
+def test_headers_say_each_word_once_and_wrap_instead_of_being_cut():
+    assert ui.header_name("sla_h") == "SLA (h)"
+    assert ui.header_name("time_in_stage_h") == "环节用时 h Time in stage (h)"
+    grid = ui.grid("k", "stage_wip", parse(""))
+    assert grid.defaultColDef["wrapHeaderText"] and grid.defaultColDef["autoHeaderHeight"]
+
+
+def test_xlsx_export_carries_number_formats(sqlite_demo):
+    import base64
+
+    xlsx = cb.export_list(sqlite_demo, "/stages/produced", "?view=wip&days=30", "xlsx", now=END)
+    sheet = load_workbook(io.BytesIO(base64.b64decode(xlsx["content"]))).active
+    header = [c.value for c in sheet[1]]
+    row = {h: sheet.cell(row=2, column=i + 1) for i, h in enumerate(header)}
+    assert row["环节用时 h Time in stage (h)"].number_format == "#,##0.0"
+    assert row["SLA (h)"].number_format == "#,##0.0"
+    assert row["未关闭异常 Open exceptions"].number_format == "#,##0"
+    assert row["进入环节 Entered stage"].is_date
+    assert row["进入环节 Entered stage"].number_format == "yyyy-mm-dd hh:mm"

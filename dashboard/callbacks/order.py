@@ -24,8 +24,12 @@ def order_content(ctx: AppContext, number: str, now: datetime | None = None) -> 
     if detail is None:
         return [ui.not_found(number)]
     pipeline, tz = ctx.settings.pipeline, ctx.tz
+    order = detail.order
+    # Whether the order runs is its status, not whether a visit is still open.
+    closed_at = order.get("completed_at") if order.get("status") == "completed" else order.get("cancelled_at")
     fig = timeline_figure(detail.visits, pipeline, now, ctx.settings.timezone, theme="light",
-                          promised_at=detail.order.get("promised_at"))
+                          promised_at=order.get("promised_at"), running=order.get("status") == "open",
+                          closed_at=closed_at)
     return [
         ui.facts_view(detail, pipeline, tz, now),
         ui.section("环节甘特图 · Stage timeline",

@@ -18,7 +18,7 @@ from dashboard.export import figure_bytes, table_bytes
 from dashboard.layouts.review import (BODY, DOWNLOAD, ERROR, EXPORT, PERIOD, RANGE, SELECTION, WEEK,
                                       period_line, query_of, review_body, selection_window)
 from dashboard.report.charts import CHART_IDS, review_figure
-from dashboard.report.tables import TABLE_IDS, table_frame
+from dashboard.report.tables import TABLE_IDS, table_formats, table_frame
 from dashboard.report.weekly import WeeklyReport, build_weekly_report
 from dashboard.service import CachedService
 
@@ -76,7 +76,8 @@ def export_file(report: WeeklyReport, item: str, fmt: str, lang: str) -> tuple[b
         return figure_bytes(review_figure(report, item, lang, "light"), fmt), f"{stem}-{item}.{fmt}"
     if item in TABLE_IDS:
         frame = table_frame(report, item, lang)
-        return table_bytes(frame, fmt, report.timezone, sheet=item), f"{stem}-{item}.{fmt}"
+        return (table_bytes(frame, fmt, report.timezone, sheet=item, formats=table_formats(report, item, lang)),
+                f"{stem}-{item}.{fmt}")
     raise ValueError(f"unknown export {item!r}")
 
 

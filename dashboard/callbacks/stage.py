@@ -17,7 +17,6 @@ Plain functions (tests call them) do the work; ``register`` wires them:
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 from datetime import datetime, timezone
 from urllib.parse import unquote
@@ -27,6 +26,9 @@ from dash import ALL as ALL_IDS
 from dash import Dash, Input, Output, State, ctx as callback_ctx, dcc, no_update
 
 from dashboard.context import AppContext
+from dashboard.deadline import local_deadlines
+from dashboard.export import COUNT_FORMAT, HOURS_FORMAT, table_bytes
+from dashboard.layouts.order import order_href
 from dashboard.layouts import stage as ui
 from dashboard.url_state import ViewState, href, parse, to_search
 from datasource import queries
@@ -83,8 +85,11 @@ def display_frame(rows: pd.DataFrame, spec: ui.ListSpec, ctx: AppContext,
     out["entered_at"] = _local(entered, tz)
     out["time_in_stage_h"] = in_stage.astype("float64").round(1)
     out["sla_h"] = stage_col.map(sla).astype("float64")
-    out["promised_at"] = _local(rows["promised_at"], tz)
-    out["hours_late"] = rows["overdue_by_h"].where(is_open, rows["late_by_h"]).astype("float64").round(1)
+    out["promised_at"] = local_deadlines(rows["promised_at"], tz)
+    # Only a late order has hours late: an order before its deadline shows a blank, not
+    # its time left as a negative number.
+    late_h = rows["overdue_by_h"].where(is_open, rows["late_by_h"]).astype("float64")
+    out["hours_late"] = late_h.where(late_h > 0).round(1)
     out["open_exceptions"] = rows["order_id"].map(lambda i: open_exceptions.get(int(i), 0)).astype("int64")
     out["completed_at"] = _local(rows["completed_at"], tz)
     out["placed_at"] = _local(rows["placed_at"], tz)
@@ -123,13 +128,29 @@ def fetch(ctx: AppContext, spec: ui.ListSpec, state: ViewState, offset: int, lim
     return ctx.service.get("stage.list", params, compute).value
 
 
+def over_sla(frame: pd.DataFrame) -> pd.Series:
+    """Rows over their stage's SLA: time in stage above the SLA, or (late orders delayed
+    at a stage) hours beyond the SLA there."""
+    over = pd.Series(False, index=frame.index)
+    if "time_in_stage_h" in frame and "sla_h" in frame:
+        over |= (frame["time_in_stage_h"] > frame["sla_h"]).fillna(False)
+    if "contribution_h" in frame:
+        over |= (frame["contribution_h"] > 0).fillna(False)
+    return over.astype(bool)
+
+
 def grid_records(frame: pd.DataFrame) -> list[dict]:
-    """JSON rows for the grid: times as "YYYY-MM-DD HH:MM", missing values as None."""
+    """JSON rows for the grid: times as "YYYY-MM-DD HH:MM", missing values as None; plus
+    each row's order page link (``ui.ROW_HREF``) and whether it is over SLA
+    (``ui.ROW_OVER_SLA``, the row's highlight)."""
+    flags = over_sla(frame)
     out = frame.copy()
     for col in out.columns:
         if pd.api.types.is_datetime64_any_dtype(out[col]):
             out[col] = out[col].dt.strftime("%Y-%m-%d %H:%M")
     out = out.astype(object).where(out.notna(), None)
+    out[ui.ROW_HREF] = [order_href(n) for n in frame["order_number"]]
+    out[ui.ROW_OVER_SLA] = flags.tolist()
     return out.to_dict("records")
 
 
@@ -236,6 +257,10 @@ def sync_search(pipeline: Pipeline, pathname: str | None, search: str | None, ch
 
 # -- export ---------------------------------------------------------------------------
 
+# The Excel format of each kind of column (``ui.COLUMNS``); times are local Excel dates.
+KIND_FORMATS = {"hours": HOURS_FORMAT, "count": COUNT_FORMAT}
+
+
 def export_list(ctx: AppContext, pathname: str | None, search: str | None, fmt: str,
                 now: datetime | None = None, actor: str = EXPORT_ACTOR) -> dict:
     """The whole list as shown (filters, search, sort; every page) for dcc.Download."""
@@ -244,16 +269,15 @@ def export_list(ctx: AppContext, pathname: str | None, search: str | None, fmt: 
     spec = ui.list_spec(code, state, ctx.settings.pipeline)
     moment_ = now or moment(ctx)
     frame, total = fetch(ctx, spec, state, 0, None, moment_)
-    frame = frame.rename(columns={c: f"{ui.COLUMNS[c][0]} {ui.COLUMNS[c][1]}" for c in frame.columns})
+    formats = {ui.header_name(c): KIND_FORMATS[ui.COLUMNS[c][2]] for c in frame.columns
+               if ui.COLUMNS[c][2] in KIND_FORMATS}
+    frame = frame.rename(columns={c: ui.header_name(c) for c in frame.columns})
     stamp = moment_.astimezone(ctx.tz).strftime("%Y%m%d-%H%M")
     name = f"orders-{spec.stage or spec.choice}-{stamp}.{fmt}"
     record_audit(ctx.engine, actor, "export", href(pathname or "/stages/all", state),
                  f"{fmt}, {total} rows, {name}")
     if fmt == "xlsx":
-        buffer = io.BytesIO()
-        with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-            frame.to_excel(writer, index=False, sheet_name="orders")
-        return dcc.send_bytes(buffer.getvalue(), name)
+        return dcc.send_bytes(table_bytes(frame, "xlsx", sheet="orders", formats=formats), name)
     return dcc.send_bytes(frame.to_csv(index=False, date_format="%Y-%m-%d %H:%M").encode("utf-8-sig"), name)
 
 
@@ -301,19 +325,3 @@ def register(app: Dash, ctx: AppContext) -> None:
     def _export_stage(_csv, _xlsx, pathname, search):
         fmt = "xlsx" if callback_ctx.triggered_id == ui.EXPORT_XLSX else "csv"
         return export_list(ctx, pathname, search, fmt)
-
-    @app.callback(
-        Output(ui.URL, "href"),
-        Input({"type": ui.GRID, "key": ALL_IDS}, "cellClicked"),
-        prevent_initial_call=True,
-    )
-    def _open_order(clicks):
-        return order_path(clicks)
-
-
-def order_path(clicks: list[dict | None]) -> str:
-    """The order page of a clicked order number, or no_update."""
-    for click in clicks or []:
-        if click and click.get("colId") == "order_number" and click.get("value"):
-            return f"/orders/{click['value']}"
-    return no_update

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
+from dashboard.figures.axes import percent_axis
 from dashboard.figures.labels import word
 from dashboard.figures.theme import Theme, empty_figure, get_theme, styled
 from dashboard.i18n import pick
@@ -28,8 +29,9 @@ def _w(key: str, lang: str) -> str:
 def week_trend_figure(trend: pd.DataFrame, lang: str = "zh", theme: str | Theme = "light",
                       font_px: int | None = None, title: str | None = None) -> go.Figure:
     """Orders completed per period (bars, the last period, the one under review, in the
-    primary colour and the earlier ones muted), the delay rate (%, right axis) and the
-    median cycle time (h, dotted, right axis hidden). ``trend`` is
+    primary colour and the earlier ones muted), the delay rate (%, right axis, round
+    ticks) and the median cycle time (h, dotted, on its own right axis with its title and
+    unit: hours never read on the order-count axis). ``trend`` is
     ``WeeklyReport.trend`` (period, completed, delay_rate, median_h); periods without
     completions have no rate and no median point."""
     th = get_theme(theme)
@@ -57,13 +59,17 @@ def week_trend_figure(trend: pd.DataFrame, lang: str = "zh", theme: str | Theme 
     top = max((r for r in rate if r is not None), default=0.0)
     fig.update_layout(
         bargap=0.35,
+        # the plot leaves room on the right for the two right-hand axes
+        xaxis={"domain": [0, 0.86]},
         yaxis={"title": {"text": word("orders", lang)}, "rangemode": "tozero"},
-        yaxis2={"title": {"text": word("delay_rate", lang) + " %"}, "overlaying": "y",
-                "side": "right", "range": [0, max(5.0, top * 1.3)], "showgrid": False,
-                "tickmode": "auto", "nticks": 6, "ticksuffix": "%",
-                "tickfont": {"color": th.critical}},
-        # The median has its own hidden scale: hours and percentages do not share an axis.
-        yaxis3={"overlaying": "y", "side": "right", "visible": False, "rangemode": "tozero"},
+        yaxis2={"title": {"text": word("delay_rate", lang) + " %", "font": {"color": th.critical}},
+                "overlaying": "y", "side": "right", "anchor": "x", "showgrid": False,
+                "tickfont": {"color": th.critical}, **percent_axis(top)},
+        # Hours have their own axis, beside the rate's: never read on the order counts.
+        yaxis3={"title": {"text": _w("median_h", lang), "font": {"color": th.warning}},
+                "overlaying": "y", "side": "right", "anchor": "free", "position": 1.0,
+                "rangemode": "tozero", "showgrid": False, "ticksuffix": " h",
+                "tickfont": {"color": th.warning}},
     )
     return fig
 

@@ -2,7 +2,8 @@
 
 Input: the order's visits (``datasource.order_detail.order_visits``: stage_code, visit_no,
 is_rework, entered_at, left_at, duration_s) and the pipeline. A visit still open runs to
-``now``. The bar is in the good colour when the visit stayed within the stage SLA, in the
+``now`` while the order runs; for a completed or cancelled order a visit without an
+end (its terminal stage) ends at the order's completion or cancellation. The bar is in the good colour when the visit stayed within the stage SLA, in the
 critical colour beyond it; rework visits (visit_no > 1) are hatched and labelled. A
 diamond marks where each visit's SLA ran out. Times are shown in zone ``tz``.
 """
@@ -29,15 +30,20 @@ def _w(key: str, lang: str) -> str:
     return pick(WORDS[key], lang)
 
 
-def visit_bars(visits: pd.DataFrame, pipeline: Pipeline, now: datetime, tz: str) -> pd.DataFrame:
-    """Per visit: stage label, local start/end (open visits end at ``now``), hours, SLA
-    hours, SLA due time, over SLA, rework, open. A new frame, input unchanged."""
+def visit_bars(visits: pd.DataFrame, pipeline: Pipeline, now: datetime, tz: str,
+               closed_at: datetime | None = None) -> pd.DataFrame:
+    """Per visit: stage label, local start/end (visits without an end end at ``now``, or
+    at ``closed_at``, the completion or cancellation of a closed order, never before they
+    start), hours, SLA hours, SLA due time, over SLA, rework, open (still running). A new
+    frame, input unchanged."""
     sla = {s.code: s.sla_hours for s in pipeline.stages}
     label = {s.code: f"{s.label_zh} {s.label_en}" for s in pipeline.stages}
     v = visits.copy()
     start = pd.to_datetime(v["entered_at"], utc=True)
-    is_open = v["left_at"].isna()
-    end = pd.to_datetime(v["left_at"], utc=True).where(~is_open, pd.Timestamp(now))
+    no_end = v["left_at"].isna()
+    is_open = no_end & (closed_at is None)
+    until = pd.Timestamp(now if closed_at is None else closed_at)
+    end = pd.to_datetime(v["left_at"], utc=True).where(~no_end, start.clip(lower=until))
     hours = (end - start).dt.total_seconds() / 3600.0
     sla_h = v["stage_code"].map(sla).astype("float64")
     return pd.DataFrame({
@@ -57,13 +63,18 @@ def visit_bars(visits: pd.DataFrame, pipeline: Pipeline, now: datetime, tz: str)
 
 def timeline_figure(visits: pd.DataFrame, pipeline: Pipeline, now: datetime, tz: str,
                     lang: str = "zh", theme: str | Theme = "light", font_px: int | None = None,
-                    title: str | None = None, promised_at: datetime | None = None) -> go.Figure:
+                    title: str | None = None, promised_at: datetime | None = None,
+                    running: bool = True, closed_at: datetime | None = None) -> go.Figure:
     """The order's stage Gantt (see the module docstring); stages top to bottom in
-    pipeline order; a dashed line at the promised time and, while a visit is open, at now."""
+    pipeline order; a dashed line at the promised time and, while the order runs
+    (``running``: its status is open; visits are not asked), at now. ``closed_at``: the
+    completion or cancellation of a closed order, where its unended visits end.
+    The lines' labels sit inside the plot (promised at the top, now at the bottom), clear
+    of the legend above it and of each other when the two times are close."""
     th = get_theme(theme)
     if visits.empty:
         return empty_figure(_w("none", lang), th, font_px, title)
-    bars = visit_bars(visits, pipeline, now, tz)
+    bars = visit_bars(visits, pipeline, now, tz, None if running else closed_at)
     order = [f"{s.label_zh} {s.label_en}" for s in pipeline.stages if s.code in set(bars["stage_code"])]
     fig = go.Figure()
     groups = (("within", False, False), ("beyond", True, False), ("rework", None, True))
@@ -95,17 +106,17 @@ def timeline_figure(visits: pd.DataFrame, pipeline: Pipeline, now: datetime, tz:
                                       "line": {"color": th.text, "width": 1}},
         hovertemplate="%{y}: " + _w("sla", lang) + " %{x|%m-%d %H:%M}<extra></extra>",
     ))
-    lines = [(promised_at, th.critical, "承诺 promised" if lang == "zh" else "promised")]
-    if bars["open"].any():
-        lines.append((now, th.muted, "现在 now" if lang == "zh" else "now"))
-    for moment, colour, text in lines:
+    lines = [(promised_at, th.critical, "承诺 promised" if lang == "zh" else "promised", 1.0, "top")]
+    if running:
+        lines.append((now, th.muted, "现在 now" if lang == "zh" else "now", 0.0, "bottom"))
+    for moment, colour, text, y, anchor in lines:
         if moment is None or pd.isna(moment):
             continue
         x = pd.Timestamp(moment).tz_convert(tz).strftime("%Y-%m-%d %H:%M:%S")
         fig.add_shape(type="line", x0=x, x1=x, y0=0, y1=1, yref="paper",
                       line={"color": colour, "dash": "dash", "width": 2})
-        fig.add_annotation(x=x, y=1, yref="paper", text=text, showarrow=False, yanchor="bottom",
-                           font={"color": colour})
+        fig.add_annotation(x=x, y=y, yref="paper", text=text, showarrow=False, yanchor=anchor,
+                           xanchor="right", xshift=-4, bgcolor=th.paper, font={"color": colour})
     styled(fig, th, font_px, title)
     # labels that do not fit their bar are hidden (the hover still has them), not shrunk
     fig.update_layout(barmode="overlay", bargap=0.35, height=max(260, 70 + 48 * len(order)),

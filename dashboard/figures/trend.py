@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
+from dashboard.figures.axes import percent_axis
 from dashboard.figures.labels import word
 from dashboard.figures.theme import Theme, empty_figure, get_theme, styled
 
@@ -36,8 +37,7 @@ def trend_figure(trend: pd.DataFrame, lang: str = "zh", theme: str | Theme = "li
         xaxis={"type": "category"},  # "11-16" is a day label, not a date to re-parse
         yaxis={"title": {"text": word("orders", lang)}, "rangemode": "tozero"},
         yaxis2={"title": {"text": word("delay_rate", lang) + " %"}, "overlaying": "y",
-                "side": "right", "rangemode": "tozero", "showgrid": False, "ticksuffix": "%",
-                "tickformat": ".0f",
-                "tickfont": {"color": th.critical}},
+                "side": "right", "showgrid": False, "tickfont": {"color": th.critical},
+                **percent_axis(max((r for r in rate if r is not None), default=0.0))},
     )
     return fig

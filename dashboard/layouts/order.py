@@ -9,12 +9,14 @@ components (pure).
 from __future__ import annotations
 
 from datetime import datetime
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import pandas as pd
 from dash import dcc, html
 
 from dashboard.context import AppContext
+from dashboard.deadline import deadline_text
 from dashboard.figures.labels import kind_label
 from dashboard.formatting import MISSING, hours, is_missing
 from datasource.order_detail import OrderDetail
@@ -58,31 +60,57 @@ def stage_name(pipeline: Pipeline, code: object) -> str:
     return f"{s.label_zh} {s.label_en}"
 
 
+def order_href(number: str) -> str:
+    """The order page's path of ``number``, percent-encoded: every character outside
+    letters, digits and ``_.-~`` ("/", "#", "?", "%", spaces, Chinese) is escaped, so the
+    number stays one path segment and reaches the page unchanged (``pages.Page.match``
+    decodes it)."""
+    return "/orders/" + quote(str(number), safe="")
+
+
+def delivery_fact(order: dict, now: datetime) -> tuple[str, str, bool]:
+    """(label, value, late) of the order against its promised deadline, by its status:
+    open: "time left" until the deadline, or "late by" past it (now - promised);
+    completed: "on time" (with how early) or "late by" (completed_at - promised);
+    cancelled, or no promised date: "—" (a cancelled order has no time left)."""
+    promised, status = order.get("promised_at"), order.get("status")
+    if promised is None or is_missing(promised):
+        return "交付 Delivery", MISSING, False
+    promised = pd.Timestamp(promised)
+    if status == "open":
+        late = (pd.Timestamp(now) - promised).total_seconds() / 3600
+        if late > 0:
+            return "延误 Late by", hours(late), True
+        return "余量 Time left", hours(-late), False
+    completed = order.get("completed_at")
+    if status == "completed" and completed is not None and not is_missing(completed):
+        late = (pd.Timestamp(completed) - promised).total_seconds() / 3600
+        if late > 0:
+            return "交付 Delivery", f"延误 late by {hours(late)}", True
+        return "交付 Delivery", f"按时 on time · 提前 {hours(-late)} early", False
+    return "交付 Delivery", MISSING, False
+
+
 def facts_view(detail: OrderDetail, pipeline: Pipeline, tz: ZoneInfo, now: datetime) -> html.Div:
     o = detail.order
-    promised, completed = o.get("promised_at"), o.get("completed_at")
-    late = None
-    if promised is not None:
-        end = completed if completed is not None else (now if o["status"] == "open" else None)
-        if end is not None:
-            late = (pd.Timestamp(end) - pd.Timestamp(promised)).total_seconds() / 3600
     status = {"open": "进行中 open", "completed": "已完成 completed", "cancelled": "已取消 cancelled"}
+    delivery_label, delivery, late = delivery_fact(o, now)
     items = [
         ("客户 Customer", _text(o.get("customer"))), ("负责人 Owner", _text(o.get("owner"))),
         ("渠道 Channel", _text(o.get("channel"))), ("产线 Line", _text(o.get("production_line"))),
         ("产品线 Product", _text(o.get("product_line"))), ("优先级 Priority", _text(o.get("priority"))),
         ("状态 Status", status.get(o.get("status"), _text(o.get("status")))),
         ("当前环节 Stage", stage_name(pipeline, o.get("current_stage"))),
-        ("下单 Placed", when(o.get("placed_at"), tz)), ("承诺 Promised", when(promised, tz)),
-        ("签收 Completed", when(completed, tz)),
-        ("延误 Late by" if late is None or late > 0 else "余量 Time left",
-         hours(abs(late)) if late is not None else MISSING),
+        ("下单 Placed", when(o.get("placed_at"), tz)),
+        ("承诺 Promised", deadline_text(o.get("promised_at"), tz, TIME_FMT)),
+        ("签收 Completed", when(o.get("completed_at"), tz)),
+        (delivery_label, delivery),
     ]
-    late_class = " ob-fact--late" if late is not None and late > 0 else ""
+    ids = {"状态 Status": "order-status", delivery_label: "order-delivery", "承诺 Promised": "order-promised"}
     return html.Dl(className="ob-facts", children=[
-        html.Div(className="ob-fact" + (late_class if i == len(items) - 1 else ""), children=[
-            html.Dt(k), html.Dd(v, **({"id": "order-status"} if k.startswith("状态") else {}))])
-        for i, (k, v) in enumerate(items)
+        html.Div(className="ob-fact" + (" ob-fact--late" if late and k == delivery_label else ""),
+                 children=[html.Dt(k), html.Dd(v, **({"id": ids[k]} if k in ids else {}))])
+        for k, v in items
     ])
 
 

@@ -15,6 +15,7 @@ from dash import dcc, html
 
 from dashboard.context import AppContext
 from dashboard.export import CHART_FORMATS, TABLE_FORMATS
+from dashboard.layouts.order import order_href
 from dashboard.report.charts import CHARTS, review_figure
 from dashboard.report.tables import TABLES, table_text
 from dashboard.report.tables import change_text, kpi_text
@@ -145,7 +146,7 @@ def _table(report: WeeklyReport, table_id: str, lang: str) -> html.Table | html.
     for row in rows:
         cells = [html.Td(v) for v in row]
         if table_id == "late_orders":
-            cells[0] = html.Td(dcc.Link(row[0], href=f"/orders/{row[0]}"))
+            cells[0] = html.Td(dcc.Link(row[0], href=order_href(row[0]), className="ob-order-link"))
         body.append(html.Tr(cells))
     return html.Table(className=f"ob-review-table ob-review-table--{table_id}", children=[
         html.Thead(html.Tr([html.Th(h) for h in headers])), html.Tbody(body),

@@ -171,7 +171,7 @@ COLUMNS: dict[str, tuple[str, str, str]] = {
     "stage": ("环节", "Stage", "text"),
     "entered_at": ("进入环节", "Entered stage", "time"),
     "time_in_stage_h": ("环节用时 h", "Time in stage (h)", "hours"),
-    "sla_h": ("SLA h", "SLA (h)", "hours"),
+    "sla_h": ("SLA", "SLA (h)", "hours"),
     "promised_at": ("承诺交期", "Promised", "time"),
     "hours_late": ("延误 h", "Hours late", "hours"),
     "open_exceptions": ("未关闭异常", "Open exceptions", "count"),
@@ -232,6 +232,18 @@ def drill_sort(what: str, sort: str | None) -> str | None:
     return ("-" if descending else "") + name
 
 
+def header_name(col: str) -> str:
+    """A column's header, Chinese then English ("环节用时 h Time in stage (h)"); a
+    Chinese label that is only the start of the English one ("SLA") is not repeated."""
+    zh, en, _ = COLUMNS[col]
+    return en if en.startswith(zh) else f"{zh} {en}"
+
+
+OVER_SLA_CLASS = "ob-row--over-sla"
+# Grid-only fields of a row (``grid_records``): not columns, never exported.
+ROW_HREF, ROW_OVER_SLA = "order_href", "over_sla"
+
+
 def column_defs(what: str, state: ViewState) -> list[dict]:
     sortable = sort_names(what)
     current = (state.sort or "").lstrip("-")
@@ -239,10 +251,10 @@ def column_defs(what: str, state: ViewState) -> list[dict]:
     defs = []
     for col in column_ids(what):
         zh, en, kind = COLUMNS[col]
-        d: dict = {"field": col, "colId": col, "headerName": f"{zh} {en}",
+        d: dict = {"field": col, "colId": col, "headerName": header_name(col),
                    "sortable": col in sortable, "headerTooltip": en}
         if col == "hours_late":
-            d["headerTooltip"] = "Hours past the promised date; negative: hours left"
+            d["headerTooltip"] = "Hours past the promised date (late orders only)"
         if col in TEXT_FILTER_COLUMNS:
             d |= {"filter": "agTextColumnFilter",
                   "filterParams": {"filterOptions": ["contains"], "maxNumConditions": 1,
@@ -250,7 +262,8 @@ def column_defs(what: str, state: ViewState) -> list[dict]:
         if kind in ("hours", "count"):
             d |= {"type": "rightAligned", "cellClass": "ob-num"}
         if col == "order_number":
-            d |= {"cellClass": "ob-order-link", "pinned": "left", "minWidth": 150}
+            # a real link (assets/dashAgGridComponentFunctions.js): ctrl/middle click opens a tab
+            d |= {"cellRenderer": "OrderLink", "pinned": "left", "minWidth": 150}
         if col == current and col in sortable:
             d["sort"] = direction
         defs.append(d)
@@ -267,13 +280,17 @@ def grid(key: str, what: str, state: ViewState) -> dag.AgGrid:
         id={"type": GRID, "key": key},
         rowModelType="infinite",
         columnDefs=column_defs(what, state),
-        defaultColDef={"resizable": True, "minWidth": 90, "flex": 1},
+        # headers wrap onto a second line instead of being cut
+        defaultColDef={"resizable": True, "minWidth": 90, "flex": 1,
+                       "wrapHeaderText": True, "autoHeaderHeight": True},
         filterModel=filter_model(state),
         dashGridOptions={
             "pagination": True, "paginationPageSize": PAGE_SIZE,
             "paginationPageSizeSelector": False, "cacheBlockSize": PAGE_SIZE,
             "maxBlocksInCache": 4, "rowBuffer": 0, "tooltipShowDelay": 300,
             "suppressMultiSort": True, "animateRows": False,
+            # which rows are over SLA is decided on the server (``grid_records``)
+            "rowClassRules": {OVER_SLA_CLASS: f"params.data && params.data.{ROW_OVER_SLA}"},
         },
         paginationGoTo=state.page - 1 if state.page > 1 else None,
         className="ob-grid",

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from dashboard.deadline import deadline_text
+from dashboard.export import COUNT_FORMAT, HOURS_FORMAT, PERCENT_FORMAT
 from dashboard.figures.labels import kind_label
 from dashboard.formatting import MISSING, hours, is_missing, number, percent
 from dashboard.i18n import pick
@@ -152,6 +154,32 @@ def table_frame(report: WeeklyReport, table_id: str, lang: str = "en") -> pd.Dat
     return _headed(table_spec(table_id).build(report, lang), lang)
 
 
+# The Excel number format of each raw column of the tables (XLSX exports): rates as
+# percentages, hours with one decimal, counts whole; a KPI row's value, previous and
+# change take its unit's format. Dates get theirs from ``dashboard.export``.
+_RATIO, _HOURS, _COUNT = PERCENT_FORMAT, HOURS_FORMAT, COUNT_FORMAT
+COLUMN_FORMATS: dict[str, str] = {
+    "breach_rate": _RATIO, "breach_rate_prev": _RATIO, "delay_rate": _RATIO,
+    "sla_hours": _HOURS, "median_h": _HOURS, "median_h_prev": _HOURS, "p90_h": _HOURS,
+    "p90_h_prev": _HOURS, "delay_contribution_h": _HOURS, "delay_contribution_h_prev": _HOURS,
+    "late_by_h": _HOURS, "cycle_time_h": _HOURS,
+    "visits": _COUNT, "breaches": _COUNT, "breaches_prev": _COUNT, "completed": _COUNT,
+    "late": _COUNT, "placed": _COUNT, "exceptions_opened": _COUNT, "opened": _COUNT,
+    "opened_prev": _COUNT, "start": "yyyy-mm-dd",
+}
+UNIT_FORMATS = {"ratio": _RATIO, "h": _HOURS}
+
+
+def table_formats(report: WeeklyReport, table_id: str, lang: str = "en") -> dict[str, str | list[str]]:
+    """{header in ``lang``: Excel number format} of table ``table_id`` (``table_frame``'s
+    columns); the KPI table's numbers have one format per row, by the KPI's unit."""
+    raw = table_spec(table_id).build(report, lang)
+    if table_id == "kpis":
+        per_row = [UNIT_FORMATS.get(k.spec.unit, _COUNT) for k in report.kpis]
+        return {header(c, lang): per_row for c in ("value", "previous", "change")}
+    return {header(c, lang): COLUMN_FORMATS[c] for c in raw.columns if c in COLUMN_FORMATS}
+
+
 def table_text(report: WeeklyReport, table_id: str, lang: str = "en") -> tuple[list[str], list[list[str]]]:
     """Table ``table_id`` as (headers, rows of text) for the page and the PDF."""
     raw = table_spec(table_id).build(report, lang)
@@ -213,6 +241,8 @@ def formatted(frame: pd.DataFrame, raw_columns: list[str], tz: str) -> list[list
         for key, value in zip(raw_columns, row):
             if key in COLUMN_TEXT:
                 cells.append(COLUMN_TEXT[key](value))
+            elif key == "promised_at":
+                cells.append(deadline_text(value, zone, "%m-%d %H:%M"))
             elif isinstance(value, pd.Timestamp):
                 cells.append(MISSING if is_missing(value) else value.tz_convert(zone).strftime("%m-%d %H:%M"))
             elif is_missing(value):

@@ -1,7 +1,9 @@
 """The weekly review as an XLSX workbook: a cover sheet, then one sheet per table.
 
 Cells hold raw values (rates as ratios, durations in hours, instants in the store's local
-time) so they can be computed with, and equal ``orderboard metrics --json`` for the period.
+time) so they can be computed with, and equal ``orderboard metrics --json`` for the period;
+each carries its number format (``tables.table_formats``: a rate reads 14.8%, hours one
+decimal, instants as Excel dates), so the sheet reads like the page.
 """
 
 from __future__ import annotations
@@ -9,7 +11,8 @@ from __future__ import annotations
 import pandas as pd
 
 from dashboard.export import workbook_bytes
-from dashboard.report.tables import REPORT_DEFINITIONS, TABLES, definitions_table, table_frame
+from dashboard.report.tables import (REPORT_DEFINITIONS, TABLES, definitions_table, table_formats,
+                                     table_frame)
 from dashboard.report.text import cover_lines
 
 
@@ -26,7 +29,10 @@ def report_workbook(report, lang: str = "en") -> bytes:
     """The workbook bytes: "Report" (what, when, notes), one sheet per review table, and
     "Definitions" (what each number means)."""
     sheets: dict[str, pd.DataFrame] = {"Report": cover_sheet(report, lang)}
+    formats = {}
     for spec in TABLES:
-        sheets[SHEETS.get(spec.id, spec.id)] = table_frame(report, spec.id, lang)
+        name = SHEETS.get(spec.id, spec.id)
+        sheets[name] = table_frame(report, spec.id, lang)
+        formats[name] = table_formats(report, spec.id, lang)
     sheets["Definitions"] = definitions_table(lang, REPORT_DEFINITIONS)
-    return workbook_bytes(sheets, report.timezone)
+    return workbook_bytes(sheets, report.timezone, formats)
