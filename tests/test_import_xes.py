@@ -63,7 +63,8 @@ def import_helpdesk(tmp_path: Path, url: str, config_text: str) -> Path:
     mapping = tmp_path / "mapping.toml"
     mapping.write_text(MAPPING, "utf-8")
     result = CliRunner().invoke(app, ["import", str(helpdesk_or_skip()), "--mapping", str(mapping),
-                                      "--db", url, "--config", str(config)])
+                                      "--db", url, "--config", str(config),
+                                      "--rejects", str(tmp_path / "rejects.csv")])
     assert result.exit_code == 0, result.output
     assert "imported 21348, rejected 0" in result.output
     return config
