@@ -90,6 +90,7 @@ def test_order_content_lists_events_exceptions_and_audit(ctx):
     assert "郭亮" in texts and "焊缝不合格" in texts and "质检员甲" in texts
     assert any("quality_failure" in t for t in texts)
     assert "没有审计记录 · no audit entries" in texts
+    assert "没有数据质量问题 · no data-quality findings" in texts
     assert "没有订单 nope · no order nope" in _texts(order_content(ctx, "nope", now=NOW))
 
 
@@ -216,3 +217,21 @@ def test_order_links_are_encoded_and_the_page_decodes_them(closed_ctx):
     assert resolve(default_pages(), order_href("100%"))[1] == {"number": "100%"}
     texts = _texts(order_content(closed_ctx, params["number"], now=NOW))
     assert not any("no order" in t for t in texts)
+
+
+def test_out_of_pipeline_order_findings_are_on_the_order_page(store, tmp_path):
+    ingest(store.engine, store.pipeline, events=[
+        EventRecord("OO-1", "placed", "enter", at(0)),
+        EventRecord("OO-1", "shipped", "enter", at(3)),
+        EventRecord("OO-1", "reviewed", "enter", at(5)),  # approval recorded after the carrier
+    ])
+    settings = Settings(database_url=store.url, cache_dir=str(tmp_path / "cache"), pipeline=store.pipeline)
+    ctx = create_app(settings, engine=store.engine).server.config["ORDERBOARD_CONTEXT"]
+    texts = _texts(order_content(ctx, "OO-1", now=NOW))
+    assert "顺序异常 out of pipeline order" in texts
+    assert ("reviewed entered 2026-11-16 13:00:00 after shipped 2026-11-16 11:00:00, which follows "
+            "it in the pipeline (Asia/Shanghai)") in texts
+    # visits follow the clock: shipped 3-5 h, reviewed from 5 h, nothing negative
+    visits = order_detail(store.engine, "OO-1").visits
+    assert visits["stage_code"].tolist() == ["placed", "shipped", "reviewed"]
+    assert visits["duration_s"].dropna().tolist() == [3 * 3600.0, 2 * 3600.0]

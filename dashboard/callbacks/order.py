@@ -36,6 +36,7 @@ def order_content(ctx: AppContext, number: str, now: datetime | None = None) -> 
                    dcc.Graph(id="order-timeline", figure=fig, config={"displaylogo": False})),
         ui.section("事件 · Events", ui.events_view(detail.events, pipeline, tz)),
         ui.section("异常 · Exceptions", ui.exceptions_view(detail.exceptions, pipeline, tz)),
+        ui.section("数据质量 · Data quality", ui.findings_view(detail.findings)),
         ui.section("审计记录 · Audit trail", ui.audit_view(detail.audit, tz)),
     ]
 

@@ -145,6 +145,19 @@ def exceptions_view(exceptions: pd.DataFrame, pipeline: Pipeline, tz: ZoneInfo) 
                  "没有异常 · no exceptions", "order-exceptions")
 
 
+FINDING_KINDS = {"out_of_pipeline_order": "顺序异常 out of pipeline order"}
+
+
+def findings_view(findings: pd.DataFrame) -> html.Div:
+    """The order's data-quality findings (a stage entered after one that follows it in
+    the pipeline, ...): what the source says, recorded, never "fixed"."""
+    rows = [[FINDING_KINDS.get(str(f.kind), _text(f.kind)), _text(f.detail),
+             _text(f.source) + ("" if f.line is None or is_missing(f.line) else f" · {int(f.line)}")]
+            for f in findings.itertuples()]
+    return table(["类型 Kind", "发现 Finding", "来源 Source · line"], rows,
+                 "没有数据质量问题 · no data-quality findings", "order-findings")
+
+
 def audit_view(audit: pd.DataFrame, tz: ZoneInfo) -> html.Div:
     rows = [[when(a.at, tz), _text(a.actor), _text(a.action), _text(a.target), _text(a.detail)]
             for a in audit.itertuples()]
