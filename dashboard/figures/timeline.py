@@ -22,6 +22,7 @@ from datasource.pipeline import Pipeline
 WORDS = {
     "within": ("SLA内", "within SLA"), "beyond": ("超SLA", "beyond SLA"),
     "rework": ("返工", "rework"), "sla": ("SLA到期", "SLA due"), "open": ("进行中", "in progress"),
+    "end": ("完成", "completed"),
     "none": ("暂无环节记录", "No stage visits recorded"),
 }
 
@@ -58,6 +59,8 @@ def visit_bars(visits: pd.DataFrame, pipeline: Pipeline, now: datetime, tz: str,
         "over_sla": hours > sla_h,
         "rework": v["is_rework"].astype(bool) | (v["visit_no"].astype(int) > 1),
         "open": is_open,
+        # the order's end point: closed when entered, with no duration
+        "end_point": v["left_at"].notna() & v["duration_s"].isna(),
     })
 
 
@@ -74,8 +77,11 @@ def timeline_figure(visits: pd.DataFrame, pipeline: Pipeline, now: datetime, tz:
     th = get_theme(theme)
     if visits.empty:
         return empty_figure(_w("none", lang), th, font_px, title)
-    bars = visit_bars(visits, pipeline, now, tz, None if running else closed_at)
-    order = [f"{s.label_zh} {s.label_en}" for s in pipeline.stages if s.code in set(bars["stage_code"])]
+    all_visits = visit_bars(visits, pipeline, now, tz, None if running else closed_at)
+    order = [f"{s.label_zh} {s.label_en}" for s in pipeline.stages
+             if s.code in set(all_visits["stage_code"])]
+    ends = all_visits.loc[all_visits["end_point"]]
+    bars = all_visits.loc[~all_visits["end_point"]]
     fig = go.Figure()
     groups = (("within", False, False), ("beyond", True, False), ("rework", None, True))
     for key, over, rework in groups:
@@ -99,6 +105,13 @@ def timeline_figure(visits: pd.DataFrame, pipeline: Pipeline, now: datetime, tz:
                                 part["end"].dt.strftime("%m-%d %H:%M"), part["sla_h"])),
             hovertemplate="%{y}<br>%{customdata[0]} → %{customdata[1]}<br>%{text}"
                           " (SLA %{customdata[2]:g} h)<extra></extra>",
+        ))
+    if not ends.empty:
+        fig.add_trace(go.Scatter(
+            y=ends["stage"], x=ends["start"].dt.strftime("%Y-%m-%d %H:%M:%S"), mode="markers",
+            name=_w("end", lang), marker={"symbol": "circle", "size": 14, "color": th.good,
+                                          "line": {"color": th.text, "width": 1}},
+            hovertemplate="%{y}: " + _w("end", lang) + " %{x|%m-%d %H:%M}<extra></extra>",
         ))
     fig.add_trace(go.Scatter(
         y=bars["stage"], x=bars["sla_due"].dt.strftime("%Y-%m-%d %H:%M:%S"), mode="markers",
