@@ -98,13 +98,14 @@ def test_pdf_numbers_equal_the_metrics_command(store_url, tmp_path):
         assert (value, prev) == (fmt(at(this, path)), fmt(at(previous, path))), label
     table = lines.index("Per-stage changes")
     for stage in this["stages"]:
-        cells = after(lines, stage["label_en"], 11, table)
+        cells = after(lines, stage["label_en"], 12, table)
         prev = next(s for s in previous["stages"] if s["code"] == stage["code"])
         assert cells[1] == f"{stage['visits']:,}", stage["code"]
-        assert cells[2:5] == [h(stage["median_h"]), h(prev["median_h"]), h(stage["p90_h"])], stage["code"]
-        assert cells[5:7] == [str(stage["breaches"]), str(prev["breaches"])], stage["code"]
-        assert cells[7:9] == [pct(stage["breach_rate"]), pct(prev["breach_rate"])], stage["code"]
-        assert cells[9:11] == [h(stage["delay_contribution_h"]), h(prev["delay_contribution_h"])], stage["code"]
+        assert cells[2:6] == [h(stage["mean_h"]), h(stage["median_h"]), h(prev["median_h"]),
+                              h(stage["p90_h"])], stage["code"]
+        assert cells[6:8] == [str(stage["breaches"]), str(prev["breaches"])], stage["code"]
+        assert cells[8:10] == [pct(stage["breach_rate"]), pct(prev["breach_rate"])], stage["code"]
+        assert cells[10:12] == [h(stage["delay_contribution_h"]), h(prev["delay_contribution_h"])], stage["code"]
     # Worst late orders: the right count, worst first.
     worst = lines.index("Worst late orders")
     late_by = [float(x[:-2].replace(",", "")) for x in lines[worst:lines.index("Exceptions by kind", worst)]

@@ -23,6 +23,7 @@ HEADERS: dict[str, tuple[str, str]] = {
     "metric": ("指标", "Metric"), "unit": ("单位", "Unit"), "value": ("本期", "This period"),
     "previous": ("上期", "Previous"), "change": ("变化", "Change"),
     "stage": ("工序", "Stage"), "sla_hours": ("SLA (h)", "SLA (h)"),
+    "mean_h": ("平均 (h)", "Mean (h)"),
     "median_h": ("中位数 (h)", "Median (h)"), "median_h_prev": ("上期中位数 (h)", "Median prev. (h)"),
     "p90_h": ("P90 (h)", "P90 (h)"), "visits": ("完成次数", "Visits"),
     "breaches": ("超时", "Breaches"), "breaches_prev": ("上期超时", "Breaches prev."),
@@ -61,7 +62,7 @@ def kpi_table(report: WeeklyReport, lang: str = "en") -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["metric", "unit", "value", "previous", "change"])
 
 
-STAGE_TABLE_COLUMNS = ("stage", "sla_hours", "visits", "median_h", "median_h_prev", "p90_h",
+STAGE_TABLE_COLUMNS = ("stage", "sla_hours", "visits", "mean_h", "median_h", "median_h_prev", "p90_h",
                        "breaches", "breaches_prev", "breach_rate", "breach_rate_prev",
                        "delay_contribution_h", "delay_contribution_h_prev")
 
@@ -160,7 +161,7 @@ def table_frame(report: WeeklyReport, table_id: str, lang: str = "en") -> pd.Dat
 _RATIO, _HOURS, _COUNT = PERCENT_FORMAT, HOURS_FORMAT, COUNT_FORMAT
 COLUMN_FORMATS: dict[str, str] = {
     "breach_rate": _RATIO, "breach_rate_prev": _RATIO, "delay_rate": _RATIO,
-    "sla_hours": _HOURS, "median_h": _HOURS, "median_h_prev": _HOURS, "p90_h": _HOURS,
+    "sla_hours": _HOURS, "mean_h": _HOURS, "median_h": _HOURS, "median_h_prev": _HOURS, "p90_h": _HOURS,
     "p90_h_prev": _HOURS, "delay_contribution_h": _HOURS, "delay_contribution_h_prev": _HOURS,
     "late_by_h": _HOURS, "cycle_time_h": _HOURS,
     "visits": _COUNT, "breaches": _COUNT, "breaches_prev": _COUNT, "completed": _COUNT,
@@ -218,7 +219,7 @@ def change_text(unit: str, change: float | None) -> str:
 
 COLUMN_TEXT: dict[str, Callable[[object], str]] = {
     "sla_hours": lambda v: number(v), "visits": lambda v: number(v),
-    "median_h": hours, "median_h_prev": hours, "p90_h": hours,
+    "mean_h": hours, "median_h": hours, "median_h_prev": hours, "p90_h": hours,
     "breaches": lambda v: number(v), "breaches_prev": lambda v: number(v),
     "breach_rate": percent, "breach_rate_prev": percent, "delay_rate": percent,
     "delay_contribution_h": hours, "delay_contribution_h_prev": hours,

@@ -200,7 +200,7 @@ def trend_frame(summaries: list[Summary], tz: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-STAGE_VALUES = ("median_h", "p90_h", "visits", "breaches", "breach_rate", "delay_contribution_h")
+STAGE_VALUES = ("mean_h", "median_h", "p90_h", "visits", "breaches", "breach_rate", "delay_contribution_h")
 
 
 def stage_changes(current: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFrame:
