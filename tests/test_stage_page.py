@@ -295,3 +295,17 @@ def test_xlsx_export_carries_number_formats(sqlite_demo):
     assert row["未关闭异常 Open exceptions"].number_format == "#,##0"
     assert row["进入环节 Entered stage"].is_date
     assert row["进入环节 Entered stage"].number_format == "yyyy-mm-dd hh:mm"
+
+
+def test_the_stage_list_states_the_stages_time_in_stage(sqlite_demo):
+    # visits, mean, median, p90 and total of the stage over the window: the summary's row
+    row = summary_for(sqlite_demo, parse("?days=30"), END).value.stages.set_index("code").loc["produced"]
+    assert row["visits"] > 0
+    scope = cb.render_body(sqlite_demo, "/stages/produced", "?days=30", None, None, now=END)[3]
+    assert scope == (f"近30天 · last 30 days · {int(row['visits']):,} 次 visits · 平均 mean "
+                     f"{row['mean_h']:,.1f} h · 中位 median {row['median_h']:,.1f} h · P90 "
+                     f"{row['p90_h']:,.1f} h · 合计 total {row['total_h']:,.1f} h")
+    assert row["mean_h"] * row["visits"] == pytest.approx(row["total_h"])
+    # a metric list (not a stage) has no stage figures
+    assert cb.render_body(sqlite_demo, "/stages/all", "?metric=wip", None, None, now=END)[3] == \
+        "近7天 · last 7 days"

@@ -212,6 +212,21 @@ def total_text(total: int) -> str:
     return f"共 {total:,} 单 · {total:,} rows"
 
 
+def stage_row(ctx: AppContext, code: str, state: ViewState, now: datetime) -> dict | None:
+    """The stage's row of the (cached, shared with the overview) summary of the state's
+    window and filters; None for no flow stage or when the store cannot be read."""
+    from dashboard.callbacks.overview import summary_for  # the overview imports this module
+
+    if code not in {s.code for s in ctx.settings.pipeline.flow_stages}:
+        return None
+    try:
+        stages = summary_for(ctx, state, now).value.stages
+    except Exception:  # noqa: BLE001 - the list still renders; the stats are a header
+        return None
+    rows = stages.loc[stages["code"] == code]
+    return None if rows.empty else rows.iloc[0].to_dict()
+
+
 def render_body(ctx: AppContext, pathname: str | None, search: str | None,
                 shown: dict | None, last_request: dict | None = None,
                 now: datetime | None = None) -> tuple:
@@ -228,11 +243,15 @@ def render_body(ctx: AppContext, pathname: str | None, search: str | None,
         total_label = total_text(total)
     except Exception as exc:  # noqa: BLE001 - say so instead of crashing the page
         total_label = f"数据源不可用 · store unreachable: {str(exc).splitlines()[0][:120]}"
+    scope = ui.scope_text(state)
+    stats = ui.stage_stats_text(stage_row(ctx, code, state, now or moment(ctx)))
+    if stats:
+        scope = f"{scope} · {stats}"
     if grid_shows(shown, keys, state, last_request):
         body, keys = no_update, no_update
     else:
         body = ui.grid(keys["key"], spec.what, state)
-    return (body, keys, f"{spec.title_zh} · {spec.title_en}", ui.scope_text(state), total_label,
+    return (body, keys, f"{spec.title_zh} · {spec.title_en}", scope, total_label,
             ui.list_options(code, pipeline), spec.choice, state.q or "", href("/", state.scope()))
 
 

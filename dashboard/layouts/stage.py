@@ -19,6 +19,7 @@ import dash_ag_grid as dag  # at import: Dash must know the component library be
 from dash import dcc, html
 
 from dashboard.context import AppContext
+from dashboard.formatting import is_missing
 from dashboard.url_state import ViewState, href, parse, to_search
 from datasource.pipeline import Pipeline
 from metrics.definitions import DEFINITIONS
@@ -116,6 +117,20 @@ def scope_text(state: ViewState) -> str:
         parts = [f"近{state.days}天 · last {state.days} days"]
     parts += [f"{k}={v}" for k, v in state.filter_key().items()]
     return " · ".join(parts)
+
+
+def stage_stats_text(row: dict | None) -> str:
+    """A stage's time in stage over the window, in words: the visits that ended in it and
+    their mean, median, p90 and total hours (DESIGN.md section 4); "" without a row."""
+    if row is None:
+        return ""
+
+    def h(key: str) -> str:
+        value = row.get(key)
+        return "—" if value is None or is_missing(value) else f"{float(value):,.1f} h"
+
+    return (f"{int(row['visits']):,} 次 visits · 平均 mean {h('mean_h')} · 中位 median "
+            f"{h('median_h')} · P90 {h('p90_h')} · 合计 total {h('total_h')}")
 
 
 def layout(ctx: AppContext, code: str = ALL, **params: str) -> html.Div:
