@@ -179,7 +179,7 @@ def import_(
                   if report.imported and not (report.orders_created or report.events_added
                                               or report.findings_added) else ""))
     typer.echo(f"rejects: {report.rejects_path}")
-    typer.echo(f"warnings: {report.warnings_path}")
+    typer.echo(f"warnings: {report.warnings_path or 'none (no file written)'}")
     if report.findings:
         kinds = ", ".join(f"{k} {n}" for k, n in sorted(report.findings.items()))
         typer.echo(f"data-quality findings: {kinds} (see: orderboard quality)")
