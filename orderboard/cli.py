@@ -8,6 +8,7 @@ rich layout shows a flag such as ``--json`` as ``--json <bool>``, as if it took 
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, Optional
@@ -95,7 +96,8 @@ def settings_for(db: str | None, config: Path | None) -> Settings:
     try:
         settings = load_settings(database_url=db, config_file=str(config) if config else None)
     except (OSError, tomllib.TOMLDecodeError, PipelineError) as exc:
-        fail(f"configuration {config}: {exc}")
+        source = config or os.environ.get("ORDERBOARD_CONFIG")
+        fail(f"configuration file {source}: {getattr(exc, 'strerror', None) or exc}")
     try:
         backend = make_url(settings.database_url).get_backend_name()
     except ArgumentError:
@@ -151,12 +153,12 @@ def init(db: DbOption = None, config: ConfigOption = None) -> None:
 
 @command("import")
 def import_(
-    file: Annotated[Path, typer.Argument(help="CSV or XLSX file to import.")],
+    file: Annotated[Path, typer.Argument(help="CSV or XLSX file to import.", metavar="FILE")],
     mapping: Annotated[Path, typer.Option("--mapping", help="Mapping TOML: shape, columns, stages.")],
     db: DbOption = None,
     config: ConfigOption = None,
     tz: Annotated[Optional[str], typer.Option("--tz", help="Zone of naive timestamps (overrides the mapping's).")] = None,
-    rejects: Annotated[Optional[Path], typer.Option("--rejects", help="Rejects CSV (default ./<FILE>.rejects.csv).")] = None,
+    rejects: Annotated[Optional[Path], typer.Option("--rejects", help="Rejects CSV (default ./FILE.rejects.csv); the warnings, when there are any, go beside it (FILE.warnings.csv).")] = None,
 ) -> None:
     """Import a CSV/XLSX file (event log or milestones, as the mapping says)."""
     from sqlalchemy.exc import OperationalError

@@ -154,6 +154,16 @@ def test_a_bad_value_is_one_line_in_the_terms_typed(here, args, message):
     assert list(here.iterdir()) == []  # checked before any store or file is opened
 
 
+def test_a_configuration_that_cannot_be_read_is_one_line(here, monkeypatch):
+    (here / "broken.toml").write_text("[pipeline\n", encoding="utf-8")
+    assert one_error_line(invoke("metrics", "--config", "broken.toml"), 1).startswith(
+        "configuration file broken.toml: ")
+    monkeypatch.setenv("ORDERBOARD_CONFIG", str(here / "gone.toml"))
+    assert one_error_line(invoke("init"), 1) == (
+        f"configuration file {here / 'gone.toml'}: No such file or directory")
+    assert sorted(p.name for p in here.iterdir()) == ["broken.toml"]
+
+
 def test_a_usage_error_is_one_line_that_points_at_the_help(here):
     assert one_error_line(invoke("metrics", "--jsn"), 2).startswith(
         "No such option: --jsn")
