@@ -11,12 +11,18 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, Optional
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, Optional, TypeVar
 
 import typer
 from typer.core import TyperGroup
 
 from datasource.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+T = TypeVar("T")
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 EXIT_STATUS = ("Exit status: 0 done; 1 refused (no store there, or the file, data or store "
@@ -108,7 +114,7 @@ def settings_for(db: str | None, config: Path | None) -> Settings:
     return settings
 
 
-def existing_store(settings: Settings):
+def existing_store(settings: Settings) -> Engine:
     """An engine on the configured store, or one line saying there is none and how to make it."""
     from datasource.store import NoStore, StoreUnreachable, open_existing_store
 
@@ -118,12 +124,12 @@ def existing_store(settings: Settings):
         fail(str(exc))
     except NoStore as exc:
         if exc.outdated:
-            fail(f"{exc}; bring it up to date with: orderboard init --db {settings.database_url}")
+            fail(f"{exc}; bring it up to date with 'orderboard init' (with the same --db)")
         fail(f"{exc}; create it with 'orderboard init' (then 'orderboard import FILE'), "
              "or run 'orderboard demo' and pass --db sqlite:///orderboard-demo.db")
 
 
-def checked(check, *args):
+def checked(check: Callable[..., T], *args: Any) -> T:
     """``check(*args)``, an option value, or a usage error in the terms typed."""
     from orderboard.cli_input import BadInput
 

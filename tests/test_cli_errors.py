@@ -111,7 +111,7 @@ def test_a_store_made_before_a_table_existed_says_how_to_bring_it_up_to_date(her
     engine.dispose()
     message = one_error_line(invoke("quality", "--db", url), 1)
     assert message == (f"the order store {here / 'old.db'} lacks the tables audit_log (made by an "
-                       f"older OrderBoard); bring it up to date with: orderboard init --db {url}")
+                       "older OrderBoard); bring it up to date with 'orderboard init' (with the same --db)")
     assert invoke("init", "--db", url).exit_code == 0
     assert invoke("quality", "--db", url).stdout == "no data-quality findings\n"
 
