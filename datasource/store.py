@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, delete, event, insert, select, update
+from sqlalchemy import Engine, create_engine, delete, event, insert, inspect, make_url, select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError
 
 from datasource.pipeline import Pipeline, Stage
 from datasource.schema import Base, StageRow, StoreMeta
@@ -33,6 +35,60 @@ def make_engine(url: str, **kwargs) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+class NoStore(Exception):
+    """There is no usable order store at a URL; ``str()`` is one line naming the store.
+
+    ``outdated`` is true when the store exists but lacks tables a newer version added
+    (``init_schema`` adds them), false when there is no store there at all.
+    """
+
+    def __init__(self, message: str, outdated: bool = False) -> None:
+        super().__init__(message)
+        self.outdated = outdated
+
+
+class StoreUnreachable(NoStore):
+    """The database server did not let us in (down, wrong host, port or credentials)."""
+
+
+def unreachable(url: str, exc: OperationalError) -> StoreUnreachable:
+    """The one-line error for a database that refused ``url`` (the driver's first line)."""
+    parsed = make_url(url)
+    shown = parsed.database if parsed.get_backend_name() == "sqlite" else parsed.render_as_string(
+        hide_password=True)
+    reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+    return StoreUnreachable(f"cannot use the order store {shown}: {reason}")
+
+
+def open_existing_store(url: str) -> Engine:
+    """An engine on a store that already has the schema, for commands that only read.
+
+    Raises NoStore and creates nothing otherwise: SQLite creates a missing file on the
+    first connection, so the file is looked for before connecting; on PostgreSQL (and
+    for an empty SQLite file) the schema's tables must be there.
+    """
+    parsed = make_url(url)
+    shown = parsed.render_as_string(hide_password=True)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        if not Path(parsed.database).is_file():
+            raise NoStore(f"no order store at {parsed.database}")
+        shown = parsed.database
+    engine = make_engine(url)
+    try:
+        present = set(inspect(engine).get_table_names())
+    except OperationalError as exc:
+        engine.dispose()
+        raise unreachable(url, exc) from None
+    missing = [name for name in Base.metadata.tables if name not in present]
+    if missing:
+        engine.dispose()
+        if len(missing) == len(Base.metadata.tables):
+            raise NoStore(f"no order store at {shown} (it has none of OrderBoard's tables)")
+        raise NoStore(f"the order store {shown} lacks the tables {', '.join(missing)} "
+                      "(made by an older OrderBoard)", outdated=True)
+    return engine
 
 
 def init_schema(engine: Engine, pipeline: Pipeline) -> None:

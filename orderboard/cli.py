@@ -1,22 +1,71 @@
 """The ``orderboard`` command. Each subcommand parses options and calls one function of
-``datasource``, ``metrics``, ``dashboard`` or ``orderboard.jobs``; no logic lives here."""
+``datasource``, ``metrics``, ``dashboard`` or ``orderboard.jobs``; no logic lives here.
+
+Every error a user can cause is one line on stderr, ``error: ...``, and an exit status
+from ``EXIT_STATUS``; a traceback means a bug. Help is click's plain layout: typer's
+rich layout shows a flag such as ``--json`` as ``--json <bool>``, as if it took a value.
+"""
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, Optional, TypeVar
 
 import typer
+from typer.core import TyperGroup
 
 from datasource.settings import Settings, load_settings
 
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+T = TypeVar("T")
+
+EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_STATUS = ("Exit status: 0 done; 1 refused (no store there, or the file, data or store "
+               "could not be used); 2 usage error (unknown option, bad or missing value); "
+               "130 interrupted.")
+
+
+class OneLineErrors(TyperGroup):
+    """Usage errors (unknown option, missing value) as one line, ``error: ... (see:
+    orderboard CMD --help)``, instead of click's usage block."""
+
+    def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, **extra: Any) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, False, **extra)
+        except typer.TyperException as exc:  # click's errors: all carry an exit code
+            ctx = getattr(exc, "ctx", None)
+            hint = f" (see: {ctx.command_path} --help)" if ctx is not None else ""
+            message = " ".join(exc.format_message().split())
+            typer.echo(f"error: {message}{hint}", err=True)
+            sys.exit(exc.exit_code)
+        except typer.Abort:
+            typer.echo("error: aborted", err=True)
+            sys.exit(EXIT_REFUSED)
+        # Not standalone, click returns a command's value or the code of typer.Exit.
+        sys.exit(code if isinstance(code, int) else EXIT_OK)
+
+
 app = typer.Typer(
-    help="OrderBoard: order-fulfillment operations dashboard.",
-    no_args_is_help=True,
+    cls=OneLineErrors,
+    help=f"OrderBoard: order-fulfillment operations dashboard.\n\n{EXIT_STATUS}",
     add_completion=False,
+    rich_markup_mode=None,
     pretty_exceptions_enable=False,
 )
+
+
+def command(name: str | None = None):
+    """``app.command`` with the exit statuses at the end of the command's help."""
+    return app.command(name, epilog=EXIT_STATUS)
+
 
 DbOption = Annotated[
     Optional[str],
@@ -26,63 +75,125 @@ ConfigOption = Annotated[
     Optional[Path],
     typer.Option("--config", help="TOML file: pipeline, stages, SLAs, screens.", exists=True, dir_okay=False),
 ]
+LangOption = Annotated[str, typer.Option("--lang", help="Labels: zh or en.")]
 
 
-@app.callback()
-def main() -> None:
+@app.callback(invoke_without_command=True)
+def main(ctx: typer.Context) -> None:
     """OrderBoard: order-fulfillment operations dashboard."""
+    if ctx.invoked_subcommand is None:  # bare ``orderboard``: the help, not an error
+        typer.echo(ctx.get_help())
 
 
-def settings_for(db: str | None, config: Path | None) -> Settings:
-    return load_settings(database_url=db, config_file=str(config) if config else None)
-
-
-def fail(message: str, code: int = 1) -> None:
+def fail(message: str, code: int = EXIT_REFUSED) -> NoReturn:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)
 
 
-@app.command()
+def settings_for(db: str | None, config: Path | None) -> Settings:
+    """The settings, or one line when the store URL or the configuration cannot be used."""
+    import tomllib
+
+    from sqlalchemy import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    from datasource.pipeline import PipelineError
+
+    try:
+        settings = load_settings(database_url=db, config_file=str(config) if config else None)
+    except (OSError, tomllib.TOMLDecodeError, PipelineError) as exc:
+        source = config or os.environ.get("ORDERBOARD_CONFIG")
+        fail(f"configuration file {source}: {getattr(exc, 'strerror', None) or exc}")
+    try:
+        backend = make_url(settings.database_url).get_backend_name()
+    except ArgumentError:
+        backend = None
+    if backend not in ("sqlite", "postgresql"):
+        fail(f"{settings.database_url} is not a store URL: OrderBoard stores are SQLite or PostgreSQL "
+             "(e.g. sqlite:///orderboard.db or postgresql+psycopg://user@host/db)", EXIT_USAGE)
+    return settings
+
+
+def existing_store(settings: Settings) -> Engine:
+    """An engine on the configured store, or one line saying there is none and how to make it."""
+    from datasource.store import NoStore, StoreUnreachable, open_existing_store
+
+    try:
+        return open_existing_store(settings.database_url)
+    except StoreUnreachable as exc:
+        fail(str(exc))
+    except NoStore as exc:
+        if exc.outdated:
+            fail(f"{exc}; bring it up to date with 'orderboard init' (with the same --db)")
+        fail(f"{exc}; create it with 'orderboard init' (then 'orderboard import FILE'), "
+             "or run 'orderboard demo' and pass --db sqlite:///orderboard-demo.db")
+
+
+def checked(check: Callable[..., T], *args: Any) -> T:
+    """``check(*args)``, an option value, or a usage error in the terms typed."""
+    from orderboard.cli_input import BadInput
+
+    try:
+        return check(*args)
+    except BadInput as exc:
+        fail(str(exc), EXIT_USAGE)
+
+
+@command()
 def init(db: DbOption = None, config: ConfigOption = None) -> None:
     """Create the schema and the stage pipeline (safe to run again)."""
-    from datasource.store import init_schema, make_engine
+    from sqlalchemy.exc import OperationalError
+
+    from datasource.store import init_schema, make_engine, unreachable
 
     settings = settings_for(db, config)
-    init_schema(make_engine(settings.database_url), settings.pipeline)
+    engine = make_engine(settings.database_url)
+    try:
+        init_schema(engine, settings.pipeline)
+    except OperationalError as exc:
+        fail(str(unreachable(settings.database_url, exc)))
+    finally:
+        engine.dispose()
     typer.echo(f"initialised {settings.database_url} with stages {', '.join(settings.pipeline.codes)}")
 
 
-@app.command("import")
+@command("import")
 def import_(
-    file: Annotated[Path, typer.Argument(help="CSV or XLSX file to import.")],
+    file: Annotated[Path, typer.Argument(help="CSV or XLSX file to import.", metavar="FILE")],
     mapping: Annotated[Path, typer.Option("--mapping", help="Mapping TOML: shape, columns, stages.")],
     db: DbOption = None,
     config: ConfigOption = None,
     tz: Annotated[Optional[str], typer.Option("--tz", help="Zone of naive timestamps (overrides the mapping's).")] = None,
-    rejects: Annotated[Optional[Path], typer.Option("--rejects", help="Rejects CSV (default ./<FILE>.rejects.csv).")] = None,
+    rejects: Annotated[Optional[Path], typer.Option("--rejects", help="Rejects CSV (default ./FILE.rejects.csv); the warnings, when there are any, go beside it (FILE.warnings.csv).")] = None,
 ) -> None:
     """Import a CSV/XLSX file (event log or milestones, as the mapping says)."""
+    from sqlalchemy.exc import OperationalError
+
     from datasource.importers import ImportSetupError
     from datasource.importers.run import run_import
+    from datasource.store import unreachable
 
     settings = settings_for(db, config)
     try:
         report = run_import(settings.database_url, settings.pipeline, file, mapping, tz, rejects)
     except ImportSetupError as exc:
         fail(str(exc))
+    except OperationalError as exc:  # batches already stored stay; the same import finishes the job
+        fail(f"{unreachable(settings.database_url, exc)} (run the same import again when it is back: "
+             "rows already stored change nothing)")
     typer.echo(report.summary())
     typer.echo(f"store: {report.orders_created} new orders, {report.events_added} new events"
                + ("; everything was already stored, nothing changed"
                   if report.imported and not (report.orders_created or report.events_added
                                               or report.findings_added) else ""))
     typer.echo(f"rejects: {report.rejects_path}")
-    typer.echo(f"warnings: {report.warnings_path}")
+    typer.echo(f"warnings: {report.warnings_path or 'none (no file written)'}")
     if report.findings:
         kinds = ", ".join(f"{k} {n}" for k, n in sorted(report.findings.items()))
         typer.echo(f"data-quality findings: {kinds} (see: orderboard quality)")
 
 
-@app.command()
+@command()
 def quality(
     db: DbOption = None,
     config: ConfigOption = None,
@@ -90,22 +201,19 @@ def quality(
     json_: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Data-quality findings of imports: counts by kind, or the findings of one kind."""
-    from datasource.importers.quality import NoStore, open_findings_store, render_quality
+    from datasource.importers.quality import render_quality
 
-    try:
-        engine = open_findings_store(settings_for(db, config).database_url)
-    except NoStore as exc:
-        fail(str(exc))
+    engine = existing_store(settings_for(db, config))
     try:
         typer.echo(render_quality(engine, kind, json_))
     finally:
         engine.dispose()
 
 
-@app.command()
+@command()
 def metrics(
     date_from: Annotated[Optional[str], typer.Option("--from", help="First local day YYYY-MM-DD (default: 6 days before --to).")] = None,
-    date_to: Annotated[Optional[str], typer.Option("--to", help="Last local day, included (default: today).")] = None,
+    date_to: Annotated[Optional[str], typer.Option("--to", help="Last local day YYYY-MM-DD, included (default: today).")] = None,
     line: Annotated[Optional[str], typer.Option("--line", help="Production line.")] = None,
     customer: Annotated[Optional[str], typer.Option("--customer")] = None,
     channel: Annotated[Optional[str], typer.Option("--channel")] = None,
@@ -113,34 +221,27 @@ def metrics(
     owner: Annotated[Optional[str], typer.Option("--owner")] = None,
     json_: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     now_text: Annotated[Optional[str], typer.Option("--now", help="Evaluate as of this ISO instant (default: the clock).")] = None,
-    lang: Annotated[str, typer.Option("--lang", help="Stage labels: en or zh.")] = "en",
+    lang: LangOption = "en",
     db: DbOption = None,
     config: ConfigOption = None,
 ) -> None:
     """Print the metrics summary for a window (dates are local days in the pipeline's zone)."""
     import json
-    from datetime import date, datetime, timedelta, timezone
+    from datetime import datetime, timezone
 
-    from datasource.store import make_engine
     from metrics.summary import compute_summary, render_text
     from metrics.window import Filters, Window
+    from orderboard.cli_input import check_lang, metrics_days, parse_now
 
     settings = settings_for(db, config)
     tz = settings.pipeline.timezone
-    try:
-        now = datetime.fromisoformat(now_text) if now_text else datetime.now(timezone.utc)
-        if now.tzinfo is None:
-            fail("--now needs a time zone, e.g. 2026-11-21T08:00:00+08:00")
-        from zoneinfo import ZoneInfo
-
-        last = date.fromisoformat(date_to) if date_to else now.astimezone(ZoneInfo(tz)).date()
-        first = date.fromisoformat(date_from) if date_from else last - timedelta(days=6)
-        window = Window.between_dates(first, last, tz)
-    except ValueError as exc:
-        fail(str(exc))
+    lang = checked(check_lang, lang)
+    now = checked(parse_now, now_text) if now_text else datetime.now(timezone.utc)
+    first, last = checked(metrics_days, date_from, date_to, now, tz, now_text is not None)
+    window = Window.between_dates(first, last, tz)
     filters = Filters(production_line=line, customer=customer, channel=channel,
                       product_line=product_line, owner=owner)
-    engine = make_engine(settings.database_url)
+    engine = existing_store(settings)
     try:
         summary = compute_summary(engine, settings.pipeline, window, filters, now)
     finally:
@@ -151,44 +252,45 @@ def metrics(
         typer.echo(render_text(summary, lang))
 
 
-@app.command()
+@command()
 def report(
-    out: Annotated[Path, typer.Option("--out", help="File to write (PDF or XLSX).", dir_okay=False)],
+    out: Annotated[Path, typer.Option("--out", help="File to write; its suffix, .pdf or .xlsx, is the format.", dir_okay=False)],
     week: Annotated[Optional[str], typer.Option("--week", help="ISO week YYYY-Www (default: last week).")] = None,
-    fmt: Annotated[str, typer.Option("--format", help="pdf or xlsx.")] = "pdf",
-    date_from: Annotated[Optional[str], typer.Option("--from", help="First local day YYYY-MM-DD (instead of --week).")] = None,
-    date_to: Annotated[Optional[str], typer.Option("--to", help="Last local day, included.")] = None,
+    fmt: Annotated[Optional[str], typer.Option("--format", help="pdf or xlsx (default: the suffix of --out, which it must match).")] = None,
+    date_from: Annotated[Optional[str], typer.Option("--from", help="First local day YYYY-MM-DD (with --to, instead of --week).")] = None,
+    date_to: Annotated[Optional[str], typer.Option("--to", help="Last local day YYYY-MM-DD, included.")] = None,
     now_text: Annotated[Optional[str], typer.Option("--now", help="Evaluate as of this ISO instant (default: the clock).")] = None,
-    lang: Annotated[str, typer.Option("--lang", help="Labels: en or zh.")] = "en",
+    lang: LangOption = "en",
     db: DbOption = None,
     config: ConfigOption = None,
 ) -> None:
     """Write the weekly review report (the same PDF/XLSX as the review page's buttons)."""
     from datetime import datetime, timezone
 
-    from datasource.store import make_engine
+    from orderboard.cli_input import check_lang, parse_now, report_format, report_period
     from orderboard.weekly_job import write_report
 
     settings = settings_for(db, config)
-    engine = make_engine(settings.database_url)
+    fmt = checked(report_format, out, fmt)
+    lang = checked(check_lang, lang)
+    now = checked(parse_now, now_text) if now_text else datetime.now(timezone.utc)
+    week, date_from, date_to = checked(report_period, week, date_from, date_to)
+    engine = existing_store(settings)
     try:
-        now = datetime.fromisoformat(now_text) if now_text else datetime.now(timezone.utc)
-        if now.tzinfo is None:
-            fail("--now needs a time zone, e.g. 2026-11-23T08:00:00+08:00")
-        label = write_report(engine, settings, week, fmt.lower(), out, now, lang,
+        label = write_report(engine, settings, week, fmt, out, now, lang,
                              date_from=date_from, date_to=date_to)
-    except ValueError as exc:
-        fail(str(exc))
+    except OSError as exc:
+        fail(f"cannot write {out}: {exc.strerror or exc}")
     finally:
         engine.dispose()
-    typer.echo(f"wrote the {fmt.lower()} report of {label} to {out}")
+    typer.echo(f"wrote the {fmt} report of {label} to {out}")
 
 
 HostOption = Annotated[str, typer.Option("--host", help="Interface to listen on.")]
 PortOption = Annotated[int, typer.Option("--port", help="Port to listen on.")]
 
 
-@app.command()
+@command()
 def demo(
     db: Annotated[Optional[str], typer.Option(
         "--db", help="Demo store URL (default sqlite:///orderboard-demo.db; "
@@ -228,7 +330,7 @@ def demo(
     serve_app(settings, host, port, engine, jobs)
 
 
-@app.command()
+@command()
 def serve(
     host: HostOption = "127.0.0.1",
     port: PortOption = 8050,
@@ -240,11 +342,12 @@ def serve(
     from orderboard import serving
 
     settings = settings_for(db, config)
+    existing_store(settings).dispose()  # the dashboard only reads: never serve an empty new file
     typer.echo(f"dashboard: http://{host}:{port}/  store: {settings.database_url}")
     serving.serve(settings, host, port, with_jobs=not no_jobs)
 
 
-@app.command()
+@command()
 def worker(
     db: DbOption = None,
     config: ConfigOption = None,

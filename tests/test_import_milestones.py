@@ -92,7 +92,7 @@ def test_hand_made_sheet(store, tmp_path, batch_size):
     report = run_import(store, tmp_path, SHEET, batch_size=batch_size)
     assert report.summary() == "imported 5, rejected 4, warnings 4"
     assert (report.data_rows, report.imported, len(report.rejects)) == (9, 5, 4)
-    assert (tmp_path / "rejects.csv").read_text(encoding="utf-8").splitlines() == [
+    assert (tmp_path / "rejects.csv").read_text(encoding="utf-8-sig").splitlines() == [
         "line,reason,id,customer,status,qty,amount,placed,approved,carrier,delivered,promised",
         "6,quantity '-1' is negative,A4,c4,created,-1,,2017-10-14 10:00:00,,,,",
         "7,order id is missing,,c5,created,,,2017-10-14 10:00:00,,,,",

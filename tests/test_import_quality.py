@@ -86,5 +86,7 @@ def test_quality_counts_and_lists(store, tmp_path):
 def test_quality_without_a_store_says_so_and_creates_nothing(tmp_path):
     missing = tmp_path / "nothing.db"
     result = CliRunner().invoke(app, ["quality", "--db", f"sqlite:///{missing}"])
-    assert (result.exit_code, result.stderr) == (1, f"error: no store at {missing}\n")
+    assert (result.exit_code, result.stderr) == (
+        1, f"error: no order store at {missing}; create it with 'orderboard init' (then 'orderboard "
+           "import FILE'), or run 'orderboard demo' and pass --db sqlite:///orderboard-demo.db\n")
     assert not missing.exists()

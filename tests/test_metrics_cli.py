@@ -39,4 +39,4 @@ def test_metrics_command_json_and_text(sqlite_store, tmp_path):
     assert text.exit_code == 0
     assert "Completed            7" in text.output and "备货" in text.output
     bad = runner.invoke(app, [*base[:5], "--from", "2026-13-01"])
-    assert bad.exit_code == 1 and "month must be in 1..12" in bad.output
+    assert (bad.exit_code, bad.stderr) == (2, "error: --from 2026-13-01 is not a date (YYYY-MM-DD)\n")

@@ -160,7 +160,7 @@ def test_report_command_in_chinese_and_bad_week(store_url, tmp_path):
     assert "每周履约复盘" in lines and "延误率" in lines
     result = runner.invoke(app, ["report", "--db", store_url, "--week", "2026-47", "--format", "pdf",
                                  "--out", str(tmp_path / "x.pdf")])
-    assert result.exit_code == 1 and "not an ISO week" in result.output
+    assert (result.exit_code, result.stderr) == (2, "error: --week 2026-47 is not an ISO week (YYYY-Www, e.g. 2026-W47)\n")
     result = runner.invoke(app, ["report", "--db", store_url, "--week", WEEK, "--format", "doc",
                                  "--out", str(tmp_path / "x.doc")])
-    assert result.exit_code == 1 and "format must be one of" in result.output
+    assert (result.exit_code, result.stderr) == (2, "error: --format doc is not a report format: choose pdf or xlsx\n")

@@ -3,32 +3,10 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
-from sqlalchemy import Engine, func, inspect, make_url, select
+from sqlalchemy import Engine, func, select
 
 from datasource.schema import DataQualityFinding
-
-
-class NoStore(Exception):
-    """There is no order store at that URL; ``str()`` is one line for the user."""
-
-
-def open_findings_store(database_url: str) -> Engine:
-    """An engine on an existing store. Raises NoStore, without creating a SQLite file,
-    when the file does not exist or the database has no findings table."""
-    from datasource.store import make_engine
-
-    url = make_url(database_url)
-    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-        if not Path(url.database).is_file():
-            raise NoStore(f"no store at {url.database}")
-    engine = make_engine(database_url)
-    if not inspect(engine).has_table(DataQualityFinding.__tablename__):
-        engine.dispose()
-        raise NoStore(f"{url.render_as_string(hide_password=True)} has no order store "
-                      "(run orderboard init or import first)")
-    return engine
 
 
 def finding_counts(engine: Engine) -> list[tuple[str, int]]:

@@ -14,6 +14,12 @@ Writing: rows go to the store in batches of ``batch_size`` rows, one ``ingest`` 
 committed stay valid and complete, the failing batch is rolled back, the exception
 propagates, and running the same import again finishes the job: every write is
 idempotent, so the rows already stored change nothing.
+
+Files: after the last batch the rejects CSV is written (always; header only when nothing
+was rejected) and the warnings CSV only when there are warnings. Both are UTF-8 with a
+BOM, as the dashboard's CSV exports, so Excel on a Chinese Windows reads them. The files
+of an earlier import to the same paths are removed when an import starts: what lies
+there afterwards always belongs to the last import, and a run that fails leaves none.
 """
 
 from __future__ import annotations
@@ -40,6 +46,9 @@ from datasource.pipeline import Pipeline
 
 BATCH_SIZE = 20_000
 DUPLICATE_ORDER = "duplicate_order_id"
+# The encoding of dashboard.export's CSV (datasource cannot import dashboard): the BOM
+# tells Excel the file is UTF-8; without it Excel on a Chinese Windows reads GBK.
+CSV_ENCODING = "utf-8-sig"
 
 
 @dataclass(frozen=True)
@@ -74,7 +83,7 @@ class ImportReport:
     events_added: int = 0
     findings_added: int = 0
     rejects_path: Path | None = None
-    warnings_path: Path | None = None
+    warnings_path: Path | None = None  # None: there were no warnings, no file was written
     finding_uids: set[str] = field(default_factory=set, repr=False)
 
     def summary(self) -> str:
@@ -121,13 +130,16 @@ def import_file(engine: Engine, plan: ImportPlan, rejects_path: str | Path | Non
     """Import a prepared file into an initialised store (see the module docstring).
 
     Writes the rejects CSV (``line,reason`` then the row's own columns; header only when
-    nothing was rejected) and the warnings CSV (``line,order_number,warning``) after the
-    last batch. ``on_progress(n)`` is called with the number of rows just processed.
+    nothing was rejected) and, when there are warnings, the warnings CSV
+    (``line,order_number,warning``) after the last batch, having removed both files of an
+    earlier import first. ``on_progress(n)`` is called with the number of rows just processed.
     """
     table, mapping = plan.table, plan.mapping
     report = ImportReport(table.data_rows, table.blank_rows)
     report.rejects_path = Path(rejects_path) if rejects_path else default_rejects_path(plan.path)
     report.warnings_path = warnings_path_for(report.rejects_path)
+    report.rejects_path.unlink(missing_ok=True)
+    report.warnings_path.unlink(missing_ok=True)
     first_line: dict[str, int] = {}
     batch = Batch(plan.source)
     done = 0
@@ -217,7 +229,7 @@ def _order_in(message: str) -> str | None:
 
 def _write_rejects(report: ImportReport, header: list[str]) -> None:
     assert report.rejects_path is not None
-    with report.rejects_path.open("w", newline="", encoding="utf-8") as fh:
+    with report.rejects_path.open("w", newline="", encoding=CSV_ENCODING) as fh:
         out = csv.writer(fh)
         out.writerow(["line", "reason", *header])
         for r in report.rejects:
@@ -226,7 +238,10 @@ def _write_rejects(report: ImportReport, header: list[str]) -> None:
 
 def _write_warnings(report: ImportReport) -> None:
     assert report.warnings_path is not None
-    with report.warnings_path.open("w", newline="", encoding="utf-8") as fh:
+    if not report.warnings:  # no file rather than an empty one that looks like news
+        report.warnings_path = None
+        return
+    with report.warnings_path.open("w", newline="", encoding=CSV_ENCODING) as fh:
         out = csv.writer(fh)
         out.writerow(["line", "order_number", "warning"])
         for n in report.warnings:
