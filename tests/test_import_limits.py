@@ -68,3 +68,20 @@ def test_rows_with_values_that_do_not_fit_are_rejected_alike_on_both_backends(st
     ]
     with store.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(OrderEvent)).scalar() == 1
+
+
+def test_the_command_line_says_so_in_one_line(tmp_path):
+    from typer.testing import CliRunner
+
+    from orderboard.cli import app
+
+    config = write(tmp_path, "p.toml", f'[[stages]]\ncode = "{"s" * 33}"\n')
+    data = write(tmp_path, "d.csv", "order,stage,at,who\n")
+    mapping = write(tmp_path, "m.toml", MAPPING.format(extra=""))
+    result = CliRunner().invoke(app, ["import", str(data), "--mapping", str(mapping), "--config",
+                                      str(config), "--db", f"sqlite:///{tmp_path / 's.db'}"])
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [
+        f"error: configuration file {config}: stage #1 code '{'s' * 33}' is 33 characters long; "
+        "at most 32 fit the store"]
+    assert not (tmp_path / "s.db").exists()
