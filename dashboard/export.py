@@ -8,8 +8,8 @@ several threads and one browser tab renders one figure at a time anyway.
 
 Never a hang: the browser is looked for before anything starts (``export_browser``; its
 absence is one ``BrowserMissing`` line saying how to install one), and every wait on it
-(the lock, the start, each render) has a timeout whose sum stays below a web worker's
-30 s. kaleido's own sync server waits on its queue without a timeout (and forever when
+(the lock, the start, each render) has a timeout, and together they stay below a web
+worker's 30 s. kaleido's own sync server waits on its queue without a timeout (and forever when
 its thread died because there is no browser), so the browser runs on an event loop of
 its own here, where each call is a future with a timeout.
 
@@ -52,12 +52,13 @@ DEFAULT_WIDTH, DEFAULT_HEIGHT, PNG_SCALE = 1200, 675, 2.0
 # Browsers looked for on PATH, in this order, when BROWSER_PATH is not set.
 BROWSER_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
 INSTALL_HINT = "install it with `apt-get install chromium` or set BROWSER_PATH to a Chromium or Chrome executable"
-# Bounds on each wait, so that one chart download (queue + start + render, 27 s at worst)
+# Bounds on each wait, so that one chart download (queue + start + render, 29 s at worst)
 # answers within a web worker's timeout (gunicorn's default is 30 s). A warm export takes
-# about 0.15 s, a start about 2 s.
-QUEUE_TIMEOUT_S = 4.0
-START_TIMEOUT_S = 15.0
-RENDER_TIMEOUT_S = 8.0
+# about 0.15 s and a start about 2 s on an idle machine; on a busy one (load 10 on 2 CPUs)
+# 1 s and 14 s, hence the room given to the start.
+QUEUE_TIMEOUT_S = 3.0
+START_TIMEOUT_S = 20.0
+RENDER_TIMEOUT_S = 6.0
 STOP_TIMEOUT_S = 5.0
 CANCEL_GRACE_S = 1.0
 
