@@ -18,7 +18,6 @@ import pytest
 from PIL import Image, ImageChops
 from pypdf import PdfReader
 
-from dashboard import export
 from dashboard.report import fonts, pdf
 from dashboard.report.weekly import build_weekly_report
 from datasource.demo import generate, seed_store

@@ -17,7 +17,6 @@ from __future__ import annotations
 import io
 import logging
 from collections.abc import Iterable
-from pathlib import Path
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
@@ -26,7 +25,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import (Flowable, Image, KeepTogether, PageBreak, Paragraph,
-                                SimpleDocTemplate, Spacer, Table, TableStyle)
+                                SimpleDocTemplate, Table, TableStyle)
 
 from dashboard.export import ExportError, figure_bytes
 from dashboard.figures.theme import THEMES
