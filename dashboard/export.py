@@ -1,10 +1,17 @@
 """Static exports: charts as PNG/SVG/PDF, tables as XLSX/CSV, as bytes.
 
-Charts go through kaleido 1.x and the system Chromium. Starting a browser costs about
-two seconds, so one export browser is kept per process: ``kaleido.start_sync_server`` is
-called lazily on the first export (importing this module starts nothing) and stopped at
-exit. Exports are serialised by a lock: Dash serves callbacks from several threads and
-the sync server handles one figure at a time anyway.
+Charts go through kaleido 1.x and a Chromium of the system (``apt-get install chromium``,
+or ``BROWSER_PATH``). Starting a browser costs about two seconds, so one export browser is
+kept per process: started lazily on the first export (importing this module starts
+nothing) and stopped at exit. Exports are serialised by a lock: Dash serves callbacks from
+several threads and one browser tab renders one figure at a time anyway.
+
+Never a hang: the browser is looked for before anything starts (``export_browser``; its
+absence is one ``BrowserMissing`` line saying how to install one), and every wait on it
+(the lock, the start, each render) has a timeout, and together they stay below a web
+worker's 30 s. kaleido's own sync server waits on its queue without a timeout (and forever when
+its thread died because there is no browser), so the browser runs on an event loop of
+its own here, where each call is a future with a timeout.
 
 Tables: time zones are dropped before writing (Excel has no tz-aware datetimes) after
 converting instants to the store's zone, so a sheet shows local times as on screen. CSV
@@ -16,13 +23,18 @@ counts ``COUNT_FORMAT``), so a delay rate reads 14.8%, not 0.1481481.
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import io
 import logging
+import os
+import shutil
+import signal
+import subprocess
 import threading
-import warnings
-from collections.abc import Mapping, Sequence
-from typing import Literal
+import time
+from collections.abc import Coroutine, Mapping, Sequence
+from typing import Any, Literal
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -48,58 +60,205 @@ DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 # column -> one format for the whole column, or one per row (None: leave that cell as is)
 ColumnFormats = Mapping[str, "str | Sequence[str | None]"]
 
+# Browsers looked for on PATH, in this order, when BROWSER_PATH is not set.
+BROWSER_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
+INSTALL_HINT = "install it with `apt-get install chromium` or set BROWSER_PATH to a Chromium or Chrome executable"
+# Bounds on each wait, so that one chart download (queue + start + render, 29 s at worst)
+# answers within a web worker's timeout (gunicorn's default is 30 s). A warm export takes
+# about 0.15 s and a start about 2 s on an idle machine; on a busy one (load 10 on 2 CPUs)
+# 1 s and 14 s, hence the room given to the start.
+QUEUE_TIMEOUT_S = 3.0
+START_TIMEOUT_S = 20.0
+RENDER_TIMEOUT_S = 6.0
+STOP_TIMEOUT_S = 5.0
+CANCEL_GRACE_S = 1.0
+
 _lock = threading.Lock()
-_server_started = False
+_browser: ExportBrowser | None = None
+_stop_at_exit = False
 
 
 class ExportError(RuntimeError):
-    """A chart could not be exported (no Chromium, or the export browser failed)."""
+    """A chart could not be exported (no Chromium, or the export browser failed or hung)."""
 
 
-def _ensure_server() -> None:
-    """Start this process's export browser once (call with ``_lock`` held)."""
-    global _server_started
-    if _server_started:
+class BrowserMissing(ExportError):
+    """No browser to export charts with; the message says what is missing and how to get it."""
+
+
+def export_browser() -> str:
+    """The path of the browser charts are exported with: ``BROWSER_PATH`` when set, else
+    the first of ``BROWSER_NAMES`` on PATH. Raises ``BrowserMissing`` at once otherwise."""
+    configured = os.environ.get("BROWSER_PATH")
+    if configured:
+        if os.path.isfile(configured) and os.access(configured, os.X_OK):
+            return configured
+        raise BrowserMissing(f"chart export needs Chromium, but BROWSER_PATH={configured} is not "
+                             f"an executable file: {INSTALL_HINT}")
+    for name in BROWSER_NAMES:
+        found = shutil.which(name)
+        if found:
+            return found
+    raise BrowserMissing(f"chart export needs Chromium, which is not installed (no chromium on PATH): "
+                         f"{INSTALL_HINT}")
+
+
+class ExportBrowser:
+    """One kaleido browser (one tab) driven from its own event-loop thread, so that the
+    caller waits on futures with timeouts instead of on kaleido's unbounded queue."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._kaleido: Any = None
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="chart-export", daemon=True)
+        self._thread.start()
+        try:
+            self._kaleido = self._wait(self._create(), START_TIMEOUT_S, "preparing the export browser")
+            self._wait(self._kaleido.open(), START_TIMEOUT_S, "starting the export browser")
+        except BaseException:
+            self.close(graceful=False)
+            raise
+
+    async def _create(self) -> Any:
+        import kaleido
+        import plotly.io as pio
+
+        # mathjax=False: the charts have no TeX, and the page then loads nothing from the network.
+        return kaleido.Kaleido(n=1, timeout=RENDER_TIMEOUT_S, path=self.path, mathjax=False,
+                               plotlyjs=pio.defaults.plotlyjs, headers=pio.defaults.headers)
+
+    def _wait(self, work: Coroutine, timeout: float, doing: str) -> Any:
+        """The result of ``work`` run on the browser's loop, or ``ExportError`` after ``timeout``.
+
+        The loop itself cancels the work at the timeout (so it is cleaned up there); the
+        grace period only covers work that ignores its cancellation.
+        """
+        started = time.monotonic()
+        future = asyncio.run_coroutine_threadsafe(asyncio.wait_for(work, timeout), self._loop)
+        try:
+            return future.result(timeout + CANCEL_GRACE_S)
+        except ExportError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - kaleido, choreographer and the browser raise many kinds
+            future.cancel()
+            if time.monotonic() - started >= timeout:  # a cancelled start may report itself as a crash
+                raise ExportError(f"{doing} took longer than {timeout:g} s ({self.path})") from None
+            raise ExportError(f"{doing} failed ({self.path}): {_first_line(exc)}") from exc
+
+    def render(self, fig: dict, opts: dict) -> bytes:
+        import plotly.io as pio
+
+        # kaleido's own timeout ends the render in the browser; ours bounds the wait for it.
+        work = self._kaleido.calc_fig(fig, opts=opts, topojson=pio.defaults.topojson)
+        return self._wait(work, RENDER_TIMEOUT_S, "rendering the chart")
+
+    def close(self, graceful: bool = True) -> None:
+        """Stop the browser and its loop. ``graceful=False`` (after a failed or hung start
+        or render) kills the browser process instead of asking it to close."""
+        browser, self._kaleido = self._kaleido, None
+        if browser is not None:
+            if graceful:
+                try:
+                    self._wait(browser.close(), STOP_TIMEOUT_S, "stopping the export browser")
+                except ExportError as exc:
+                    log.warning("%s", exc)
+            process = getattr(browser, "subprocess", None)  # set by choreographer once started
+            if process is not None:
+                _kill(process)
+        try:  # not through _wait, whose own task must not cancel itself
+            asyncio.run_coroutine_threadsafe(_cancel_pending(), self._loop).result(STOP_TIMEOUT_S)
+        except Exception as exc:  # noqa: BLE001 - shutting down: say so and go on
+            log.warning("stopping the export browser's tasks: %s", _first_line(exc))
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(STOP_TIMEOUT_S)
+        if not self._thread.is_alive():
+            self._loop.close()
+
+
+def _kill(process: subprocess.Popen) -> None:
+    """Kill a browser process and its children (choreographer starts it in a session of its own)."""
+    if process.poll() is not None:
         return
-    import kaleido
+    try:
+        if hasattr(os, "killpg"):
+            os.killpg(process.pid, signal.SIGKILL)
+        else:
+            process.kill()
+        process.wait(STOP_TIMEOUT_S)
+    except (ProcessLookupError, subprocess.TimeoutExpired) as exc:
+        log.warning("could not kill the export browser (pid %s): %s", process.pid, exc)
 
-    kaleido.start_sync_server(silence_warnings=True)
-    _server_started = True
-    atexit.register(stop_export_server)
+
+async def _cancel_pending() -> None:
+    """Cancel what is left on the export loop (a start or render that timed out)."""
+    tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _first_line(exc: BaseException) -> str:
+    """The first line of an error's message (choreographer puts several lines in its args)."""
+    text = exc.args[0] if exc.args and isinstance(exc.args[0], str) else str(exc)
+    return (text.strip().splitlines() or [type(exc).__name__])[0]
+
+
+def _running_browser(path: str) -> ExportBrowser:
+    """This process's export browser for ``path``, started if needed (``_lock`` held)."""
+    global _browser, _stop_at_exit
+    if _browser is not None and _browser.path != path:
+        _discard_browser()
+    if _browser is None:
+        _browser = ExportBrowser(path)
+        if not _stop_at_exit:
+            atexit.register(stop_export_server)
+            _stop_at_exit = True
+    return _browser
+
+
+def _discard_browser(graceful: bool = True) -> None:
+    global _browser
+    if _browser is not None:
+        browser, _browser = _browser, None
+        browser.close(graceful)
 
 
 def stop_export_server() -> None:
     """Stop the export browser (at exit; tests may call it)."""
-    global _server_started
-    with _lock:
-        if not _server_started:
-            return
-        import kaleido
-
+    if _lock.acquire(timeout=QUEUE_TIMEOUT_S + START_TIMEOUT_S + RENDER_TIMEOUT_S):
         try:
-            kaleido.stop_sync_server(silence_warnings=True)
-        except Exception as exc:  # noqa: BLE001 - shutting down: nothing left to do
-            log.debug("stopping the export browser: %s", exc)
-        _server_started = False
+            _discard_browser()
+        finally:
+            _lock.release()
 
 
 def figure_bytes(fig: go.Figure, fmt: ChartFormat = "png", width: int = DEFAULT_WIDTH,
                  height: int = DEFAULT_HEIGHT, scale: float | None = None) -> bytes:
-    """``fig`` rendered as PNG, SVG or PDF bytes (PNG at ``PNG_SCALE`` unless ``scale``)."""
+    """``fig`` rendered as PNG, SVG or PDF bytes (PNG at ``PNG_SCALE`` unless ``scale``).
+
+    Raises ``BrowserMissing`` at once when there is no browser, ``ExportError`` when the
+    export fails or a wait times out (the browser is then restarted on the next export).
+    """
     if fmt not in CHART_FORMATS:
         raise ValueError(f"chart format must be one of {CHART_FORMATS}, not {fmt!r}")
-    import plotly.io as pio
-
+    path = export_browser()
     scale = scale if scale is not None else (PNG_SCALE if fmt == "png" else 1.0)
-    with _lock:
+    opts = {"format": fmt, "width": width, "height": height, "scale": scale}
+    if not _lock.acquire(timeout=QUEUE_TIMEOUT_S):
+        raise ExportError(f"the export browser is busy with other exports (waited {QUEUE_TIMEOUT_S:g} s); "
+                          "try again")
+    try:
+        browser = _running_browser(path)
         try:
-            _ensure_server()
-            with warnings.catch_warnings():
-                # plotly passes kaleido options that a running server ignores; harmless.
-                warnings.filterwarnings("ignore", message="The kopts argument is ignored")
-                return pio.to_image(fig, format=fmt, width=width, height=height, scale=scale)
-        except Exception as exc:  # noqa: BLE001 - one clear error for every failure
-            raise ExportError(f"could not export the chart as {fmt}: {exc}") from exc
+            return browser.render(fig.to_dict(), opts)
+        except ExportError:
+            _discard_browser(graceful=False)  # a failed or hung tab: the next export starts afresh
+            raise
+    except ExportError as exc:
+        raise ExportError(f"could not export the chart as {fmt}: {exc}") from exc
+    finally:
+        _lock.release()
 
 
 def local_naive(frame: pd.DataFrame, tz: str | None) -> pd.DataFrame:

@@ -4,6 +4,7 @@ and tables that Excel opens (local times without a zone, UTF-8 with BOM)."""
 from __future__ import annotations
 
 import io
+import os
 import time
 from datetime import datetime, timezone
 
@@ -104,3 +105,64 @@ def test_xlsx_cells_carry_number_and_date_formats():
     assert cell["completed"].value == datetime(2026, 11, 16, 13, 10)   # local, Asia/Shanghai
     with pytest.raises(ValueError):
         export.table_bytes(data, "xlsx", formats={"kpi": ["0.0%"]})   # one format for two rows
+
+# -- without a browser, or with one that fails: an answer at once, never a hang ----------
+
+
+@pytest.fixture
+def no_browser(tmp_path, monkeypatch):
+    """A PATH with no browser on it and no BROWSER_PATH."""
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    monkeypatch.delenv("BROWSER_PATH", raising=False)
+    export.stop_export_server()
+    yield
+    export.stop_export_server()
+
+
+def test_no_browser_on_path_is_one_line_saying_how_to_install_one(no_browser):
+    with pytest.raises(export.BrowserMissing) as missing:
+        export.figure_bytes(week_trend_figure(trend(), "en", "light"), "png")
+    message = str(missing.value)
+    assert "\n" not in message
+    assert "Chromium" in message and "apt-get install chromium" in message and "BROWSER_PATH" in message
+    assert export._browser is None, "nothing was started"
+
+
+def test_browser_path_that_is_not_a_browser_is_named(no_browser, tmp_path, monkeypatch):
+    monkeypatch.setenv("BROWSER_PATH", str(tmp_path / "chrome-that-is-not-there"))
+    with pytest.raises(export.BrowserMissing, match="BROWSER_PATH=.*chrome-that-is-not-there"):
+        export.figure_bytes(go.Figure(), "svg")
+
+
+def fake_browser(tmp_path, body: str) -> str:
+    script = tmp_path / "fake-chromium"
+    script.write_text(f"#!/bin/sh\necho $$ > {tmp_path / 'pid'}\n{body}\n")
+    script.chmod(0o755)
+    return str(script)
+
+
+def test_a_browser_that_dies_at_start_is_an_export_error(no_browser, tmp_path, monkeypatch):
+    monkeypatch.setenv("BROWSER_PATH", fake_browser(tmp_path, "exit 1"))
+    with pytest.raises(export.ExportError, match="starting the export browser failed"):
+        export.figure_bytes(go.Figure(), "png")
+    assert export._browser is None
+
+
+def test_a_browser_that_hangs_is_given_up_and_killed(no_browser, tmp_path, monkeypatch):
+    monkeypatch.setenv("BROWSER_PATH", fake_browser(tmp_path, "exec sleep 600"))
+    monkeypatch.setattr(export, "START_TIMEOUT_S", 2.0)
+    with pytest.raises(export.ExportError, match="starting the export browser took longer than 2 s"):
+        export.figure_bytes(go.Figure(), "png")
+    pid = int((tmp_path / "pid").read_text())
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)  # gone, not left behind
+    assert export._browser is None
+
+
+def test_waiting_behind_another_export_is_bounded(monkeypatch):
+    monkeypatch.setattr(export, "QUEUE_TIMEOUT_S", 0.2)
+    with export._lock:  # another export holds the browser
+        with pytest.raises(export.ExportError, match="busy"):
+            export.figure_bytes(go.Figure(), "png")

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import base64
 import io
 from datetime import datetime, timezone
 
 import openpyxl
 import pytest
+from dash import no_update
 from dash.exceptions import PreventUpdate
 
 from dashboard.app import create_app
-from dashboard.callbacks.review import export_file, load_report, navigate, render
+from dashboard.callbacks.review import download, export_file, load_report, navigate, render
 from dashboard.service import CachedService
 from dashboard.layouts.review import RANGE, WEEK, query_of, selection_from, selection_window
 from datasource.demo import generate, seed_store
@@ -157,3 +159,18 @@ def test_late_orders_link_to_their_encoded_order_page(seeded_report):
     first = table.children[1].children[0].children[0].children
     assert first.href == "/orders/PO%202024%2F001%20%23%E8%AE%A2%E5%8D%95"
     assert first.children == "PO 2024/001 #订单"
+
+def test_chart_download_without_a_browser_says_why_at_once(ctx, sqlite_store, tmp_path, monkeypatch):
+    seed_store(sqlite_store.engine, sqlite_store.pipeline, generate(seed=6, n_orders=300, end=NOW))
+    report = load_report(ctx, selection_from({"week": "2026-W47", "lang": "en"}, NOW, TZ))
+    (tmp_path / "bin").mkdir()
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    monkeypatch.delenv("BROWSER_PATH", raising=False)
+    sent, error, hidden = download(report, "bottleneck", "png", "en")
+    assert sent is no_update and hidden is False
+    assert "chart export needs Chromium" in error and "apt-get install chromium" in error
+    # Tables and the whole report need no browser: they still download.
+    sent, error, hidden = download(report, "late_orders", "csv", "en")
+    assert sent["filename"] == "orderboard-2026-W47-late_orders.csv" and error is no_update
+    sent, _, _ = download(report, "report", "pdf", "en")
+    assert base64.b64decode(sent["content"]).startswith(b"%PDF")

@@ -3,7 +3,9 @@
 - ``navigate``: a week or a date range was picked -> new selection and URL query.
 - ``render``: selection -> the page body, through the cache (one report per selection).
 - ``download``: an export button -> chart (PNG/SVG/PDF), table (XLSX/CSV) or the whole
-  report (PDF/XLSX), built by the same figure and table functions as the page.
+  report (PDF/XLSX), built by the same figure and table functions as the page. A chart
+  that cannot be exported (no browser on the server) says why in the page's error line,
+  at once, instead of a download that never comes.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from dash import ALL, Dash, Input, Output, State, callback_context, dcc, no_upda
 from dash.exceptions import PreventUpdate
 
 from dashboard.context import AppContext
-from dashboard.export import figure_bytes, table_bytes
+from dashboard.export import ExportError, figure_bytes, table_bytes
 from dashboard.layouts.review import (BODY, DOWNLOAD, ERROR, EXPORT, PERIOD, RANGE, SELECTION, WEEK,
                                       period_line, query_of, review_body, selection_window)
 from dashboard.report.charts import CHART_IDS, review_figure
@@ -23,6 +25,7 @@ from dashboard.report.weekly import WeeklyReport, build_weekly_report
 from dashboard.service import CachedService
 
 REVIEW_PERIOD_S = 300  # past weeks change only with the data version, which is in the key
+EXPORT_FAILED = "无法导出图表"
 
 
 def load_report(ctx: AppContext, selection: dict, service: CachedService | None = None) -> WeeklyReport:
@@ -81,6 +84,16 @@ def export_file(report: WeeklyReport, item: str, fmt: str, lang: str) -> tuple[b
     raise ValueError(f"unknown export {item!r}")
 
 
+def download(report: WeeklyReport, item: str, fmt: str, lang: str) -> tuple:
+    """(download, error text, error hidden) for one export button: the file, or the reason
+    it cannot be made in the page's error line."""
+    try:
+        data, name = export_file(report, item, fmt, lang)
+    except ExportError as exc:
+        return no_update, f"{EXPORT_FAILED} · {exc}", False
+    return dcc.send_bytes(data, name), no_update, no_update
+
+
 def register(app: Dash, ctx: AppContext) -> None:
     service = CachedService(ctx.service.cache, ctx.service.version, period_s=REVIEW_PERIOD_S,
                             redis_client=ctx.service.redis, lock_dir=ctx.service.lock_dir)
@@ -106,6 +119,7 @@ def register(app: Dash, ctx: AppContext) -> None:
 
     @app.callback(
         Output(DOWNLOAD, "data"),
+        Output(ERROR, "children", allow_duplicate=True), Output(ERROR, "hidden", allow_duplicate=True),
         Input({"type": EXPORT, "item": ALL, "fmt": ALL}, "n_clicks"),
         State(SELECTION, "data"),
         prevent_initial_call=True,
@@ -117,8 +131,7 @@ def register(app: Dash, ctx: AppContext) -> None:
             raise PreventUpdate  # buttons that just appeared, not a click
         selection = selection or {}
         report = load_report(ctx, selection, service)
-        data, name = export_file(report, trigger["item"], trigger["fmt"], selection.get("lang") or "zh")
-        return dcc.send_bytes(data, name)
+        return download(report, trigger["item"], trigger["fmt"], selection.get("lang") or "zh")
 
 
-__all__ = ["register", "render", "navigate", "export_file", "load_report", "no_update"]
+__all__ = ["register", "render", "navigate", "export_file", "download", "load_report", "no_update"]

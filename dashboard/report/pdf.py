@@ -4,10 +4,12 @@ Page 1: the period, the KPIs against the previous period (change coloured by eac
 metric's good direction) and the trend over 8 periods. Then the other charts, the
 per-stage table, the worst late orders, exceptions by kind and the metric definitions.
 Charts are the review's figure builders rendered to PNG by ``dashboard.export``; when no
-export browser is available the report is still written, with a note instead of charts.
+export browser is available the report is still written, with a note where each chart
+would be.
 
-Text uses a CJK font from the system when one is installed (customer names and Chinese
-labels), else reportlab's built-in STSong-Light.
+Text is drawn in the font the package brings (``dashboard.report.fonts``), embedded in the
+PDF: Chinese, Latin letters and digits never depend on the fonts of the machine that
+writes or reads the report.
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ from __future__ import annotations
 import io
 import logging
 from collections.abc import Iterable
-from pathlib import Path
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
@@ -23,28 +24,22 @@ from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import (Flowable, Image, KeepTogether, PageBreak, Paragraph,
-                                SimpleDocTemplate, Spacer, Table, TableStyle)
+                                SimpleDocTemplate, Table, TableStyle)
 
 from dashboard.export import ExportError, figure_bytes
 from dashboard.figures.theme import THEMES
 from dashboard.report.charts import CHARTS, review_figure
+from dashboard.report.fonts import flowable_texts, register_document_font
 from dashboard.report.tables import REPORT_DEFINITIONS, definitions_table, table_spec, table_text
 from dashboard.report.text import cover_lines, empty_note, period_text, word
 from dashboard.report.weekly import WeeklyReport
 
 log = logging.getLogger(__name__)
 
-FONT_CANDIDATES = (
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-    "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
-)
-FONT = "OrderBoardSans"
+# Lays the story out to collect its text before the document's own font exists
+# (a standard font: building flowables measures nothing).
+PROVISIONAL_FONT = "Helvetica"
 LIGHT = THEMES["light"]
 INK = colors.HexColor(LIGHT.text)
 MUTED = colors.HexColor(LIGHT.muted)
@@ -53,22 +48,6 @@ HEAD_FILL = colors.HexColor("#eef2f6")
 VERDICT_COLOUR = {"better": colors.HexColor(LIGHT.good), "worse": colors.HexColor(LIGHT.critical)}
 CONTENT_W = A4[0] - 30 * mm
 CHART_PX = (1100, 520)  # CSS pixels of an exported chart; drawn CONTENT_W wide
-
-
-def register_font() -> str:
-    """The name of a registered font that covers Chinese (registered once per process)."""
-    if FONT in pdfmetrics.getRegisteredFontNames():
-        return FONT
-    for path in FONT_CANDIDATES:
-        if Path(path).exists():
-            try:
-                pdfmetrics.registerFont(TTFont(FONT, path, subfontIndex=0))
-                return FONT
-            except Exception as exc:  # noqa: BLE001 - try the next font
-                log.debug("font %s unusable: %s", path, exc)
-    if "STSong-Light" not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
-    return "STSong-Light"
 
 
 def _styles(font: str) -> dict[str, ParagraphStyle]:
@@ -134,20 +113,41 @@ def data_table(report: WeeklyReport, table_id: str, lang: str, font: str,
     return KeepTogether([heading, table])
 
 
+ChartImage = bytes | str  # PNG bytes, or the note saying why there is no chart
+
+
+def chart_images(report: WeeklyReport, lang: str) -> dict[str, ChartImage]:
+    """Each review chart as PNG bytes, or the note to print in its place.
+
+    After the first failure the other charts get the same note without trying again: the
+    cause (no browser, a hung one) is the same, and each try would wait again.
+    """
+    out: dict[str, ChartImage] = {}
+    failure: str | None = None
+    for spec in CHARTS:
+        if failure is None:
+            try:
+                out[spec.id] = figure_bytes(review_figure(report, spec.id, lang, "light"), "png",
+                                            *CHART_PX, scale=2)
+                continue
+            except ExportError as exc:
+                log.warning("report charts not rendered: %s", exc)
+                failure = f"{word('charts_unavailable', lang)}: {exc}"
+        out[spec.id] = failure
+    return out
+
+
 def chart_flowables(report: WeeklyReport, chart_ids: Iterable[str], lang: str,
-                    styles: dict[str, ParagraphStyle]) -> list[Flowable]:
+                    styles: dict[str, ParagraphStyle], images: dict[str, ChartImage]) -> list[Flowable]:
     out: list[Flowable] = []
     for spec in (c for c in CHARTS if c.id in set(chart_ids)):
         heading = Paragraph(escape(spec.title(lang)), styles["h2"])
-        try:
-            png = figure_bytes(review_figure(report, spec.id, lang, "light"), "png", *CHART_PX, scale=2)
-        except ExportError as exc:
-            log.warning("report chart %s not rendered: %s", spec.id, exc)
-            out.append(KeepTogether([heading, Paragraph(escape(f"{word('charts_unavailable', lang)}: {exc}"),
-                                                        styles["muted"])]))
+        image = images[spec.id]
+        if isinstance(image, str):
+            out.append(KeepTogether([heading, Paragraph(escape(image), styles["note"])]))
             continue
         height = CONTENT_W * CHART_PX[1] / CHART_PX[0]
-        out.append(KeepTogether([heading, Image(io.BytesIO(png), width=CONTENT_W, height=height)]))
+        out.append(KeepTogether([heading, Image(io.BytesIO(image), width=CONTENT_W, height=height)]))
     return out
 
 
@@ -177,14 +177,12 @@ def _definitions(lang: str, styles: dict[str, ParagraphStyle]) -> list[Flowable]
     return flow
 
 
-def report_pdf(report: WeeklyReport, lang: str = "en") -> bytes:
-    """The PDF bytes of ``report`` in ``lang`` (labels zh or en)."""
-    font = register_font()
+def _story(report: WeeklyReport, lang: str, font: str, images: dict[str, ChartImage]) -> list[Flowable]:
     styles = _styles(font)
     story: list[Flowable] = _cover(report, lang, font, styles)
-    story += chart_flowables(report, ["weeks"], lang, styles)
+    story += chart_flowables(report, ["weeks"], lang, styles, images)
     story.append(PageBreak())
-    story += chart_flowables(report, ["days", "stage_time", "bottleneck", "exceptions"], lang, styles)
+    story += chart_flowables(report, ["days", "stage_time", "bottleneck", "exceptions"], lang, styles, images)
     story.append(data_table(report, "stages", lang, font, styles,
                             widths=[21 * mm] + [13.5 * mm] * 11))
     story.append(data_table(report, "late_orders", lang, font, styles,
@@ -193,8 +191,17 @@ def report_pdf(report: WeeklyReport, lang: str = "en") -> bytes:
     story.append(data_table(report, "exceptions", lang, font, styles, widths=[50 * mm, 30 * mm, 30 * mm],
                             empty=word("no_exceptions", lang)))
     story += _definitions(lang, styles)
+    return story
 
+
+def report_pdf(report: WeeklyReport, lang: str = "en") -> bytes:
+    """The PDF bytes of ``report`` in ``lang`` (labels zh or en)."""
+    images = chart_images(report, lang)
     footer = f"OrderBoard · {word('title', lang)} · {period_text(report)}"
+    # The story is laid out twice: once to learn its characters, then in the font cut for them.
+    texts = [footer, *flowable_texts(_story(report, lang, PROVISIONAL_FONT, images))]
+    font = register_document_font(texts)
+    story = _story(report, lang, font, images)
 
     def decorate(canvas, doc) -> None:
         canvas.saveState()
@@ -206,7 +213,7 @@ def report_pdf(report: WeeklyReport, lang: str = "en") -> bytes:
 
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=15 * mm, rightMargin=15 * mm,
-                            topMargin=14 * mm, bottomMargin=16 * mm,
+                            topMargin=14 * mm, bottomMargin=16 * mm, initialFontName=font,
                             title=f"{word('title', 'en')} {report.label}", author="OrderBoard")
     doc.build(story, onFirstPage=decorate, onLaterPages=decorate)
     return buffer.getvalue()

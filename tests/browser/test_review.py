@@ -47,3 +47,21 @@ def test_review_page_renders_and_downloads(sqlite_store, tmp_path, live_server, 
     page.click(f"text={other}")
     page.wait_for_function(f"window.location.search.includes('week={other}')")
     page.wait_for_function(f"document.querySelector('#review-period').innerText.includes('{other}')")
+
+
+def test_chart_download_without_an_export_browser_says_why(sqlite_store, tmp_path, live_server, open_page,
+                                                           monkeypatch):
+    end = datetime.now(timezone.utc).replace(microsecond=0)
+    seed_store(sqlite_store.engine, sqlite_store.pipeline, generate(seed=3, n_orders=300, end=end))
+    settings = Settings(database_url=sqlite_store.url, cache_dir=str(tmp_path / "cache"))
+    url = live_server(create_app(settings, engine=sqlite_store.engine))
+    (tmp_path / "bin").mkdir()
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))  # the server's: no Chromium to export with
+    monkeypatch.delenv("BROWSER_PATH", raising=False)
+    page = open_page(url + "/review?lang=en", width=1600, height=1000)
+    page.wait_for_selector("#review-chart-bottleneck .main-svg", timeout=90_000)  # 8 periods to compute
+    assert page.is_hidden("#review-error")
+    page.click('#review-chart-bottleneck button:has-text("PNG")')
+    page.wait_for_selector("#review-error:not([hidden])", timeout=10_000)
+    message = page.inner_text("#review-error")
+    assert "chart export needs Chromium" in message and "apt-get install chromium" in message
