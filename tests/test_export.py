@@ -151,7 +151,7 @@ def test_a_browser_that_dies_at_start_is_an_export_error(no_browser, tmp_path, m
 
 
 def test_a_browser_that_hangs_is_given_up_and_killed(no_browser, tmp_path, monkeypatch):
-    monkeypatch.setenv("BROWSER_PATH", fake_browser(tmp_path, "exec sleep 600"))
+    monkeypatch.setenv("BROWSER_PATH", fake_browser(tmp_path, "exec /bin/sleep 600"))
     monkeypatch.setattr(export, "START_TIMEOUT_S", 2.0)
     with pytest.raises(export.ExportError, match="starting the export browser took longer than 2 s"):
         export.figure_bytes(go.Figure(), "png")
