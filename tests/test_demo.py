@@ -1,19 +1,18 @@
-"""The demo factory: reproducible, realistic in shape, and live."""
+"""The demo factory's history: reproducible and realistic in shape (the live feed:
+test_demo_feed.py, test_demo_72h.py)."""
 
 from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 
-import numpy as np
 import pytest
 from sqlalchemy import func, select
 
 from datasource.demo import generate, is_demo_store, seed_store, store_is_empty
 from datasource.ingest import ingest
-from datasource.schema import Order, OrderEvent, OrderException, StageVisit
+from datasource.schema import Order, OrderException, StageVisit
 from datasource.snapshot import overview, stage_counts
-from datasource.store import data_version
 
 END = datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)
 
