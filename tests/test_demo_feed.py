@@ -172,3 +172,25 @@ def test_seeding_records_the_model_and_where_the_feed_starts(store):
     other = generate(seed=4, n_orders=50, end=END, pipeline=store.pipeline)
     with pytest.raises(ValueError, match="another demo history"):
         seed_store(store.engine, store.pipeline, other)
+
+
+def test_arrival_mass_is_the_weekly_profile_integrated():
+    from datasource.demo_model import DAY_US, HOUR_US, HOUR_WEIGHT, WEEKDAY_WEIGHT, arrival_mass
+
+    monday = 4 * DAY_US  # 1970-01-05, a Monday, local midnight with offset 0
+    assert arrival_mass(monday, monday + 7 * DAY_US, 0) == HOUR_WEIGHT.sum() * WEEKDAY_WEIGHT.sum()
+    # 09:00-09:30 on a Saturday, and the same half hour seen from UTC+8 (01:00 UTC).
+    saturday_9 = monday + 5 * DAY_US + 9 * HOUR_US
+    assert arrival_mass(saturday_9, saturday_9 + HOUR_US // 2, 0) == 16 * 0.45 / 2
+    eight = 8 * HOUR_US
+    assert arrival_mass(saturday_9 - eight, saturday_9 - eight + HOUR_US // 2, eight) == 16 * 0.45 / 2
+
+
+def test_days_after_the_history_arrive_at_its_rate():
+    """Over eight weeks after the history, as many orders a week as the history had."""
+    model = DemoModel(11, 1800, END - timedelta(days=90), END, default_pipeline())
+    history = model.history()
+    first = model.local_day(to_us(END))
+    placed = sum(model.day_after(day, history.placed).placed.shape[0] for day in range(first, first + 56))
+    expected = 1800 * 56 / 90
+    assert abs(placed - expected) < 4 * expected ** 0.5  # Poisson: within four sigma
