@@ -142,19 +142,30 @@ def start_scheduler(
     return RunningJobs(scheduler, lock, tuple(jobs))
 
 
-def demo_feed_job(settings: Settings, engine: Engine, seed: int = 7,
+def demo_feed_job(settings: Settings, engine: Engine,
+                  clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
                   seconds: float = DEMO_FEED_SECONDS) -> Job:
-    """Move the demo factory's orders on every few seconds (``datasource.demo_feed``)."""
-    import numpy as np
+    """Every few seconds, store what the demo model says happened up to ``clock()``
+    (``datasource.demo_feed``). The feed is opened at the first run; a store it cannot
+    feed (not a demo store, or one made before the model was recorded) gets one warning
+    and nothing else."""
+    from datasource.demo_feed import DemoFeed, FeedUnavailable
 
-    from datasource.demo_feed import advance
-
-    rng = np.random.default_rng(seed)
-    guard = threading.Lock()  # max_instances=1 already; this keeps rng use single-threaded
+    opened: list[DemoFeed | None] = []
+    guard = threading.Lock()  # max_instances=1 already; this keeps the feed single-threaded
 
     def run() -> None:
         with guard:
-            result = advance(engine, settings.pipeline, datetime.now(timezone.utc), rng)
+            if not opened:
+                try:
+                    opened.append(DemoFeed.open(engine, settings.pipeline))
+                except FeedUnavailable as exc:
+                    log.warning("demo feed off: %s", exc)
+                    opened.append(None)
+            feed = opened[0]
+            if feed is None:
+                return
+            result = feed.step(clock())
         log.debug("demo feed: %s events, %s new orders", result.events_added, result.orders_created)
 
     return Job("demo-feed", run, seconds, "live demo feed")
@@ -176,12 +187,15 @@ def idle_completion_job(settings: Settings, engine: Engine,
 
 def registered_jobs(settings: Settings, engine: Engine, demo: bool = False, seed: int = 7) -> list[Job]:
     """The jobs a deployment runs. Alert evaluation, external sync and the weekly report
-    are added here as they are built; the demo feed only when asked for."""
+    are added here as they are built; the demo feed only when asked for.
+
+    ``seed`` no longer changes the feed: it continues the model recorded in the demo
+    store, whose seed is the one the history was made with."""
     from orderboard.weekly_job import weekly_report_job
 
     jobs: list[Job] = []
     if demo:
-        jobs.append(demo_feed_job(settings, engine, seed))
+        jobs.append(demo_feed_job(settings, engine))
     else:  # a demo store gets no weekly report files written into the working directory
         jobs.append(weekly_report_job(settings, engine))
     if settings.pipeline.complete_after_idle_days is not None:

@@ -1,19 +1,18 @@
-"""The demo factory: reproducible, realistic in shape, and live."""
+"""The demo factory's history: reproducible and realistic in shape (the live feed:
+test_demo_feed.py, test_demo_72h.py)."""
 
 from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 
-import numpy as np
 import pytest
 from sqlalchemy import func, select
 
-from datasource.demo import advance, generate, is_demo_store, seed_store, store_is_empty
+from datasource.demo import generate, is_demo_store, seed_store, store_is_empty
 from datasource.ingest import ingest
-from datasource.schema import Order, OrderEvent, OrderException, StageVisit
+from datasource.schema import Order, OrderException, StageVisit
 from datasource.snapshot import overview, stage_counts
-from datasource.store import data_version
 
 END = datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)
 
@@ -111,46 +110,6 @@ def test_seeding_twice_changes_nothing(seeded, history):
     again = seed_store(engine, pipeline, history)
     assert not again.changed
     assert again.events_duplicate == len(history.events)
-
-
-def test_live_feed_moves_orders_and_the_data_version(store):
-    data = generate(seed=3, n_orders=300, end=END)
-    seed_store(store.engine, store.pipeline, data)
-    assert is_demo_store(store.engine) and not store_is_empty(store.engine)
-    before, version = stage_counts(store.engine), data_version(store.engine)
-    rng = np.random.default_rng(5)
-    results = [advance(store.engine, store.pipeline, END + timedelta(seconds=3 * k), rng)
-               for k in range(1, 11)]
-    assert stage_counts(store.engine) != before
-    assert data_version(store.engine) != version
-    assert sum(r.events_added for r in results) >= 20
-    with store.engine.connect() as conn:
-        assert conn.execute(select(func.count()).select_from(OrderEvent)
-                            .where(OrderEvent.occurred_at > END)).scalar_one() >= 20
-
-
-def test_a_repeated_step_never_moves_an_order_twice_at_one_instant(store):
-    data = generate(seed=3, n_orders=200, end=END)
-    seed_store(store.engine, store.pipeline, data)
-    now = END + timedelta(seconds=3)
-    first = advance(store.engine, store.pipeline, now, np.random.default_rng(11))
-    assert first.events_added > 0
-    advance(store.engine, store.pipeline, now, np.random.default_rng(11))
-    with store.engine.connect() as conn:
-        moved = conn.execute(
-            select(OrderEvent.order_id, func.count()).where(
-                OrderEvent.occurred_at == now, OrderEvent.event_type == "enter")
-            .group_by(OrderEvent.order_id)
-        ).all()
-    assert moved and all(n == 1 for _, n in moved)
-
-
-def test_live_feed_places_orders_in_an_empty_store(store):
-    rng = np.random.default_rng(2)
-    for k in range(40):
-        advance(store.engine, store.pipeline, END + timedelta(seconds=3 * k), rng)
-    numbers = [o for o in stage_counts(store.engine)]
-    assert numbers, "new orders were placed"
 
 
 def test_non_demo_store_is_not_marked(store):

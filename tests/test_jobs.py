@@ -5,15 +5,15 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import func, select
 
-from datasource.demo import generate, seed_store
+from datasource.demo import FED_UNTIL_KEY, generate, read_meta, seed_store
 from datasource.schema import OrderEvent
 from datasource.settings import Settings
-from orderboard.jobs import Job, JobLock, lock_path_for, registered_jobs, start_scheduler
+from orderboard.jobs import Job, JobLock, demo_feed_job, lock_path_for, registered_jobs, start_scheduler
 
 
 def test_lock_file_sits_beside_a_sqlite_store(tmp_path):
@@ -75,19 +75,37 @@ def test_no_demo_feed_unless_asked(sqlite_store):
     assert [j.id for j in registered_jobs(settings, sqlite_store.engine, demo=True)] == ["demo-feed"]
 
 
-def test_demo_feed_job_writes_events(store):
-    data = generate(seed=1, n_orders=200, end=datetime(2026, 11, 20, tzinfo=timezone.utc))
-    seed_store(store.engine, store.pipeline, data)
+def test_demo_feed_job_feeds_up_to_its_clock(store):
+    end = datetime(2026, 11, 20, tzinfo=timezone.utc)
+    seed_store(store.engine, store.pipeline, generate(seed=1, n_orders=200, end=end))
     settings = Settings(database_url=store.url, pipeline=store.pipeline)
     (job,) = registered_jobs(settings, store.engine, demo=True)
     assert job.seconds <= 5
-    with store.engine.connect() as conn:
-        before = conn.execute(select(func.count()).select_from(OrderEvent)).scalar_one()
+    ticks = iter([end + timedelta(hours=h) for h in (4, 8, 12)])
+    job = demo_feed_job(settings, store.engine, clock=lambda: next(ticks))
     for _ in range(3):
         job.func()
     with store.engine.connect() as conn:
-        after = conn.execute(select(func.count()).select_from(OrderEvent)).scalar_one()
-    assert after > before
+        latest = conn.execute(select(func.max(OrderEvent.occurred_at))).scalar_one()
+        added = conn.execute(select(func.count()).select_from(OrderEvent)
+                             .where(OrderEvent.occurred_at > end)).scalar_one()
+        fed_until = read_meta(conn, FED_UNTIL_KEY)
+    assert added > 0 and latest.replace(tzinfo=timezone.utc) <= end + timedelta(hours=12)
+    assert fed_until == (end + timedelta(hours=12)).isoformat()
+
+
+def test_demo_feed_job_on_a_store_it_cannot_feed_warns_once(sqlite_store, caplog):
+    settings = Settings(database_url=sqlite_store.url, pipeline=sqlite_store.pipeline)
+    job = demo_feed_job(settings, sqlite_store.engine,
+                        clock=lambda: datetime(2026, 11, 20, tzinfo=timezone.utc))
+    with caplog.at_level("WARNING", logger="orderboard.jobs"):
+        job.func()
+        job.func()
+    assert [r.getMessage() for r in caplog.records] == [
+        "demo feed off: not a demo store: the demo feed only writes to stores created by "
+        "`orderboard demo`"]
+    with sqlite_store.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(OrderEvent)).scalar_one() == 0
 
 
 @pytest.mark.parametrize("url", ["sqlite:///:memory:", "postgresql+psycopg://postgres@127.0.0.1/test"])
