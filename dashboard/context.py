@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
@@ -28,5 +29,11 @@ class AppContext:
 
     @property
     def store_key(self) -> str:
-        """Identifies the store in cache keys, so two stores never share cached results."""
-        return hashlib.sha1(self.settings.database_url.encode("utf-8")).hexdigest()[:12]
+        """Identifies the store in cache keys, so two stores never share cached results:
+        the engine's URL with a SQLite file's path made absolute (two demos started in
+        different folders both say ``sqlite:///orderboard-demo.db``)."""
+        url = self.engine.url
+        if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+            url = url.set(database=str(Path(url.database).resolve()))
+        text = url.render_as_string(hide_password=False)
+        return hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]

@@ -333,3 +333,18 @@ def test_two_workers_refreshing_in_the_background_compute_once(tmp_path):
     finally:
         for key in client.scan_iter(f"*{prefix}*"):
             client.delete(key)
+
+
+def test_two_stores_with_the_same_relative_url_in_different_folders_have_their_own_keys(tmp_path, monkeypatch):
+    from dashboard.context import AppContext
+    from datasource.store import make_engine
+
+    keys = []
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        monkeypatch.chdir(tmp_path / folder)
+        from datasource.settings import Settings
+
+        settings = Settings(database_url="sqlite:///orderboard-demo.db")
+        keys.append(AppContext(settings, make_engine(settings.database_url), None).store_key)
+    assert keys[0] != keys[1]
