@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 from dashboard.context import AppContext
 from dashboard.pages import Page, default_pages, resolve
 from dashboard.service import CachedService, cache_config
+from dashboard.webfont import register_font_route
 from datasource.settings import Settings, load_settings
 from datasource.store import data_version, make_engine
 
@@ -55,6 +56,7 @@ def create_app(
         dcc.Store(id=RENDERED),
         html.Main(id=PAGE, className="ob-main"),
     ])
+    register_font_route(app.server)
     _register_router(app, ctx, pages)
     registered: set[int] = set()
     for page in pages:
