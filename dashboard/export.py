@@ -25,16 +25,21 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
+import hashlib
 import io
 import logging
 import os
 import shutil
 import signal
 import subprocess
+import tempfile
 import threading
 import time
-from collections.abc import Coroutine, Mapping, Sequence
+from collections.abc import Coroutine, Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import Any, Literal
+from xml.sax.saxutils import escape
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -115,7 +120,8 @@ class ExportBrowser:
         self._thread.start()
         try:
             self._kaleido = self._wait(self._create(), START_TIMEOUT_S, "preparing the export browser")
-            self._wait(self._kaleido.open(), START_TIMEOUT_S, "starting the export browser")
+            with packaged_fonts_visible():
+                self._wait(self._kaleido.open(), START_TIMEOUT_S, "starting the export browser")
         except BaseException:
             self.close(graceful=False)
             raise
@@ -174,6 +180,34 @@ class ExportBrowser:
         self._thread.join(STOP_TIMEOUT_S)
         if not self._thread.is_alive():
             self._loop.close()
+
+
+@contextlib.contextmanager
+def packaged_fonts_visible() -> Iterator[None]:
+    """While the export browser starts, point fontconfig at a configuration that adds the
+    package's font (Noto Sans SC, ``dashboard.report.fonts``) to the machine's own fonts:
+    the browser inherits it, so the charts' Chinese is drawn on a server with no CJK
+    font, not as empty boxes. (Set for the start only; the caller holds ``_lock``.)"""
+    from dashboard.report.fonts import font_file
+
+    folder = Path(tempfile.gettempdir()) / f"orderboard-fontconfig-{os.getuid()}"
+    folder.mkdir(exist_ok=True)
+    base = os.environ.get("FONTCONFIG_FILE") or "/etc/fonts/fonts.conf"
+    conf = folder / f"fonts-{hashlib.sha1(base.encode()).hexdigest()[:8]}.conf"
+    conf.write_text(
+        '<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n<fontconfig>\n'
+        f'  <include ignore_missing="yes">{escape(base)}</include>\n'
+        f'  <dir>{escape(str(font_file().parent))}</dir>\n'
+        f'  <cachedir>{escape(str(folder / "cache"))}</cachedir>\n</fontconfig>\n', "utf-8")
+    before = os.environ.get("FONTCONFIG_FILE")
+    os.environ["FONTCONFIG_FILE"] = str(conf)
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("FONTCONFIG_FILE", None)
+        else:
+            os.environ["FONTCONFIG_FILE"] = before
 
 
 def _kill(process: subprocess.Popen) -> None:

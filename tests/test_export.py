@@ -39,16 +39,17 @@ def test_png_has_real_content():
     assert any(abs(r - 9) < 8 and abs(g - 105) < 8 and abs(b - 218) < 8 for _, (r, g, b) in colours)
 
 
-def test_svg_and_pdf_and_a_warm_export_is_fast():
+def test_svg_and_pdf_and_the_export_browser_is_kept_running():
     fig = stage_time_figure(pd.DataFrame({
         "label_zh": ["备货", "生产"], "label_en": ["Prepared", "Produced"], "sla_hours": [48.0, 72.0],
         "median_h": [15.9, 43.1], "median_h_prev": [15.8, None]}), "zh", "light")
     svg = export.figure_bytes(fig, "svg")
     assert svg.lstrip().startswith(b"<svg") and "备货".encode() in svg
     assert export.figure_bytes(fig, "pdf").startswith(b"%PDF")
-    started = time.perf_counter()
+    browser = export._browser
+    assert browser is not None
     export.figure_bytes(fig, "png")
-    assert time.perf_counter() - started < 1.5, "the export browser is kept running"
+    assert export._browser is browser  # one browser per process, not one per chart
 
 
 def test_unknown_format_is_refused():
@@ -166,3 +167,27 @@ def test_waiting_behind_another_export_is_bounded(monkeypatch):
     with export._lock:  # another export holds the browser
         with pytest.raises(export.ExportError, match="busy"):
             export.figure_bytes(go.Figure(), "png")
+
+
+def test_charts_draw_chinese_on_a_machine_without_a_cjk_font(tmp_path, monkeypatch):
+    """The export browser sees the package's font even where fontconfig knows only a
+    Latin font: two different characters come out as two different pictures (missing
+    glyphs would both be the same empty box)."""
+    fonts = tmp_path / "fonts"
+    fonts.mkdir()
+    (fonts / "DejaVuSans.ttf").symlink_to("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+    conf = tmp_path / "latin.conf"
+    conf.write_text(f'<?xml version="1.0"?><fontconfig><dir>{fonts}</dir>'
+                    f'<cachedir>{tmp_path / "cache"}</cachedir></fontconfig>')
+    monkeypatch.setenv("FONTCONFIG_FILE", str(conf))
+    export.stop_export_server()  # a browser started with the machine's fonts must not be reused
+    try:
+        pictures = [
+            export.figure_bytes(go.Figure(layout={"title": {"text": ch, "font": {"size": 120}}}),
+                                "png", width=300, height=200, scale=1)
+            for ch in ("订", "单")
+        ]
+    finally:
+        export.stop_export_server()
+    assert pictures[0].startswith(b"\x89PNG") and pictures[0] != pictures[1]
+    assert os.environ["FONTCONFIG_FILE"] == str(conf)  # the process's own setting is left as it was
