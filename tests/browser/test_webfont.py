@@ -12,18 +12,15 @@ from dashboard.app import create_app
 from dashboard.webfont import FONT_URL
 from datasource.settings import Settings
 
-from .conftest import CHROMIUM, LAUNCH_ARGS, UNDER_CI
+from .conftest import CHROMIUM, LAUNCH_ARGS
 
 LATIN_ONLY = Path("/usr/share/fonts/truetype/dejavu")
 
 
 @pytest.fixture
-def latin_only_browser(tmp_path):
-    """A Chromium that sees DejaVu only (no CJK font), whatever the machine has."""
-    if not os.path.exists(CHROMIUM):
-        if UNDER_CI:
-            pytest.fail(f"Chromium not found at {CHROMIUM}; CI must run the browser tests")
-        pytest.skip(f"Chromium not found at {CHROMIUM}")
+def latin_only_browser(browser, tmp_path):
+    """A Chromium that sees DejaVu only (no CJK font), whatever the machine has (started by
+    the session's Playwright, which one process can only run once)."""
     fonts = tmp_path / "fonts"
     fonts.mkdir()
     for name in ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf"):  # some Latin font to fall back on
@@ -32,14 +29,11 @@ def latin_only_browser(tmp_path):
     conf = tmp_path / "fonts.conf"
     conf.write_text(f'<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd"><fontconfig>'
                     f'<dir>{fonts}</dir><cachedir>{tmp_path / "cache"}</cachedir></fontconfig>')
-    from playwright.sync_api import sync_playwright
-
     env = {**os.environ, "FONTCONFIG_FILE": str(conf), "FONTCONFIG_PATH": str(tmp_path)}
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS,
-                                     env=env)
-        yield browser
-        browser.close()
+    latin = browser.browser_type.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS,
+                                        env=env)
+    yield latin
+    latin.close()
 
 
 def test_chinese_is_drawn_with_the_served_font(latin_only_browser, sqlite_store, tmp_path, live_server):
