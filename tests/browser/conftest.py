@@ -71,6 +71,8 @@ def open_page(browser) -> Iterator[Callable]:
         page.goto(url)
         if wait_for:
             page.wait_for_selector(wait_for)
+            # the served font swaps in when it has arrived: measure text after that
+            page.evaluate("document.fonts.ready.then(() => true)")
         pages.append((context, page))
         return page
 
