@@ -414,3 +414,6 @@ def test_tiles_and_lists_keep_apart_what_a_view_may_leave_out(wall):
     first = next(c for c in walk(table) if "ob-severity-" in (prop(c, "className") or ""))
     cells = [texts(c) for c in prop(first, "children")]
     assert cells[2] == [prop(first, "className").removeprefix("ob-severity-")]  # high/medium/low
+    overdue = run(ctx, {"views": "overdue"})[3][0][0]
+    rows = [c for c in walk(overdue) if (c.get("type") if isinstance(c, dict) else None) == "Tr"]
+    assert prop(overdue, "style") == {"--ob-rows": len(rows) - 1} and len(rows) > 1  # sizes a short list up

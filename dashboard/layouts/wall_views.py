@@ -219,7 +219,9 @@ def overdue_table(data: WallData, config: WallConfig, rows: int) -> html.Div:
     ]) for r in frame.itertuples()]
     more = data.overdue_total - len(frame)
     foot = [html.Div(t("more", lang, n=number(more)), className="ob-list-more")] if more > 0 else []
-    return html.Div(className="ob-list", children=[html.Table([html.Thead(head), html.Tbody(body)]), *foot])
+    # The row count lets a view set a short list in larger type (assets/wall.css).
+    return html.Div(className="ob-list", style={"--ob-rows": len(frame)},
+                    children=[html.Table([html.Thead(head), html.Tbody(body)]), *foot])
 
 
 def exceptions_table(data: WallData, config: WallConfig, rows: int, now: datetime) -> html.Div:
