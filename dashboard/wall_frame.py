@@ -33,6 +33,7 @@ from plotly.io.json import to_json_plotly
 
 from dashboard.context import AppContext
 from dashboard.figures import bottleneck_figure, exceptions_figure, trend_figure
+from dashboard.figures.theme import for_the_room
 from dashboard.layouts.wall_views import exceptions_table, flow_tiles, kpi_tiles, overdue_table
 from dashboard.service import Result
 from dashboard.wall_data import NAMESPACE, WallData, compute_wall, wall_params
@@ -40,8 +41,10 @@ from dashboard.wall_settings import WallConfig
 
 FRAME_NAMESPACE = "wall-frame"
 MIN_PERIOD_S = 5
-OVERDUE_ROWS = {"main": 5}
-EXCEPTION_ROWS = 8
+# Rows of each list: as many as fit in the view at the type size of assets/wall.css (sized
+# in vh, so the same on every 16:9 screen); the browser test checks they fit, uncut.
+OVERDUE_ROWS = {"main": 5, "overdue": 10}
+EXCEPTION_ROWS = 10
 DEFAULT_OVERDUE_ROWS = 10
 
 
@@ -96,11 +99,11 @@ def html_slot(slot: str, view: str, data: WallData, config: WallConfig):
 def graph_slot(slot: str, data: WallData, config: WallConfig, px: int):
     lang = config.lang
     if slot == "bottleneck":
-        return bottleneck_figure(data.summary.stages, lang, "dark", px)
+        return for_the_room(bottleneck_figure(data.summary.stages, lang, "dark", px), px)
     if slot == "trend":
-        return trend_figure(data.trend, lang, "dark", px)
+        return for_the_room(trend_figure(data.trend, lang, "dark", px), px)
     if slot == "kinds":
-        return exceptions_figure(data.summary.exceptions.by_kind, lang, "dark", px)
+        return for_the_room(exceptions_figure(data.summary.exceptions.by_kind, lang, "dark", px), px)
     return no_update
 
 

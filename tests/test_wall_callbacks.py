@@ -20,6 +20,7 @@ from dashboard.layouts import wall as wall_layout
 from dashboard.layouts.wall_views import KPI_TILES, value_parts
 from dashboard.pages import Page
 from dashboard.wall_data import NAMESPACE, compute_wall, wall_params
+from dashboard.figures import trend_figure
 from dashboard.wall_settings import parse_wall_settings
 from datasource.demo import generate, seed_store
 from datasource.ingest import EventRecord, OrderRecord, ingest
@@ -333,9 +334,11 @@ def test_a_broken_cache_computes_and_renders_directly(wall, caplog):
 def test_no_data_at_all_keeps_the_waiting_screen(tmp_path):
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'missing' / 'x.db'}", cache_dir=str(tmp_path / "c"))
     ctx = create_app(settings, pages=WALL_PAGES).server.config["ORDERBOARD_CONTEXT"]
-    _, html_ids, graph_ids, out = run(ctx, {"views": "main,trend"})
+    _, html_ids, graph_ids, out = run(ctx, {"views": "main,trend"}, screen={"w": 3840, "h": 2160})
     htmls, figures, as_of, banner, hidden, _ = out
-    assert htmls == [no_update] * len(html_ids) and figures == [no_update] * len(graph_ids)
+    assert htmls == [no_update] * len(html_ids)
+    # The charts keep saying "waiting", in type sized to the screen (2160 lines: 56 px).
+    assert [[(a.text, a.font.size) for a in f.layout.annotations] for f in figures] == [[("正在等待数据…", 72)]]
     assert as_of is no_update and hidden is False
     assert banner.startswith("暂无数据 · waiting for data: ")
 
@@ -374,3 +377,43 @@ def test_the_app_serves_the_wall_pages():
     assert page.pattern == "/wall/<view>" and page.layout is wall_layout.layout
     assert params == {"lang": "en", "line": "Line A", "view": "trend"}
     assert resolve(default_pages(), "/wall", "")[0].pattern == "/wall"
+
+
+def test_wall_charts_are_finished_for_the_room_and_the_review_charts_are_not(wall):
+    """Axis titles a line clear of their ticks and bar labels never shrunk, on the wall only
+    (the review page and the exports call the same builders)."""
+    ctx, _ = wall
+    _, _, graph_ids, out = run(ctx, {"views": "bottleneck,trend,exceptions"}, screen={"w": 3840, "h": 2160})
+    figures = dict(zip([i["slot"] for i in graph_ids], out[1]))
+    for slot, fig in figures.items():
+        axes = {k: v for k, v in fig["layout"].items() if k.startswith(("xaxis", "yaxis"))}
+        assert axes and all(a["title"]["standoff"] == 56 for a in axes.values()), slot
+        bars = [d for d in fig["data"] if d["type"] == "bar"]
+        assert bars and all(d["constraintext"] == "none" for d in bars), slot
+    review = trend_figure(compute_wall(ctx.engine, ctx.settings.pipeline, parse_wall_settings({}), END).trend)
+    assert review.layout.yaxis.title.standoff is None and review.data[0].constraintext is None
+
+
+def test_tiles_and_lists_keep_apart_what_a_view_may_leave_out(wall):
+    """The overview hides the limits' words and the SLA by CSS class; the exceptions list
+    has the severity in a column of its own (in one cell with the kind it was cut short)."""
+    ctx, _ = wall
+    _, html_ids, _, out = run(ctx, {"views": "main,exceptions", "lang": "en"})
+    slots = dict(zip([i["slot"] for i in html_ids], out[0]))
+    delay = next(t for t in slots["kpi"] if props(t)["data-metric"] == "delay_rate")
+    limits = [c for c in walk(delay) if "ob-kpi-limit" in (prop(c, "className") or "").split()]
+    assert [(prop(c, "className"), "".join(texts(c))) for c in limits] == [
+        ("ob-kpi-limit ob-level-warning", "warn≥5%"), ("ob-kpi-limit ob-level-critical", "crit≥10%")]
+    assert by_class(delay, "ob-kpi-scope") == "7-day completions"
+    assert "warn≥5% · crit≥10%" in prop(delay, "title")
+    tile = slots["flow"][0]
+    assert [by_class(tile, c) for c in ("ob-flow-sla", "ob-flow-sep", "ob-flow-late")] == ["SLA 4h", " · ", "late 0"]
+    table = slots["exceptions"]
+    head = [texts(c)[0] for c in walk(table) if (c.get("type") if isinstance(c, dict) else None) == "Th"]
+    assert head == ["Order", "Kind", "Severity", "Stage", "Owner", "Open for"]
+    first = next(c for c in walk(table) if "ob-severity-" in (prop(c, "className") or ""))
+    cells = [texts(c) for c in prop(first, "children")]
+    assert cells[2] == [prop(first, "className").removeprefix("ob-severity-")]  # high/medium/low
+    overdue = run(ctx, {"views": "overdue"})[3][0][0]
+    rows = [c for c in walk(overdue) if (c.get("type") if isinstance(c, dict) else None) == "Tr"]
+    assert prop(overdue, "style") == {"--ob-rows": len(rows) - 1} and len(rows) > 1  # sizes a short list up

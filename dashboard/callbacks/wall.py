@@ -20,6 +20,7 @@ from datetime import datetime
 from dash import ALL, Dash, Input, Output, State, no_update
 
 from dashboard.context import AppContext
+from dashboard.figures.theme import THEMES, empty_figure
 from dashboard.formatting import local_time
 from dashboard.layouts.wall import (
     AS_OF, BANNER, CLICK_SINK, CLOCK, CONFIG, DATE, DOT, GRAPH_SLOT, HTML_SLOT, RELOAD,
@@ -61,7 +62,11 @@ def refresh_wall(
     except Exception as exc:  # noqa: BLE001 - no data at all yet: keep the screen, say why
         log.warning("wall refresh without data: %s", exc)
         why = (str(exc).splitlines() or [type(exc).__name__])[0][:160]
-        return (*keep, no_update, t("no_data", lang, why=why), False, "ob-wall-views ob-wall-views--waiting")
+        # The charts' "waiting" placeholders, now at the screen's size (the layout's, made
+        # before the screen size is known, are sized for 1080 lines).
+        waiting = [empty_figure(t("waiting", lang), THEMES["dark"], font_px(screen)) for _ in graph_ids]
+        return (keep[0], waiting, no_update, t("no_data", lang, why=why), False,
+                "ob-wall-views ob-wall-views--waiting")
     frame = result.value
     # The as-of time is the frame's own: the numbers and their time come from one rendering.
     as_of = f"{t('as_of', lang)} {local_time(frame.data_at, ctx.tz)}"

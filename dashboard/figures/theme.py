@@ -35,7 +35,7 @@ class Theme:
 THEMES: dict[str, Theme] = {
     "dark": Theme("dark", paper="rgba(0,0,0,0)", plot="rgba(0,0,0,0)", text="#e6edf3",
                   muted="#9da7b3", grid="#30363d", primary="#58a6ff", secondary="#8b949e",
-                  good="#3fb950", warning="#d29922", critical="#f85149", font_px=22),
+                  good="#3fb950", warning="#d29922", critical="#f85149", font_px=28),
     "light": Theme("light", paper="#ffffff", plot="#ffffff", text="#1f2328",
                    muted="#57606a", grid="#d0d7de", primary="#0969da", secondary="#8c959f",
                    good="#1a7f37", warning="#9a6700", critical="#cf222e", font_px=14),
@@ -75,6 +75,22 @@ def styled(fig: go.Figure, theme: Theme, font_px: int | None, title: str | None 
                      tickfont={"size": size, "color": theme.text}, automargin=True)
     fig.update_yaxes(gridcolor=theme.grid, zerolinecolor=theme.grid, linecolor=theme.grid,
                      tickfont={"size": size, "color": theme.text}, automargin=True)
+    return fig
+
+
+def for_the_room(fig: go.Figure, font_px: int) -> go.Figure:
+    """Finish a figure for the wall, read from 3-5 m at ``font_px`` (scaled to the screen).
+
+    The wall's own styling on top of a builder's figure, so the review page and the
+    exports (which call the same builders) keep their sizes: axis titles stand off their
+    tick labels by a line (plotly's default gap, and even half a line, let a rotated title
+    touch the tick labels at large sizes in a CJK font with tall line metrics), and bar labels keep their size instead of being shrunk to fit
+    a short bar (text below the wall's floor cannot be read across the room).
+    """
+    gap = max(1, int(font_px))
+    fig.for_each_xaxis(lambda axis: axis.update(title_standoff=gap))
+    fig.for_each_yaxis(lambda axis: axis.update(title_standoff=gap))
+    fig.update_traces(constraintext="none", selector={"type": "bar"})
     return fig
 
 

@@ -2,8 +2,12 @@
 
 KPI tiles and stage-flow tiles carry a ``ob-level-<level>`` class from
 ``metrics.definitions.level``; colours live in ``assets/wall.css``. Each tile says what it
-counts: the full metric description in its ``title`` and a one-line footnote with the
-scope and the thresholds.
+counts: the full metric description in its ``title`` and a footnote with the scope and the
+thresholds, each threshold in its level's colour (the overview shows the coloured limits
+alone, the key-figures view also their words).
+
+Every part a view may leave out has its own class, so the views choose in CSS what they
+show (``assets/wall.css``), from the same components.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "title": ("订单履约看板", "Order fulfilment"),
     "today": ("今日0点起", "since midnight"),
     "now": ("当前", "right now"),
-    "window": (f"近{SUMMARY_DAYS}天签收", f"completed, last {SUMMARY_DAYS} days"),
+    "window": (f"近{SUMMARY_DAYS}天签收", f"{SUMMARY_DAYS}-day completions"),
     "warning": ("警告", "warn"),
     "critical": ("严重", "crit"),
     "wip": ("在制", "WIP"),
@@ -97,14 +101,31 @@ def value_parts(name: str, value: float | int | None, lang: str) -> tuple[str, s
     return number(value), ""
 
 
-def threshold_note(name: str, lang: str) -> str:
+def thresholds(name: str, lang: str) -> list[tuple[str, str]]:
+    """(level, text) of a metric's warning and critical limits, e.g. ("warning", "≥5%")."""
     d = DEFINITIONS[name]
-    parts = []
+    limits = []
     for key, limit in (("warning", d.warning), ("critical", d.critical)):
         if limit is not None:
             shown = "".join(value_parts(name, limit, lang)).replace(".0", "")
-            parts.append(f"{t(key, lang)}{'≥' if d.good_direction == 'down' else '≤'}{shown}")
-    return " · ".join(parts)
+            limits.append((key, f"{'≥' if d.good_direction == 'down' else '≤'}{shown}"))
+    return limits
+
+
+def threshold_note(name: str, lang: str) -> str:
+    """The limits as one line of text: "警告≥5% · 严重≥10%" (the tile's ``title`` reads it)."""
+    return " · ".join(f"{t(key, lang)}{limit}" for key, limit in thresholds(name, lang))
+
+
+def kpi_note(name: str, scope: str, lang: str) -> html.Div:
+    """The tile's footnote: its scope, then each limit in its level's colour."""
+    limits = [html.Span(className=f"ob-kpi-limit ob-level-{key}", children=[
+        html.Span(t(key, lang), className="ob-kpi-limit-word"), limit,
+    ]) for key, limit in thresholds(name, lang)]
+    return html.Div(className="ob-kpi-note", children=[
+        html.Span(t(scope, lang), className="ob-kpi-scope"),
+        html.Span(limits, className="ob-kpi-limits") if limits else None,
+    ])
 
 
 def link(path: str, config: WallConfig, **extra: str) -> str:
@@ -119,11 +140,10 @@ def kpi_tiles(data: WallData, config: WallConfig) -> list:
         d = DEFINITIONS[name]
         value = kpi_value(data, name)
         shown, unit = value_parts(name, value, lang)
-        note = " · ".join(p for p in (t(scope, lang), threshold_note(name, lang)) if p)
         tiles.append(html.A(
             href=link("/stages/all", config, metric=name),
             className=f"ob-kpi ob-level-{level(name, value)}",
-            title=f"{d.label(lang)}: {d.description}",
+            title=" ".join(p for p in (f"{d.label(lang)}: {d.description}", threshold_note(name, lang)) if p),
             **{"data-metric": name},
             children=[
                 html.Div(d.label(lang), className="ob-kpi-label"),
@@ -131,7 +151,7 @@ def kpi_tiles(data: WallData, config: WallConfig) -> list:
                     html.Span(shown, className="ob-kpi-value"),
                     html.Span(unit, className="ob-kpi-unit"),
                 ]),
-                html.Div(note, className="ob-kpi-note"),
+                kpi_note(name, scope, lang),
             ],
         ))
     return tiles
@@ -160,9 +180,11 @@ def flow_tiles(data: WallData, config: WallConfig) -> list:
                 html.Div(f"{t('median', lang)} {med}{' ' if lang == 'en' else ''}{med_unit}",
                          className="ob-flow-median"),
                 # Wraps between its two parts, never inside one; coloured by its own number.
+                # The overview leaves the SLA out (the stage-flow view has the room).
                 html.Div(className="ob-flow-breach" + (" ob-flow-breach--late" if late else ""),
-                         children=[html.Span(f"{t('sla', lang)} {row.sla_hours:g}h"), " · ",
-                                   html.Span(f"{t('open_breaches', lang)} {number(late)}")]),
+                         children=[html.Span(f"{t('sla', lang)} {row.sla_hours:g}h", className="ob-flow-sla"),
+                                   html.Span(" · ", className="ob-flow-sep"),
+                                   html.Span(f"{t('open_breaches', lang)} {number(late)}", className="ob-flow-late")]),
                 # What the tile's colour means (shown where there is room: the flow view).
                 html.Div(className=f"ob-flow-rate ob-level-{grade}", children=[
                     t("breach_rate", lang), " ", html.Span(percent(rate))]),
@@ -197,7 +219,9 @@ def overdue_table(data: WallData, config: WallConfig, rows: int) -> html.Div:
     ]) for r in frame.itertuples()]
     more = data.overdue_total - len(frame)
     foot = [html.Div(t("more", lang, n=number(more)), className="ob-list-more")] if more > 0 else []
-    return html.Div(className="ob-list", children=[html.Table([html.Thead(head), html.Tbody(body)]), *foot])
+    # The row count lets a view set a short list in larger type (assets/wall.css).
+    return html.Div(className="ob-list", style={"--ob-rows": len(frame)},
+                    children=[html.Table([html.Thead(head), html.Tbody(body)]), *foot])
 
 
 def exceptions_table(data: WallData, config: WallConfig, rows: int, now: datetime) -> html.Div:
@@ -205,7 +229,7 @@ def exceptions_table(data: WallData, config: WallConfig, rows: int, now: datetim
     frame = data.open_exceptions.head(rows)
     if frame.empty:
         return html.Div(t("none_open", lang), className="ob-list-empty ob-level-good")
-    head = html.Tr([html.Th(t(k, lang)) for k in ("order", "kind", "stage", "owner", "opened")])
+    head = html.Tr([html.Th(t(k, lang)) for k in ("order", "kind", "severity", "stage", "owner", "opened")])
     body = []
     for r in frame.itertuples():
         age_h = (now - r.opened_at).total_seconds() / 3600 if not is_missing(r.opened_at) else None
@@ -213,7 +237,8 @@ def exceptions_table(data: WallData, config: WallConfig, rows: int, now: datetim
         sev = SEVERITY.get(str(r.severity), (str(r.severity), str(r.severity)))
         body.append(html.Tr(className=f"ob-severity-{r.severity}", children=[
             html.Td(dcc.Link(r.order_number, href=f"/orders/{r.order_number}")),
-            html.Td(f"{kind_label(str(r.kind), lang)} ({sev[1] if lang == 'en' else sev[0]})"),
+            html.Td(kind_label(str(r.kind), lang)),
+            html.Td(pick(sev, lang), className="ob-severity"),
             html.Td(_stage_label(data, r.exception_stage, lang)),
             html.Td(_cell(r.owner)),
             html.Td(f"{age}{age_unit}", className="ob-num"),

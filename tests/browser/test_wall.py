@@ -5,16 +5,19 @@ from __future__ import annotations
 import json
 import os
 from datetime import datetime, timedelta, timezone
+from itertools import cycle
 
 import pytest
 from typer.testing import CliRunner
 
 from dashboard.app import create_app
-from dashboard.layouts.wall_views import KPI_TILES, value_parts
+from dashboard.figures.labels import KIND_LABELS
+from dashboard.layouts.wall_views import KPI_TILES, TEXT, value_parts
 from dashboard.wall_data import NAMESPACE, wall_params
-from dashboard.wall_settings import parse_wall_settings
+from dashboard.wall_frame import OVERDUE_ROWS
+from dashboard.wall_settings import VIEWS, parse_wall_settings
 from datasource.demo import generate, seed_store
-from datasource.ingest import EventRecord, OrderRecord, ingest
+from datasource.ingest import EventRecord, ExceptionRecord, OrderRecord, ingest
 from datasource.settings import Settings
 from orderboard.cli import app as cli
 
@@ -27,19 +30,114 @@ FITS = """() => {
         .filter(cut).map(e => e.className);
     const texts = [...document.querySelectorAll('.ob-view--active :is(.ob-kpi, .ob-kpi-label, '
         + '.ob-kpi-number, .ob-kpi-note, .ob-flow-stage, .ob-flow-label, .ob-flow-wip, '
-        + '.ob-flow-median, .ob-flow-breach, .ob-list th, .ob-slot-title)')]
+        + '.ob-flow-median, .ob-flow-breach, .ob-list th, .ob-list td, .ob-slot-title)')]
         .filter(cut).map(e => e.innerText.replace(/\\n/g, ' / '));
     return {page: doc.scrollHeight <= innerHeight && doc.scrollWidth <= innerWidth,
             overflowing: inside, clipped: texts};
 }"""
 FITTING = {"page": True, "overflowing": [], "clipped": []}
+
+# What a reader 3-5 m away needs, measured on every piece of visible text of the wall
+# (HTML text and the charts' SVG text alike):
+# - small: text below ``floor`` px as drawn (an SVG text's font size times its scale on
+#   screen, since plotly shrinks some labels by a transform);
+# - cut: text that overflows a box that clips it (an ellipsis included) or the screen;
+# - emptiest: per slot of the active view, the tallest horizontal band (as a share of the
+#   screen height) with no text and no chart plot area in it, the band under the last line
+#   included; the largest over the slots. Half a screen left empty reads about 0.5; a
+#   stage tile whose four lines float apart in a full-height column, about 0.12.
+READABLE = """(floor) => {
+    const shown = e => {
+        for (let a = e; a && a !== document.documentElement; a = a.parentElement) {
+            const s = getComputedStyle(a);
+            if (s.display === 'none' || s.visibility === 'hidden' || s.opacity === '0') return false;
+        }
+        return true;
+    };
+    const clippers = e => {
+        const out = [];
+        for (let a = e; a && a !== document.body; a = a.parentElement) {
+            if (a instanceof SVGElement) continue;
+            if (getComputedStyle(a).overflowX !== 'visible' || a.classList.contains('ob-graph')) out.push(a);
+        }
+        return out;
+    };
+    const screen = {left: 0, top: 0, right: innerWidth, bottom: innerHeight};
+    const outside = (r, b) => r.left < b.left - 1 || r.right > b.right + 1
+        // a line box is taller than its glyphs: a quarter of it may overhang
+        || r.top + r.height / 4 < b.top || r.bottom - r.height / 4 > b.bottom;
+    const small = new Set(), cut = new Set(), lines = [];
+    const walker = document.createTreeWalker(document.querySelector('.ob-wall'), NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+        const e = n.parentElement, text = n.textContent.trim();
+        if (!text || !shown(e)) continue;
+        const range = document.createRange();
+        range.selectNodeContents(n);
+        const rects = [...range.getClientRects()].filter(r => r.width > 0 && r.height > 0);
+        if (!rects.length) continue;
+        let px = parseFloat(getComputedStyle(e).fontSize);
+        if (e instanceof SVGElement) {
+            const m = e.getScreenCTM();
+            px *= Math.hypot(m.a, m.b);
+        }
+        if (px < floor) small.add(`${text.slice(0, 40)}: ${px.toFixed(1)} px`);
+        const boxes = clippers(e);
+        const over = boxes.find(c => c.scrollWidth > c.clientWidth + 1 || c.scrollHeight > c.clientHeight + 1
+                                     || rects.some(r => outside(r, c.getBoundingClientRect())))
+            || (rects.some(r => outside(r, screen)) && 'the screen');
+        if (over) cut.add(`${text.slice(0, 40)} in ${over.className || over.tagName || over}`);
+        rects.forEach(r => lines.push({top: r.top, bottom: r.bottom, left: r.left, right: r.right, height: r.height, text: text.slice(0, 20)}));
+    }
+    // Lines drawn over each other (a list running into its "n more" line, an axis title
+    // into its tick labels). A line box is taller than its glyphs, the more so in a CJK
+    // font: only the middle 60 % of each counts.
+    const ink = r => ({top: r.top + r.height / 5, bottom: r.bottom - r.height / 5});
+    const overlapping = [];
+    for (let i = 0; i < lines.length; i++) for (let j = i + 1; j < lines.length; j++) {
+        const a = lines[i], b = lines[j];
+        const w = Math.min(a.right, b.right) - Math.max(a.left, b.left);
+        const h = Math.min(ink(a).bottom, ink(b).bottom) - Math.max(ink(a).top, ink(b).top);
+        if (w > 2 && h > 2) overlapping.push(`${a.text} / ${b.text}`);
+    }
+    let emptiest = 0, where = null;
+    for (const slot of document.querySelectorAll('.ob-view--active .ob-slot')) {
+        const box = slot.getBoundingClientRect();
+        const plots = [...slot.querySelectorAll('.nsewdrag')].map(d => d.getBoundingClientRect());
+        const bands = [...lines, ...plots]
+            .filter(r => r.bottom > box.top && r.top < box.bottom && r.right > box.left && r.left < box.right)
+            .map(r => [Math.max(r.top, box.top), Math.min(r.bottom, box.bottom)])
+            .sort((a, b) => a[0] - b[0]);
+        let reach = box.top, gap = 0;
+        for (const [top, bottom] of bands) {
+            gap = Math.max(gap, top - reach);
+            reach = Math.max(reach, bottom);
+        }
+        gap = Math.max(gap, box.bottom - reach) / innerHeight;
+        if (gap > emptiest) { emptiest = gap; where = slot.className; }
+    }
+    return {small: [...small], cut: [...cut], overlapping, emptiest: Math.round(emptiest * 1000) / 1000, where};
+}"""
+MOST_EMPTY = 0.1  # of the screen height, in any slot
 TILE = ".ob-view--active [data-metric={name}] .ob-kpi-value"
+LATE_ORDERS = 9
 
 
 @pytest.fixture
 def wall_app(sqlite_store, tmp_path):
     end = datetime.now(timezone.utc).replace(second=0, microsecond=0) - timedelta(minutes=1)
     seed_store(sqlite_store.engine, sqlite_store.pipeline, generate(seed=11, n_orders=1500, end=end))
+    # More overdue orders and open exceptions (of every kind and severity) than the lists
+    # have rows (the history has only a few), so the views are measured full.
+    late = [f"SO-LATE-{k:02d}" for k in range(LATE_ORDERS)]
+    ingest(sqlite_store.engine, sqlite_store.pipeline,
+           orders=[OrderRecord(n, customer="Test", channel="online", owner="王芳",
+                               promised_at=end - timedelta(hours=20 + 7 * k)) for k, n in enumerate(late)],
+           events=[e for k, n in enumerate(late) for e in (
+               EventRecord(n, "placed", "enter", end - timedelta(days=5, hours=k)),
+               EventRecord(n, ("prepared", "produced", "shipped")[k % 3], "enter", end - timedelta(days=3, hours=k)))],
+           exceptions=[ExceptionRecord(f"late-{n}", n, ("prepared", "produced", "shipped")[k % 3], kind,
+                                       end - timedelta(days=2, hours=k), severity=("high", "medium", "low")[k % 3])
+                       for k, (n, kind) in enumerate(zip(late, cycle(KIND_LABELS)))])
     settings = Settings(database_url=sqlite_store.url, cache_dir=str(tmp_path / "cache"),
                         pipeline=sqlite_store.pipeline)
     app = create_app(settings, engine=sqlite_store.engine)
@@ -50,28 +148,61 @@ def tile_texts(page) -> dict[str, str]:
     return {name: page.inner_text(TILE.format(name=name)) for name, _ in KPI_TILES}
 
 
+def open_view(page, url: str) -> None:
+    """Go to a wall view and wait until its slots hold data and its charts are drawn."""
+    page.goto(url)
+    page.wait_for_selector(".ob-view--active .ob-slot")
+    page.wait_for_function("() => !document.querySelector('.ob-view--active .ob-waiting')")
+    page.wait_for_function("""(waiting) => [...document.querySelectorAll('.ob-view--active .ob-graph')]
+        .every(g => g.querySelector('.ytick text') || [...g.querySelectorAll('.annotation-text')]
+                    .some(a => !waiting.includes(a.textContent)))""", arg=list(TEXT["waiting"]))
+
+
+def readable(page, height: int) -> dict:
+    """Small, cut and empty (see ``READABLE``), at the floor of 28 px per 1080 lines."""
+    found = page.evaluate(READABLE, 28 * height / 1080 - 0.05)
+    return {"small": found["small"], "cut": found["cut"], "overlapping": found["overlapping"],
+            "empty": found["where"] if found["emptiest"] > MOST_EMPTY else None,
+            "emptiest": found["emptiest"]}
+
+
 @pytest.mark.parametrize("width, height, lang", [
     (1920, 1080, "zh"), (1920, 1080, "en"), (3840, 2160, "zh"), (3840, 2160, "en")])
-def test_every_view_fits_the_screen(wall_app, live_server, open_page, width, height, lang):
+def test_every_view_is_read_from_across_the_room(wall_app, live_server, open_page, width, height, lang):
+    """Every view at 1080p and 4K in both languages: it fits the screen, no text is below
+    28 px per 1080 lines (56 px at 2160) or cut, and no slot leaves a tenth of the screen
+    height empty."""
     app, _ = wall_app
     url = live_server(app)
-    page = open_page(f"{url}/wall?views=main&kiosk=1&lang={lang}", width, height,
-                     wait_for=".ob-view--active .ob-kpi")
+    # The rotating wall as set up by default, footer links and view dots included.
+    page = open_page(f"{url}/wall?lang={lang}", width, height, wait_for=".ob-view--active .ob-kpi")
+    open_view(page, f"{url}/wall?lang={lang}")
     assert page.evaluate(FITS) == FITTING
+    found = readable(page, height)
+    assert (found["small"], found["cut"], found["overlapping"], found["empty"]) == ([], [], [], None), str(found)
     # Type scales with the screen: a KPI number is about 8-9 % of the height at both sizes.
     size = float(page.eval_on_selector(TILE.format(name="wip"), "e => parseFloat(getComputedStyle(e).fontSize)"))
     assert 0.07 * height <= size <= 0.1 * height
-    # Every view at 1080p; at 4K (the same layout, scaled) the main view and one chart.
-    views = ("kpi", "flow", "bottleneck", "trend", "overdue", "exceptions") if height == 1080 else ("flow", "trend")
-    for view in views:
-        page.goto(f"{url}/wall/{view}?kiosk=1&lang={lang}")
-        page.wait_for_selector(".ob-view--active .ob-slot-body > :not(.ob-waiting), .ob-view--active .main-svg")
-        page.wait_for_function("() => !document.querySelector('.ob-view--active .ob-waiting')")
+    for view in VIEWS:
+        open_view(page, f"{url}/wall/{view}?kiosk=1&lang={lang}")
         assert page.evaluate(FITS) == FITTING, view
-    # Chart text is sized from the screen, not plotly's 12 px default.
-    page.wait_for_selector(".ob-view--active .ytick text")  # the axes are drawn after the svg
-    tick = page.eval_on_selector(".ob-view--active .ytick text", "e => parseFloat(e.style.fontSize)")
-    assert tick >= 0.025 * height
+        found = readable(page, height)
+        assert (found["small"], found["cut"], found["overlapping"], found["empty"]) == ([], [], [], None), f"{view}: {found}"
+
+
+def test_the_overdue_view_shows_as_many_rows_as_fit(wall_app, live_server, open_page):
+    """A full list in large type: the rows that fit, and how many more there are."""
+    app, _ = wall_app
+    url = live_server(app)
+    for width, height in ((1920, 1080), (3840, 2160)):
+        page = open_page(f"{url}/wall/overdue?kiosk=1&lang=en", width, height, wait_for=".ob-view--active .ob-list td")
+        shown = page.eval_on_selector_all(".ob-view--active .ob-list tbody tr", "rows => rows.length")
+        assert shown == OVERDUE_ROWS["overdue"]
+        more = page.inner_text(".ob-view--active .ob-list-more")
+        assert more.endswith(" more") and int(more.split()[0]) >= LATE_ORDERS + 1 - shown
+        # An order number about 4.6 % of the screen height: readable at 5 m.
+        size = page.eval_on_selector(".ob-view--active .ob-list td", "e => parseFloat(getComputedStyle(e).fontSize)")
+        assert size >= 0.045 * height
 
 
 def test_tiles_show_the_numbers_of_orderboard_metrics(wall_app, live_server, open_page):
