@@ -47,6 +47,20 @@ def require_postgres() -> None:
         pytest.skip(message)
 
 
+def require_data_file(path, what: str, variable: str):
+    """``path`` of a file from ../shared/data; skips when it is missing, with where to set
+    it (``variable``), except under CI, where the test fails: CI must run it."""
+    from pathlib import Path
+
+    path = Path(path)
+    if not path.is_file():
+        message = f"{what} is not at {path} (set {variable})"
+        if UNDER_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
 @dataclass
 class StoreHandle:
     """An initialised, empty store: engine, its URL (with schema for PostgreSQL) and pipeline."""

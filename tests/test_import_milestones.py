@@ -17,6 +17,7 @@ from datasource.importers.run import import_file, prepare_import
 from datasource.schema import AuditEntry, DataQualityFinding, Order, OrderEvent, StageVisit
 from datasource.store import data_version
 from orderboard.cli import app
+from conftest import require_data_file
 
 UTC = timezone.utc
 OLIST_DIR = Path(os.environ.get("ORDERBOARD_OLIST_DIR",
@@ -180,12 +181,7 @@ def test_a_stored_milestone_is_kept_when_a_later_file_says_otherwise(store, tmp_
 
 
 def olist_or_skip() -> Path:
-    if not OLIST.is_file():
-        message = f"the Olist sample is not at {OLIST} (set ORDERBOARD_OLIST_DIR)"
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return OLIST
+    return require_data_file(OLIST, "the Olist sample", "ORDERBOARD_OLIST_DIR")
 
 
 def olist_carrier_before_approval() -> set[str]:

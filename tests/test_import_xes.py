@@ -19,6 +19,8 @@ from datasource.importers.run import import_file, prepare_import
 from datasource.pipeline import load_pipeline
 from orderboard.cli import app
 
+from conftest import require_data_file
+
 EVENTLOGS = Path(os.environ.get("ORDERBOARD_EVENTLOGS_DIR",
                                 Path(__file__).resolve().parents[2] / "shared" / "data" / "eventlogs"))
 HELPDESK = EVENTLOGS / "helpdesk.xes.gz"
@@ -35,12 +37,7 @@ WINDOW = ["--from", "2009-01-01", "--to", "2015-12-31", "--now", "2026-11-30T00:
 
 
 def helpdesk_or_skip() -> Path:
-    if not HELPDESK.is_file():
-        message = f"the help-desk log is not at {HELPDESK} (set ORDERBOARD_EVENTLOGS_DIR)"
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return HELPDESK
+    return require_data_file(HELPDESK, "the help-desk log", "ORDERBOARD_EVENTLOGS_DIR")
 
 
 def reference_dwell() -> dict[str, dict[str, float]]:

@@ -12,6 +12,7 @@ from datasource.importers.run import import_file, prepare_import
 from metrics.drilldown import orders_behind
 from metrics.summary import compute_summary
 from metrics.window import Window
+from conftest import require_data_file
 
 ROOT = Path(__file__).resolve().parents[1]
 OLIST = Path(os.environ.get("ORDERBOARD_OLIST_DIR", ROOT.parent / "shared" / "data" / "olist")) / "olist_orders_dataset.csv"
@@ -19,12 +20,7 @@ OLIST_MAPPING = ROOT / "examples" / "olist" / "mapping.toml"
 
 
 def olist_or_skip() -> Path:
-    if not OLIST.is_file():
-        message = f"the Olist sample is not at {OLIST} (set ORDERBOARD_OLIST_DIR)"
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return OLIST
+    return require_data_file(OLIST, "the Olist sample", "ORDERBOARD_OLIST_DIR")
 
 WHOLE_RANGE = Window(datetime(2016, 1, 1, tzinfo=timezone.utc), datetime(2019, 1, 1, tzinfo=timezone.utc))
 NOW = WHOLE_RANGE.end
