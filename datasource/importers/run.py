@@ -173,7 +173,8 @@ def _add_row(plan: ImportPlan, batch: Batch, line: int, values: list, first_line
         else:
             first_line[number] = line
     # Everything is parsed: from here on the row is accounted as imported.
-    notes.extend(Note(line, number, w) for w in row.warnings)
+    if row.warnings:
+        notes.extend(Note(line, number, w) for w in row.warnings)
     batch.add_order(line, order, notes)
     if event is not None:
         batch.events.append(event)
