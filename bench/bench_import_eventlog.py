@@ -12,8 +12,9 @@ across a clock change), a resource column. Default size: 1,650,000 events.
     .venv/bin/python bench/bench_import_eventlog.py --profile       # where the time goes
 
 Prints the pandas time, the import time (the same code path as ``orderboard import``:
-``open_store``, ``prepare_import``, ``import_file``) and their ratio, peak RSS, and
-checks that every event was stored.
+``open_store``, ``prepare_import``, ``import_file``) and their ratio, each as wall and
+as CPU seconds of the process (on a shared machine wall time measures the load), peak
+RSS and the load average, and checks that every event was stored.
 """
 
 from __future__ import annotations
