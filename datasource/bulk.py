@@ -23,7 +23,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timezone
-from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Table, insert
@@ -65,28 +64,23 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]],
             defaults[key] = default.arg
     if defaults:
         rows = [{**defaults, **row} for row in rows]
-    instants, others = [], []
+    # Column by column: one comprehension per column instead of Python steps per cell.
+    columns = [[row[key] for row in rows] for key in keys]
+    memo = {} if memo is None else memo
     for i, key in enumerate(keys):
         column_type = table.c[key].type
         if isinstance(column_type, UTCDateTime):
-            instants.append(i)
+            columns[i] = [None if value is None else _stored_text(value, memo)
+                          for value in columns[i]]
         else:
             convert = column_type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
             if convert is not None:
-                others.append((i, convert))
-    memo = {} if memo is None else memo
-    get = itemgetter(*keys)
-    params: list[tuple] = []
-    for row in rows:
-        values = list(get(row)) if len(keys) > 1 else [get(row)]
-        for i in instants:
-            value = values[i]
-            if value is not None:
-                hit = memo.get(id(value))
-                if hit is None:
-                    hit = memo[id(value)] = (value, sqlite_instant(value))
-                values[i] = hit[1]
-        for i, convert in others:
-            values[i] = convert(values[i])
-        params.append(tuple(values))
-    conn.exec_driver_sql(str(compiled), params)
+                columns[i] = [convert(value) for value in columns[i]]
+    conn.exec_driver_sql(str(compiled), list(zip(*columns)))
+
+
+def _stored_text(value: datetime, memo: dict[int, tuple]) -> str:
+    hit = memo.get(id(value))
+    if hit is None:
+        hit = memo[id(value)] = (value, sqlite_instant(value))
+    return hit[1]

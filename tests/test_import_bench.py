@@ -1,5 +1,6 @@
 """The import benchmark still runs (tiny size; no timing asserted)."""
 
+import re
 import sys
 from pathlib import Path
 
@@ -28,3 +29,16 @@ def test_benchmark_runs_on_postgresql_and_drops_its_schema(capsys, pg_url):
                                  "where schema_name like 'ob_bench_import_%'")).scalar_one()
     engine.dispose()
     assert left == 0
+
+
+def test_event_log_benchmark_stores_every_event_and_reports_wall_and_cpu(capsys):
+    import bench_import_eventlog
+
+    assert bench_import_eventlog.main(["--events", "400", "--seed", "5"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("events: 400 (") and "imported 400, rejected 0" in lines[0]
+    assert re.fullmatch(r"pandas read_csv \+ to_datetime\(utc=True\): [\d.]+ s wall, [\d.]+ s CPU",
+                        lines[1])
+    assert re.fullmatch(r"import into SQLite: [\d.]+ s wall, [\d.]+ s CPU \([\d,]+ events/s\)",
+                        lines[2])
+    assert re.fullmatch(r"ratio import / pandas: [\d.]+ wall, [\d.]+ CPU", lines[3])

@@ -6,7 +6,7 @@ import openpyxl
 import pytest
 
 from datasource.importers.errors import ImportSetupError
-from datasource.importers.reading import read_table
+from datasource.importers.reading import _blank, read_table
 
 
 def test_csv_line_numbers_are_physical_lines_and_blank_rows_are_skipped(tmp_path):
@@ -92,3 +92,11 @@ def test_missing_columns_are_named(tmp_path):
     assert str(exc.value) == ("f.csv: column(s) 'when', 'who' named in the mapping are not in the "
                               "header (it has id, stage)")
     assert table.column_indexes(["stage", "id"]) == {"stage": 1, "id": 0}
+
+
+@pytest.mark.parametrize("values, blank", [
+    (["", " ", "\t"], True), (["", " x "], False), ([], True),
+    ([None, " "], True), ([None, 0], False), ([" ", False], False), ([None, "\u3000"], True),
+])
+def test_a_blank_row_is_one_of_empty_or_whitespace_cells_only(values, blank):
+    assert _blank(values) is blank

@@ -177,3 +177,25 @@ def test_unreadable_input_exits_non_zero_with_one_line_and_writes_nothing(
     assert lines == [f"error: {message}"]
     assert fingerprint(store) == before
     assert list(work.iterdir()) == []  # no rejects or warnings file either
+
+
+@pytest.mark.parametrize("enabled_before", [True, False])
+def test_the_cyclic_collector_is_paused_during_an_import_and_restored_after(
+        store, tmp_path, enabled_before):
+    import gc
+
+    plan = prepare_import(EXAMPLE / "events.csv", EXAMPLE / "mapping.toml", store.pipeline)
+    seen: list[bool] = []
+    (gc.enable if enabled_before else gc.disable)()
+    try:
+        import_file(store.engine, plan, tmp_path / "rejects.csv", batch_size=5,
+                    on_progress=lambda n: seen.append(gc.isenabled()))
+        assert gc.isenabled() is enabled_before
+        # A failing import restores it too.
+        with pytest.raises(RuntimeError):
+            import_file(store.engine, plan, tmp_path / "rejects.csv",
+                        on_progress=lambda n: (_ for _ in ()).throw(RuntimeError("stop")))
+        assert gc.isenabled() is enabled_before
+    finally:
+        gc.enable()
+    assert seen == [False]

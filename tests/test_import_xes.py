@@ -59,6 +59,8 @@ def import_helpdesk(tmp_path: Path, url: str, config_text: str) -> Path:
     config.write_text(config_text, "utf-8")
     mapping = tmp_path / "mapping.toml"
     mapping.write_text(MAPPING, "utf-8")
+    # Rejects and warnings go to tmp_path (by default they are written to the current
+    # directory, which would leave them in the checkout).
     result = CliRunner().invoke(app, ["import", str(helpdesk_or_skip()), "--mapping", str(mapping),
                                       "--db", url, "--config", str(config),
                                       "--rejects", str(tmp_path / "rejects.csv")])

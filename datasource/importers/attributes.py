@@ -34,14 +34,26 @@ class RowContext:
     mapping: Mapping
     index: dict[str, int]
     zone: ZoneInfo
+    #: field name -> position in a row, for every mapped field (looked up once here:
+    #: a bulk import reads millions of cells)
+    positions: dict[str, int] = field(init=False, repr=False)
+    #: ``(name, limit, position or None, constant)`` of each stored text attribute
+    text_fields: tuple[tuple[str, int, int | None, Any], ...] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.positions = {name: self.index[column] for name, column in self.mapping.columns.items()}
+        self.text_fields = tuple(
+            (name, limit, self.positions.get(name), self.mapping.constants.get(name))
+            for name, limit in TEXT_LIMITS.items()
+        )
 
     def cell(self, values: list[Any], column: str) -> Any:
         return values[self.index[column]]
 
     def field(self, values: list[Any], name: str) -> Any:
         """The raw value of a mapped field (None when the mapping has no such column)."""
-        column = self.mapping.columns.get(name)
-        return None if column is None else values[self.index[column]]
+        position = self.positions.get(name)
+        return None if position is None else values[position]
 
 
 @dataclass
@@ -57,6 +69,8 @@ class OrderFields:
 
 def text(raw: Any) -> str | None:
     """A cell as stripped text; whole floats from spreadsheets lose their ``.0``."""
+    if raw.__class__ is str:  # the usual case (every CSV cell), first
+        return raw.strip() or None
     if raw is None:
         return None
     if isinstance(raw, float) and raw.is_integer():
@@ -75,8 +89,8 @@ def parse_order_fields(values: list[Any], ctx: RowContext) -> OrderFields:
         raise RowRejected(f"order id is longer than {ORDER_NUMBER_LIMIT} characters")
     out = OrderFields(number)
     attrs = out.attributes
-    for name, limit in TEXT_LIMITS.items():
-        value = text(ctx.field(values, name)) if name in mapping.columns else mapping.constants.get(name)
+    for name, limit, position, constant in ctx.text_fields:
+        value = constant if position is None else text(values[position])
         if value is not None and len(value) > limit:
             raise RowRejected(f"{name} is longer than {limit} characters")
         attrs[name] = value

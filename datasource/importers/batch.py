@@ -58,6 +58,8 @@ class Batch:
             self.orders[number] = PendingOrder(line, dict(fields.attributes), fields.cancelled)
             return
         pending.cancelled = pending.cancelled or fields.cancelled
+        if fields.attributes == pending.attributes:  # the usual repeat: nothing to merge
+            return
         for name, value in fields.attributes.items():
             old = pending.attributes.get(name)
             if value is None or value == old:

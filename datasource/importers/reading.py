@@ -190,7 +190,10 @@ def _read_xlsx(path: Path, sheet: str | None) -> Table:
 
 
 def _blank(values: list[Any]) -> bool:
-    return all(v is None or (isinstance(v, str) and not v.strip()) for v in values)
+    try:  # all text (every CSV row): one join, blank when nothing but whitespace is left
+        return not "".join(values).strip()
+    except TypeError:
+        return all(v is None or (isinstance(v, str) and not v.strip()) for v in values)
 
 
 def _first_line(exc: BaseException) -> str:
