@@ -325,7 +325,8 @@ def demo(
             bar.remove_task(task)
     typer.echo(f"demo store: {settings.database_url} ({'seeded' if seeded else 'reused'})")
     jobs = [] if no_feed else registered_jobs(settings, engine, demo=True, seed=seed)
-    typer.echo(f"live feed: {'off' if no_feed else 'new events every few seconds'}")
+    feed = "off" if no_feed else "on (new orders and events at the pace of the seeded history)"
+    typer.echo(f"live feed: {feed}")
     typer.echo(f"dashboard: http://{host}:{port}/  (Ctrl-C to stop)")
     serve_app(settings, host, port, engine, jobs)
 
