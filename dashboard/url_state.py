@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, quote, urlencode
 
 from metrics.window import Filters, Window
 
@@ -153,3 +153,11 @@ def href(path: str, state: ViewState) -> str:
 
 
 STATE_FIELDS = tuple(f.name for f in fields(ViewState))
+
+
+def order_href(number: str) -> str:
+    """The order page's path of ``number``, percent-encoded: every character outside
+    letters, digits and ``_.-~`` ("/", "#", "?", "%", spaces, Chinese) is escaped, so the
+    number stays one path segment and reaches the page unchanged (``pages.Page.match``
+    decodes it)."""
+    return "/orders/" + quote(str(number), safe="")

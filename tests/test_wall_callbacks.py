@@ -417,3 +417,20 @@ def test_tiles_and_lists_keep_apart_what_a_view_may_leave_out(wall):
     overdue = run(ctx, {"views": "overdue"})[3][0][0]
     rows = [c for c in walk(overdue) if (c.get("type") if isinstance(c, dict) else None) == "Tr"]
     assert prop(overdue, "style") == {"--ob-rows": len(rows) - 1} and len(rows) > 1  # sizes a short list up
+
+
+def test_overdue_order_links_are_encoded(monkeypatch):
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    import dashboard.layouts.wall_views as views
+    from dashboard.wall_settings import parse_wall_settings
+
+    monkeypatch.setattr(views, "_stage_label", lambda *_: "付款")
+    overdue = pd.DataFrame({"order_number": ["PO 2024/001 #订单"], "current_stage": ["paid"],
+                            "owner": ["王芳"], "overdue_by_h": [12.0]})
+    data = SimpleNamespace(overdue=overdue, overdue_total=1)
+    table = views.overdue_table(data, parse_wall_settings({"views": "overdue"}), 5)
+    link = table.children[0].children[1].children[0].children[0].children
+    assert link.href == "/orders/PO%202024%2F001%20%23%E8%AE%A2%E5%8D%95"

@@ -28,9 +28,8 @@ from dash import Dash, Input, Output, State, ctx as callback_ctx, dcc, no_update
 from dashboard.context import AppContext
 from dashboard.deadline import local_deadlines
 from dashboard.export import COUNT_FORMAT, HOURS_FORMAT, table_bytes
-from dashboard.layouts.order import order_href
 from dashboard.layouts import stage as ui
-from dashboard.url_state import ViewState, href, parse, to_search
+from dashboard.url_state import ViewState, href, order_href, parse, to_search
 from datasource import queries
 from datasource.order_detail import record_audit
 from datasource.pipeline import Pipeline

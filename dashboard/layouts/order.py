@@ -9,7 +9,6 @@ components (pure).
 from __future__ import annotations
 
 from datetime import datetime
-from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -60,12 +59,6 @@ def stage_name(pipeline: Pipeline, code: object) -> str:
     return f"{s.label_zh} {s.label_en}"
 
 
-def order_href(number: str) -> str:
-    """The order page's path of ``number``, percent-encoded: every character outside
-    letters, digits and ``_.-~`` ("/", "#", "?", "%", spaces, Chinese) is escaped, so the
-    number stays one path segment and reaches the page unchanged (``pages.Page.match``
-    decodes it)."""
-    return "/orders/" + quote(str(number), safe="")
 
 
 def delivery_fact(order: dict, now: datetime) -> tuple[str, str, bool]:

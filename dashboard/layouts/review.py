@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo
 
 from dash import dcc, html
 
+from dashboard.url_state import order_href
 from dashboard.context import AppContext
 from dashboard.export import CHART_FORMATS, TABLE_FORMATS
-from dashboard.layouts.order import order_href
 from dashboard.report.charts import CHARTS, review_figure
 from dashboard.report.tables import TABLES, table_text
 from dashboard.report.tables import change_text, kpi_text

@@ -20,6 +20,7 @@ from dash import dcc, html
 from dashboard.figures.labels import kind_label
 from dashboard.formatting import MISSING, duration_parts, hours, is_missing, number, percent
 from dashboard.i18n import pick
+from dashboard.url_state import order_href
 from dashboard.wall_data import SUMMARY_DAYS, WallData
 from dashboard.wall_settings import WallConfig
 from metrics.definitions import DEFINITIONS, level
@@ -212,7 +213,7 @@ def overdue_table(data: WallData, config: WallConfig, rows: int) -> html.Div:
         return html.Div(t("none_overdue", lang), className="ob-list-empty ob-level-good")
     head = html.Tr([html.Th(t(k, lang)) for k in ("order", "stage", "owner", "overdue_by")])
     body = [html.Tr([
-        html.Td(dcc.Link(r.order_number, href=f"/orders/{r.order_number}")),
+        html.Td(dcc.Link(r.order_number, href=order_href(r.order_number))),
         html.Td(_stage_label(data, r.current_stage, lang)),
         html.Td(_cell(r.owner)),
         html.Td(hours(r.overdue_by_h, 0).removesuffix(" h"), className="ob-num ob-level-critical"),
@@ -236,7 +237,7 @@ def exceptions_table(data: WallData, config: WallConfig, rows: int, now: datetim
         age, age_unit = duration_parts(age_h, lang)
         sev = SEVERITY.get(str(r.severity), (str(r.severity), str(r.severity)))
         body.append(html.Tr(className=f"ob-severity-{r.severity}", children=[
-            html.Td(dcc.Link(r.order_number, href=f"/orders/{r.order_number}")),
+            html.Td(dcc.Link(r.order_number, href=order_href(r.order_number))),
             html.Td(kind_label(str(r.kind), lang)),
             html.Td(pick(sev, lang), className="ob-severity"),
             html.Td(_stage_label(data, r.exception_stage, lang)),
