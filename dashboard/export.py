@@ -26,7 +26,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
-import hashlib
+import functools
 import io
 import logging
 import os
@@ -188,17 +188,8 @@ def packaged_fonts_visible() -> Iterator[None]:
     package's font (Noto Sans SC, ``dashboard.report.fonts``) to the machine's own fonts:
     the browser inherits it, so the charts' Chinese is drawn on a server with no CJK
     font, not as empty boxes. (Set for the start only; the caller holds ``_lock``.)"""
-    from dashboard.report.fonts import font_file
-
-    folder = Path(tempfile.gettempdir()) / f"orderboard-fontconfig-{os.getuid()}"
-    folder.mkdir(exist_ok=True)
     base = os.environ.get("FONTCONFIG_FILE") or "/etc/fonts/fonts.conf"
-    conf = folder / f"fonts-{hashlib.sha1(base.encode()).hexdigest()[:8]}.conf"
-    conf.write_text(
-        '<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n<fontconfig>\n'
-        f'  <include ignore_missing="yes">{escape(base)}</include>\n'
-        f'  <dir>{escape(str(font_file().parent))}</dir>\n'
-        f'  <cachedir>{escape(str(folder / "cache"))}</cachedir>\n</fontconfig>\n', "utf-8")
+    conf = _fontconfig_file(base)
     before = os.environ.get("FONTCONFIG_FILE")
     os.environ["FONTCONFIG_FILE"] = str(conf)
     try:
@@ -208,6 +199,23 @@ def packaged_fonts_visible() -> Iterator[None]:
             os.environ.pop("FONTCONFIG_FILE", None)
         else:
             os.environ["FONTCONFIG_FILE"] = before
+
+
+@functools.cache
+def _fontconfig_file(base: str) -> Path:
+    """A fontconfig file that includes ``base`` and adds the package's font folder, in a
+    folder of this process's own (made with mkdtemp: private, unpredictable)."""
+    from dashboard.report.fonts import font_file
+
+    folder = Path(tempfile.mkdtemp(prefix="orderboard-fontconfig-"))
+    atexit.register(shutil.rmtree, folder, True)
+    conf = folder / "fonts.conf"
+    conf.write_text(
+        '<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n<fontconfig>\n'
+        f'  <include ignore_missing="yes">{escape(base)}</include>\n'
+        f'  <dir>{escape(str(font_file().parent))}</dir>\n'
+        f'  <cachedir>{escape(str(folder / "cache"))}</cachedir>\n</fontconfig>\n', "utf-8")
+    return conf
 
 
 def _kill(process: subprocess.Popen) -> None:

@@ -439,9 +439,7 @@ def _refresh_orders(conn: Connection, pipeline: Pipeline, order_ids: set[int], n
             select(Order.id, Order.order_number, Order.cancelled_flag).where(Order.id.in_(part))
         )}
         numbers = [known[oid].order_number for oid in part if oid in known]
-        conn.execute(delete(DataQualityFinding).where(
-            DataQualityFinding.kind == OUT_OF_ORDER, DataQualityFinding.order_number.in_(numbers)
-        ))
+        found_before = len(derived)
         visit_rows, state_rows = [], []
         for oid in part:
             row = known.get(oid)
@@ -453,7 +451,20 @@ def _refresh_orders(conn: Connection, pipeline: Pipeline, order_ids: set[int], n
             completed += d.state.status == "completed"
         insert_rows(conn, StageVisit.__table__, visit_rows)
         _update_states(conn, state_rows)
+        _drop_stale_findings(conn, numbers, {f.uid for f in derived[found_before:]})
     return completed
+
+
+def _drop_stale_findings(conn: Connection, numbers: list[str], current: set[str]) -> None:
+    """Delete the derived findings of these orders that their events no longer give (a
+    late event can put a stage back in order). The others stay as stored, with the source
+    and line they were first found at; new ones are inserted by the caller."""
+    f = DataQualityFinding
+    stale = [uid for uid in conn.execute(
+        select(f.finding_uid).where(f.kind == OUT_OF_ORDER, f.order_number.in_(numbers))
+    ).scalars() if uid not in current]
+    for piece in chunks(stale):
+        conn.execute(delete(f).where(f.finding_uid.in_(piece)))
 
 
 def _update_states(conn: Connection, rows: list[dict]) -> None:
@@ -484,5 +495,6 @@ def complete_idle_orders(engine: Engine, pipeline: Pipeline, now: datetime | Non
         derived = _DerivedFindings()
         completed = _refresh_orders(conn, pipeline, candidates, now, cutoff, derived)
         _insert_findings(conn, derived, IngestResult(), now)
-        bump_data_version(conn)
+        if completed:  # orders still open gave the same visits again: nothing changed
+            bump_data_version(conn)
     return completed

@@ -97,7 +97,6 @@ def derive_order(
     """
     positions = pipeline.positions
     visits = _visits_in_time_order(events, positions)
-    _close_visits(visits, events)
     findings = out_of_pipeline_order(visits, positions, pipeline.timezone)
     cancels = [e.occurred_at for e in events if e.event_type == "cancel"]
     cancelled_at = min(cancels) if cancels else None
@@ -111,7 +110,8 @@ def derive_order(
         last_event = max(e.occurred_at for e in events)
         if last_event < idle_before:
             completed_at = last_event
-            end = visits[-1]
+            # the last visit is the end point, unless its own complete already ended it
+            end = visits[-1] if visits[-1].left_at is None else None
     if completed_at is not None:
         for v in visits:
             if v.stage_code == terminal:
@@ -141,37 +141,35 @@ def derive_order(
 
 
 def _visits_in_time_order(events: list[EventFact], positions: dict[str, int]) -> list[Visit]:
-    """Enter events of known stages, stably sorted by time, merged into visits."""
-    enters = sorted(
-        [e for e in events if e.event_type == "enter" and e.stage_code in positions],
+    """The visits of the ``enter`` and ``complete`` events of known stages, stably sorted
+    by time (ties keep source order). An entry of the stage the order is in is a repeated
+    scan; a ``complete`` of that stage ends the visit, so an entry after it starts a new
+    (rework) visit. A visit not ended by its own ``complete`` ends when the next starts."""
+    stream = sorted(
+        [e for e in events if e.event_type in _VISIT_EVENTS and e.stage_code in positions],
         key=_occurred_at,  # stable: ties keep source order
     )
     visits: list[Visit] = []
     count: dict[str, int] = {}
-    previous = None
-    for code, _type, occurred_at, operator in enters:
-        if code == previous:
+    for code, event_type, occurred_at, operator in stream:
+        current = visits[-1] if visits else None
+        in_it = current is not None and current.stage_code == code and current.left_at is None
+        if event_type == "complete":
+            if in_it:
+                current.left_at = occurred_at  # type: ignore[union-attr]
+            continue
+        if in_it:
             continue  # a repeated entry of the stage the order is in
-        previous = code
         n = count[code] = count.get(code, 0) + 1
         visits.append(Visit(code, occurred_at, n, n > 1, None, operator))
+    for visit, following in zip(visits, visits[1:]):
+        if visit.left_at is None:
+            visit.left_at = following.entered_at
     return visits
 
 
+_VISIT_EVENTS = frozenset({"enter", "complete"})
 _occurred_at = itemgetter(2)  # EventFact.occurred_at
-
-
-def _close_visits(visits: list[Visit], events: list[EventFact]) -> None:
-    """Each visit ends when the next starts, or at a ``complete`` of its stage before."""
-    completes: dict[str, list[datetime]] = {}
-    for e in events:
-        if e.event_type == "complete" and e.stage_code is not None:
-            completes.setdefault(e.stage_code, []).append(e.occurred_at)
-    for i, v in enumerate(visits):
-        following = visits[i + 1].entered_at if i + 1 < len(visits) else None
-        ends = [t for t in completes.get(v.stage_code, ())
-                if t >= v.entered_at and (following is None or t <= following)]
-        v.left_at = min(ends) if ends else following
 
 
 def _make_end(v: Visit) -> None:

@@ -217,3 +217,14 @@ def test_the_pipeline_needs_no_terminal_stage(tmp_path):
     assert [s.code for s in pipeline.flow_stages] == ["b", "a"]
     config.write_text(pipeline_toml(["placed", "received", "zeta"]), "utf-8")
     assert load_pipeline(config).terminal == "received"  # by name, never by position
+
+
+def test_a_prefixed_xes_file_is_read(tmp_path):
+    path = tmp_path / "p.xes"
+    path.write_text('<?xml version="1.0"?><xes:log xmlns:xes="http://www.xes-standard.org/">'
+                    '<xes:trace><xes:string key="concept:name" value="c9"/><xes:event>'
+                    '<xes:string key="concept:name" value="A"/>'
+                    '<xes:date key="time:timestamp" value="2026-01-02T03:04:05+01:00"/>'
+                    '</xes:event></xes:trace></xes:log>', "utf-8")
+    table = read_table(path)
+    assert (table.data_rows, [v[:2] for _, v in table.rows()]) == (1, [["c9", "A"]])

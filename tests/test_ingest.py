@@ -132,3 +132,24 @@ def test_a_bad_event_rejects_the_whole_batch_and_stores_nothing(store):
     with pytest.raises(ValueError, match="naive datetime"):
         ingest(e, p, events=[good, EventRecord("SO-7", "paid", "enter", datetime(2026, 1, 1))])
     assert count(e, Order) == 0 and count(e, OrderEvent) == 0
+
+
+def test_a_derived_finding_keeps_its_origin_and_is_not_found_again(store):
+    from datasource.schema import DataQualityFinding
+
+    e, p = store.engine, store.pipeline
+    batch = [EventRecord("OO", "placed", "enter", at(0)), EventRecord("OO", "shipped", "enter", at(3)),
+             EventRecord("OO", "reviewed", "enter", at(5))]
+    first = ingest(e, p, events=batch, origins={"OO": ("ledger.csv", 7)})
+    assert first.findings_added == 1
+    later = ingest(e, p, events=[EventRecord("OO", "received", "enter", at(9))])  # an API event
+    assert (later.findings_added, later.events_added) == (0, 1)
+    again = ingest(e, p, events=batch)  # the same rows once more
+    assert (again.findings_added, again.changed) == (0, False)
+    with e.connect() as conn:
+        rows = conn.execute(select(DataQualityFinding.source, DataQualityFinding.line)).all()
+    assert [tuple(r) for r in rows] == [("ledger.csv", 7)]
+    # a late event that puts the stages back in order removes the finding
+    ingest(e, p, events=[EventRecord("OO", "reviewed", "enter", at(2))])
+    with e.connect() as conn:
+        assert conn.execute(select(DataQualityFinding.id)).all() == []

@@ -119,7 +119,8 @@ class _Reader:
 
     @staticmethod
     def _local(name: str) -> str:
-        return name.rsplit(":", 1)[-1] if name.startswith("http") else name
+        """The element's local name: ``log`` of ``log`` and of a prefixed ``xes:log``."""
+        return name.rsplit(":", 1)[-1]
 
     def _start(self, name: str, attrs: dict[str, str]) -> None:
         tag = self._local(name)
