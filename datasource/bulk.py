@@ -21,7 +21,9 @@ which a plain ``executemany`` would not.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import gc
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any
 
@@ -84,3 +86,19 @@ def _stored_text(value: datetime, memo: dict[int, tuple]) -> str:
     if hit is None:
         hit = memo[id(value)] = (value, sqlite_instant(value))
     return hit[1]
+
+
+@contextmanager
+def cyclic_gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector during bulk work (an import, seeding the
+    demo): it builds millions of short-lived containers that reference counting frees,
+    and the collector would walk the live ones again and again for nothing (15 % of an
+    event-log import's CPU time, a third of seeding 1M demo orders). The few cycles made
+    meanwhile are collected once it resumes; it is restored also on error."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()

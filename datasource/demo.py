@@ -16,16 +16,15 @@ model afterwards.
 
 from __future__ import annotations
 
-import gc
 from collections import defaultdict
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.engine import Connection
 
+from datasource.bulk import cyclic_gc_paused
 from datasource.demo_model import DemoModel
 from datasource.demo_records import records_between
 from datasource.ingest import EventRecord, ExceptionRecord, IngestResult, OrderRecord, ingest
@@ -75,7 +74,7 @@ def generate(
         raise ValueError("start and end must be time-zone aware")
     if not start < end:
         raise ValueError(f"start {start} is not before end {end}")
-    with _collector_paused():
+    with cyclic_gc_paused():
         return _generate(seed, int(n_orders), start, end, pipeline)
 
 
@@ -164,19 +163,3 @@ def is_demo_store(engine: Engine) -> bool:
 def store_is_empty(engine: Engine) -> bool:
     with engine.connect() as conn:
         return conn.execute(select(func.count()).select_from(Order)).scalar_one() == 0
-
-
-# -- helpers --------------------------------------------------------------------------
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while millions of records are built: they are
-    all kept, so its passes over them are wasted (a third of the time at 1M orders)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()

@@ -133,11 +133,15 @@ def test_engine_matches_plain_sql(big_store, case):
     for code in FLOW:
         ended = (" FROM stage_visits v JOIN orders o ON o.id = v.order_id WHERE v.stage_code = :st"
                  " AND v.left_at >= :s AND v.left_at < :e AND v.duration_s >= 0" + o.where_f)
-        n, breaches, rework = o.rows(
+        n, breaches, rework, mean_h, total_h = o.rows(
             "SELECT count(*), sum(CASE WHEN v.duration_s > :sla THEN 1 ELSE 0 END),"
-            " sum(CASE WHEN v.is_rework THEN 1 ELSE 0 END)" + ended, st=code, sla=SLA_S[code])[0]
+            " sum(CASE WHEN v.is_rework THEN 1 ELSE 0 END), avg(v.duration_s) / 3600.0,"
+            " sum(v.duration_s) / 3600.0" + ended, st=code, sla=SLA_S[code])[0]
         assert (table.loc[code, "visits"], table.loc[code, "breaches"], table.loc[code, "rework_visits"]) \
             == (n, breaches or 0, rework or 0), code
+        # Mean and total time in stage (the stage list, the review and the report show them).
+        assert table.loc[code, "mean_h"] == pytest.approx(float(mean_h), rel=1e-9), code
+        assert table.loc[code, "total_h"] == pytest.approx(float(total_h), rel=1e-9), code
         # The wall's stage tiles: the 7-day breach rate (their colour) and "late now".
         assert table.loc[code, "breach_rate"] == pytest.approx((breaches or 0) / n), code
         late_now = o.one("SELECT count(*)" + wip + " AND o.current_stage = :st AND "

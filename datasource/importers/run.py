@@ -25,16 +25,15 @@ there afterwards always belongs to the last import, and a run that fails leaves 
 from __future__ import annotations
 
 import csv
-import gc
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
+from datasource.bulk import cyclic_gc_paused
 from datasource.importers.attributes import RowContext
 from datasource.importers.batch import Batch, Note, drop_stored_conflicts
 from datasource.importers.errors import ImportSetupError, RowRejected
@@ -140,26 +139,8 @@ def import_file(engine: Engine, plan: ImportPlan, rejects_path: str | Path | Non
     (``line,order_number,warning``) after the last batch, having removed both files of an
     earlier import first. ``on_progress(n)`` is called with the number of rows just processed.
     """
-    with _cyclic_gc_paused():
+    with cyclic_gc_paused():
         return _import_rows(engine, plan, rejects_path, batch_size, on_progress)
-
-
-@contextmanager
-def _cyclic_gc_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while importing.
-
-    An import allocates millions of short-lived containers (rows, records, parameter
-    tuples) that reference counting frees; the cyclic collector would walk each batch's
-    live objects again and again for nothing: 15 % of an event-log import's CPU time,
-    growing with the batch. The few cycles made meanwhile are collected once it resumes.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _import_rows(engine: Engine, plan: ImportPlan, rejects_path: str | Path | None,
