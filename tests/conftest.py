@@ -61,6 +61,21 @@ def require_data_file(path, what: str, variable: str):
     return path
 
 
+@pytest.fixture
+def export_browser_present() -> str:
+    """The browser chart export uses (Chromium on PATH or BROWSER_PATH). Without one a
+    chart-export test skips with the reason, like the browser tests, except under CI,
+    where it fails: CI must run it. (What users see without one is tested on its own.)"""
+    from dashboard.export import BrowserMissing, export_browser
+
+    try:
+        return export_browser()
+    except BrowserMissing as exc:
+        if UNDER_CI:
+            pytest.fail(f"{exc}; CI must run the chart-export tests")
+        pytest.skip(str(exc))
+
+
 @dataclass
 class StoreHandle:
     """An initialised, empty store: engine, its URL (with schema for PostgreSQL) and pipeline."""

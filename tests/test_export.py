@@ -27,6 +27,7 @@ def trend() -> pd.DataFrame:
     })
 
 
+@pytest.mark.usefixtures("export_browser_present")
 def test_png_has_real_content():
     png = export.figure_bytes(week_trend_figure(trend(), "en", "light"), "png", 800, 450)
     image = Image.open(io.BytesIO(png)).convert("RGB")
@@ -39,6 +40,7 @@ def test_png_has_real_content():
     assert any(abs(r - 9) < 8 and abs(g - 105) < 8 and abs(b - 218) < 8 for _, (r, g, b) in colours)
 
 
+@pytest.mark.usefixtures("export_browser_present")
 def test_svg_and_pdf_and_the_export_browser_is_kept_running():
     fig = stage_time_figure(pd.DataFrame({
         "label_zh": ["备货", "生产"], "label_en": ["Prepared", "Produced"], "sla_hours": [48.0, 72.0],
@@ -163,12 +165,14 @@ def test_a_browser_that_hangs_is_given_up_and_killed(no_browser, tmp_path, monke
 
 
 def test_waiting_behind_another_export_is_bounded(monkeypatch):
+    monkeypatch.setenv("BROWSER_PATH", "/bin/true")  # found, never started: the wait is first
     monkeypatch.setattr(export, "QUEUE_TIMEOUT_S", 0.2)
     with export._lock:  # another export holds the browser
         with pytest.raises(export.ExportError, match="busy"):
             export.figure_bytes(go.Figure(), "png")
 
 
+@pytest.mark.usefixtures("export_browser_present")
 def test_charts_draw_chinese_on_a_machine_without_a_cjk_font(tmp_path, monkeypatch):
     """The export browser sees the package's font even where fontconfig knows only a
     Latin font: two different characters come out as two different pictures (missing

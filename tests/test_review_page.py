@@ -64,6 +64,7 @@ def test_empty_store_renders_the_no_orders_note(ctx):
     assert "No orders completed in this week" in str(body[0].children)
 
 
+@pytest.mark.usefixtures("export_browser_present")
 def test_render_is_cached_and_exports_match_the_page(ctx, sqlite_store):
     seed_store(sqlite_store.engine, sqlite_store.pipeline, generate(seed=6, n_orders=300, end=NOW))
     selection = selection_from({"week": "2026-W47", "lang": "en"}, NOW, TZ)
