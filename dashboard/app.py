@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from dash import Dash, Input, Output, State, dcc, html, no_update
+from flask import redirect
 from flask_caching import Cache
 from sqlalchemy import Engine
 
@@ -50,6 +51,7 @@ def create_app(
     service = CachedService(cache, lambda: data_version(engine), period_s=SERVICE_PERIOD_S,
                             redis_client=_redis_client(settings.cache_url))
     ctx = AppContext(settings, engine, service)
+    ctx.catalog  # a wrong [metrics] table in the config stops the start, naming the key
     pages = pages if pages is not None else default_pages()
     app.layout = html.Div(className="ob-shell", children=[
         dcc.Location(id=URL, refresh=False),
@@ -57,6 +59,7 @@ def create_app(
         html.Main(id=PAGE, className="ob-main"),
     ])
     register_font_route(app.server)
+    _register_retired_paths(app.server)
     _register_router(app, ctx, pages)
     registered: set[int] = set()
     for page in pages:
@@ -74,6 +77,19 @@ def _register_router(app: Dash, ctx: AppContext, pages: list[Page]) -> None:
         if rendered is not None and rendered == pathname and keeps_query(pages, pathname):
             return no_update, no_update  # the page follows its own query (Page.owns_query)
         return render_page(ctx, pages, pathname, search), pathname
+
+
+# Paths of retired pages and where their content lives now (a permanent redirect, so
+# bookmarks and wall URLs keep working).
+RETIRED_PATHS = {"/live": "/"}
+
+
+def _register_retired_paths(server) -> None:
+    for path, target in RETIRED_PATHS.items():
+        def _moved(target: str = target):
+            return redirect(target, code=308)
+
+        server.add_url_rule(path, f"retired{path.replace('/', '-')}", _moved, strict_slashes=False)
 
 
 def keeps_query(pages: list[Page], pathname: str | None) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -15,6 +16,7 @@ from sqlalchemy import Engine
 
 from dashboard.service import CachedService
 from datasource.settings import Settings
+from metrics.catalog import CATALOG, Catalog
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,11 @@ class AppContext:
     settings: Settings
     engine: Engine
     service: CachedService
+
+    @cached_property
+    def catalog(self) -> Catalog:
+        """The metric catalog with this deployment's thresholds (``[metrics.<name>]``)."""
+        return CATALOG.with_thresholds(self.settings.metric_thresholds)
 
     @property
     def tz(self) -> ZoneInfo:

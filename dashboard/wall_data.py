@@ -18,8 +18,8 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from dashboard.wall_settings import WallConfig
-from datasource import queries
 from datasource.pipeline import Pipeline
+from metrics import frames
 from metrics.drilldown import orders_behind_page
 from metrics.summary import Summary, compute_summary
 from metrics.trend import daily_trend
@@ -65,7 +65,7 @@ def compute_wall(engine: Engine, pipeline: Pipeline, config: WallConfig, now: da
     window = Window.last_days(SUMMARY_DAYS, now, tz)
     summary = compute_summary(engine, pipeline, window, filters, now)
     trend_window = Window.last_days(TREND_DAYS, now, tz)
-    trend_orders = queries.window_orders(engine, trend_window.start, trend_window.end, filters.active())
+    trend_orders = frames.window_orders(engine, trend_window.start, trend_window.end, filters.active())
     trend = daily_trend(trend_orders, trend_window, tz, now)
     overdue, overdue_total = orders_behind_page(
         engine, pipeline, "overdue_now", window, filters, now, sort="-overdue_by_h", limit=LIST_ROWS)

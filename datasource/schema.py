@@ -99,7 +99,7 @@ class Order(Base):
         Index("ix_orders_completed_at", "completed_at"),
         Index("ix_orders_placed_at", "placed_at"),
         Index("ix_orders_promised_at", "promised_at"),
-        # Cancelled orders that matter to a window (metrics: datasource.queries.window_orders).
+        # Cancelled orders that matter to a window (metrics: metrics.frames.window_orders).
         Index("ix_orders_cancelled_at", "cancelled_at"),
     )
 

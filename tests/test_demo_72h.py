@@ -28,6 +28,7 @@ from datasource import queries
 from datasource.demo import generate, seed_store
 from datasource.demo_feed import DemoFeed
 from datasource.schema import StageVisit
+from metrics import frames
 from metrics.summary import compute_summary
 from metrics.trend import flow_counts
 from metrics.window import Window
@@ -81,7 +82,7 @@ class AsOf:
         v = StageVisit.__table__.c
         visits = queries.read_frame(engine, select(
             v.order_id, v.stage_code, queries.raw(v.entered_at), queries.raw(v.left_at)))
-        self.orders = queries.window_orders(engine, datetime(1970, 1, 1, tzinfo=timezone.utc),
+        self.orders = frames.window_orders(engine, datetime(1970, 1, 1, tzinfo=timezone.utc),
                                             datetime(2100, 1, 1, tzinfo=timezone.utc), None)
         cancelled = self.orders.set_index("id")["cancelled_at"]
         self.sla_h = {s.code: s.sla_hours for s in pipeline.flow_stages}

@@ -135,7 +135,7 @@ def test_the_weekly_workbook_carries_number_formats(seeded_report):
     assert rate[-1].value == pytest.approx(seeded_report.summary.delay.rate)
     assert {c.number_format for c in rate} == {"0.0%"}
     assert {c.number_format for c in column("Stages", "Median (h)")} == {"#,##0.0"}
-    assert {c.number_format for c in column("Stages", "Breach rate")} == {"0.0%"}
+    assert {c.number_format for c in column("Stages", "SLA breach rate")} == {"0.0%"}
     kpis = {r[0].value: r for r in book["KPIs"].iter_rows(min_row=2)}
     delay_rate = next(v for k, v in kpis.items() if "delay" in k.lower() and "rate" in k.lower())
     assert delay_rate[2].number_format == "0.0%" and delay_rate[3].number_format == "0.0%"

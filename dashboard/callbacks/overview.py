@@ -145,8 +145,8 @@ def overview_view(ctx: AppContext, search: str | None, now: datetime | None = No
         banner, banner_hidden = f"数据已过期 · stale data: {result.error}", False
     stage_note = f" · {focus}" if focus else ""
     return (
-        ui.kpi_view(summary, state),
-        ui.flow_view(summary, state),
+        ui.kpi_view(summary, state, ctx.catalog),
+        ui.flow_view(summary, state, ctx.catalog),
         bottleneck_figure(_focus_stages(summary, state.stage), "zh", "light"),
         trend_figure(summary.trend, "zh", "light"),
         breakdown_figure(lines, state.line, "zh", "light", title=None if not focus else f"在制{stage_note}"),

@@ -23,16 +23,17 @@ from urllib.parse import unquote
 
 import pandas as pd
 from dash import ALL as ALL_IDS
-from dash import Dash, Input, Output, State, ctx as callback_ctx, dcc, no_update
+from dash import Dash, Input, Output, State, dcc, no_update
+from dash import ctx as callback_ctx
 
 from dashboard.context import AppContext
 from dashboard.deadline import local_deadlines
 from dashboard.export import COUNT_FORMAT, HOURS_FORMAT, table_bytes
 from dashboard.layouts import stage as ui
 from dashboard.url_state import ViewState, href, order_href, parse, to_search
-from datasource import queries
 from datasource.order_detail import record_audit
 from datasource.pipeline import Pipeline
+from metrics import frames
 from metrics.drilldown import orders_behind_page
 
 EXPORT_ACTOR = "anonymous"  # no sign-in yet
@@ -121,7 +122,7 @@ def fetch(ctx: AppContext, spec: ui.ListSpec, state: ViewState, offset: int, lim
             contains={k: v for k, v in state.column_filters if k in ui.TEXT_FILTER_COLUMNS},
             search=state.q,
         )
-        counts = queries.open_exception_counts(ctx.engine, rows["order_id"].tolist(), now)
+        counts = frames.open_exception_counts(ctx.engine, rows["order_id"].tolist(), now)
         return display_frame(rows, spec, ctx, counts), total
 
     return ctx.service.get("stage.list", params, compute).value
@@ -214,7 +215,9 @@ def total_text(total: int) -> str:
 def stage_row(ctx: AppContext, code: str, state: ViewState, now: datetime) -> dict | None:
     """The stage's row of the (cached, shared with the overview) summary of the state's
     window and filters; None for no flow stage or when the store cannot be read."""
-    from dashboard.callbacks.overview import summary_for  # the overview imports this module
+    from dashboard.callbacks.overview import (
+        summary_for,  # the overview imports this module
+    )
 
     if code not in {s.code for s in ctx.settings.pipeline.flow_stages}:
         return None

@@ -4,7 +4,7 @@ one number, in a server-side paged grid.
 Which list is shown (``list_spec``):
 - ``/stages/<code>?view=...``: one of ``STAGE_VIEWS`` for that stage (default ``wip``).
 - ``/stages/all?metric=<name>``: the orders behind a KPI tile (``METRIC_LISTS``; the
-  names are ``metrics.definitions.DEFINITIONS`` keys).
+  names are ``metrics.catalog`` names; the list is the metric's population).
 - ``/stages/<code>?metric=<name>``: the stage view of that metric when it has one
   (``METRIC_TO_VIEW``), else the metric's list over all stages.
 
@@ -22,7 +22,7 @@ from dashboard.context import AppContext
 from dashboard.formatting import is_missing
 from dashboard.url_state import ViewState, href, parse, to_search
 from datasource.pipeline import Pipeline
-from metrics.definitions import DEFINITIONS
+from metrics.catalog import CATALOG
 
 URL = "stage-url"
 LIST = "stage-list"
@@ -45,26 +45,17 @@ STAGE_VIEWS: dict[str, tuple[str, str, str]] = {
     "wip": ("stage_wip", "在此环节", "In the stage now"),
     "breached": ("stage_open_breaches", "已超SLA(在制)", "Over SLA now"),
     "overdue": ("overdue_now", "已逾期(在制)", "Past promised date now"),
-    "at_risk": ("at_risk", "延误风险", "At risk"),
+    "at_risk": ("at_risk", CATALOG["at_risk"].label_zh, CATALOG["at_risk"].label_en),
     "delayed": ("stage_delayed", "延误订单(本环节超时)", "Late orders delayed here"),
     "breaches": ("stage_breaches", "超时记录(期间内)", "SLA breaches in the window"),
     "rework": ("stage_rework", "返工记录", "Rework visits in the window"),
     "visits": ("stage_visits", "离开本环节(期间内)", "Visits ended in the window"),
-    "exceptions": ("open_exceptions", "未关闭异常", "Open exceptions"),
+    "exceptions": ("open_exceptions", CATALOG["open_exceptions"].label_zh, CATALOG["open_exceptions"].label_en),
 }
-# KPI metric -> drill-down kind over all stages
+# Metric -> its population over all stages (every whole-flow metric of the catalog with one)
 METRIC_LISTS: dict[str, str] = {
-    "orders_placed_today": "placed_today",
-    "wip": "wip",
-    "delay_rate": "late",
-    "cycle_time_median": "completed",
-    "cycle_time_mean": "completed",
-    "cycle_time_p90": "completed",
-    "overdue_now": "overdue_now",
-    "at_risk": "at_risk",
-    "open_exceptions": "open_exceptions",
-    "exception_ack_median": "exceptions_opened",
-    "exception_resolve_median": "exceptions_opened",
+    name: metric.population for name, metric in CATALOG.items()
+    if metric.population is not None and metric.value is not None
 }
 # KPI metric -> stage view, for /stages/<code>?metric=...
 METRIC_TO_VIEW: dict[str, str] = {
@@ -98,14 +89,14 @@ def list_spec(code: str, state: ViewState, pipeline: Pipeline) -> ListSpec:
             s = flow[code]
             return ListSpec(what, code, view, f"{s.label_zh} · {zh}", f"{s.label_en} · {en}")
     metric = state.metric if state.metric in METRIC_LISTS else "wip"
-    d = DEFINITIONS[metric]
+    d = CATALOG[metric]
     return ListSpec(METRIC_LISTS[metric], None, metric, d.label_zh, d.label_en)
 
 
 def list_options(code: str, pipeline: Pipeline) -> list[dict]:
     if code != ALL and code in {s.code for s in pipeline.flow_stages}:
         return [{"label": f"{zh} · {en}", "value": v} for v, (_, zh, en) in STAGE_VIEWS.items()]
-    return [{"label": f"{DEFINITIONS[m].label_zh} · {DEFINITIONS[m].label_en}", "value": m}
+    return [{"label": f"{CATALOG[m].label_zh} · {CATALOG[m].label_en}", "value": m}
             for m in METRIC_LISTS]
 
 
@@ -189,9 +180,9 @@ COLUMNS: dict[str, tuple[str, str, str]] = {
     "sla_h": ("SLA", "SLA (h)", "hours"),
     "promised_at": ("承诺交期", "Promised", "time"),
     "hours_late": ("延误 h", "Hours late", "hours"),
-    "open_exceptions": ("未关闭异常", "Open exceptions", "count"),
+    "open_exceptions": (CATALOG["open_exceptions"].label_zh, CATALOG["open_exceptions"].label_en, "count"),
     "contribution_h": ("超时贡献 h", "Beyond SLA here (h)", "hours"),
-    "placed_at": ("下单", "Placed", "time"),
+    "placed_at": ("下单时间", "Placed", "time"),
     "completed_at": ("签收", "Completed", "time"),
     "cycle_time_h": ("履约周期 h", "Cycle time (h)", "hours"),
     "kind": ("异常类型", "Exception", "text"),
