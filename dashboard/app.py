@@ -15,6 +15,7 @@ from flask import redirect
 from flask_caching import Cache
 from sqlalchemy import Engine
 
+from dashboard.components import not_found
 from dashboard.context import AppContext
 from dashboard.pages import Page, default_pages, resolve
 from dashboard.service import CachedService, cache_config
@@ -101,11 +102,7 @@ def render_page(ctx: AppContext, pages: list[Page], pathname: str | None, search
     """The layout for a URL, or a short not-found page."""
     found = resolve(pages, pathname, search)
     if found is None:
-        return html.Div(className="ob-page ob-notfound", children=[
-            html.H1("404"),
-            html.P(f"没有这个页面 · no page at {pathname}"),
-            dcc.Link("返回 · back to the overview", href="/"),
-        ])
+        return not_found(pathname or "/", f"没有这个页面 · no page at {pathname}")
     page, params = found
     return page.layout(ctx, **params)
 

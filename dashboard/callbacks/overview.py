@@ -16,13 +16,13 @@ from dash import Dash, Input, Output, State, ctx as callback_ctx, no_update
 
 from dashboard.callbacks.stage import moment
 from dashboard.context import AppContext
+from dashboard.filter_check import bilingual, filter_values, unknown_filters
 from dashboard.figures.bottleneck import bottleneck_figure
 from dashboard.figures.breakdown import breakdown_figure
 from dashboard.figures.exceptions import exceptions_figure
 from dashboard.figures.trend import trend_figure
 from dashboard.layouts import overview as ui
 from dashboard.url_state import FILTER_PARAMS, ViewState, parse, to_search
-from datasource import queries
 from metrics.drilldown import wip_by
 from metrics.summary import Summary, compute_summary
 
@@ -123,14 +123,14 @@ def _focus_stages(summary: Summary, stage: str | None):
 
 def overview_view(ctx: AppContext, search: str | None, now: datetime | None = None) -> tuple:
     """(kpis, flow, bottleneck, trend, by line, by channel, exceptions, as-of, focus
-    hidden, focus text, banner, banner hidden)."""
+    hidden, focus text, banner, banner hidden, filter warnings)."""
     now = now or moment(ctx)
     state = parse(search)
     try:
         result = summary_for(ctx, state, now)
     except Exception as exc:  # noqa: BLE001 - say so, keep the screen
         message = f"数据源不可用 · store unreachable: {str(exc).splitlines()[0][:160]}"
-        return (*(no_update,) * 10, message, False)
+        return (*(no_update,) * 10, message, False, no_update)
     summary: Summary = result.value
     lines = breakdown_for(ctx, state, "production_line", now)
     channels = breakdown_for(ctx, state, "channel", now)
@@ -157,16 +157,14 @@ def overview_view(ctx: AppContext, search: str | None, now: datetime | None = No
         focus is None,
         f"聚焦环节 · stage in focus: {focus}" if focus else "",
         banner, banner_hidden,
+        bilingual(unknown_filters(ctx, state.filters())),
     )
 
 
 def filter_options(ctx: AppContext) -> list[list[dict]]:
     """Dropdown options of each filter: the distinct values in the store (cached)."""
-    def compute() -> dict[str, list[str]]:
-        return {key: queries.distinct_values(ctx.engine, column) for key, column in FILTER_PARAMS.items()}
-
-    values = ctx.service.get("overview.choices", {"store": ctx.store_key}, compute).value
-    return [[{"label": v, "value": v} for v in values[key]] for key in FILTER_PARAMS]
+    values = filter_values(ctx)
+    return [[{"label": v, "value": v} for v in values[column]] for column in FILTER_PARAMS.values()]
 
 
 def register(app: Dash, ctx: AppContext) -> None:
@@ -197,11 +195,12 @@ def register(app: Dash, ctx: AppContext) -> None:
         Output(ui.TREND, "figure"), Output(ui.BY_LINE, "figure"), Output(ui.BY_CHANNEL, "figure"),
         Output(ui.EXCEPTIONS, "figure"), Output(ui.ASOF, "children"), Output(ui.FOCUS, "hidden"),
         Output("ov-focus-text", "children"), Output(ui.BANNER, "children"), Output(ui.BANNER, "hidden"),
+        Output(ui.FILTER_WARNING, "children"),
         Input(ui.URL, "search"), Input(ui.TIMER, "n_intervals"), State(ui.URL, "pathname"),
     )
     def _render_overview(search, _n, pathname):
         if (pathname or "/") != "/":
-            return (no_update,) * 12
+            return (no_update,) * 13
         return overview_view(ctx, search)
 
     @app.callback(*(Output(i, "options") for i in filter_ids), Input(ui.URL, "pathname"))

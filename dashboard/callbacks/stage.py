@@ -29,6 +29,7 @@ from dash import ctx as callback_ctx
 from dashboard.context import AppContext
 from dashboard.deadline import local_deadlines
 from dashboard.export import COUNT_FORMAT, HOURS_FORMAT, table_bytes
+from dashboard.filter_check import bilingual, unknown_filters
 from dashboard.layouts import stage as ui
 from dashboard.url_state import ViewState, href, order_href, parse, to_search
 from datasource.order_detail import record_audit
@@ -346,3 +347,9 @@ def register(app: Dash, ctx: AppContext) -> None:
     def _export_stage(_csv, _xlsx, pathname, search):
         fmt = "xlsx" if callback_ctx.triggered_id == ui.EXPORT_XLSX else "csv"
         return export_list(ctx, pathname, search, fmt)
+
+    @app.callback(Output(ui.FILTER_WARNING, "children"), Input(ui.URL, "search"), State(ui.URL, "pathname"))
+    def _stage_filter_warning(search, pathname):
+        if not (pathname or "").startswith("/stages"):
+            return no_update
+        return bilingual(unknown_filters(ctx, parse(search).filters()))

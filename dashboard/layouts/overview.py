@@ -23,6 +23,7 @@ URL = "ov-url"
 TIMER = "ov-timer"
 ASOF = "ov-asof"
 BANNER = "ov-banner"
+FILTER_WARNING = "ov-filter-warning"
 DAYS = "ov-days"
 DATES = "ov-dates"
 FOCUS = "ov-focus"
@@ -177,6 +178,7 @@ def layout(ctx: AppContext, **params: str) -> html.Div:
         ]),
         filters_bar(state),
         html.Div(id=BANNER, className="ob-banner", hidden=True),
+        html.Div(id=FILTER_WARNING, className="ob-filter-warnings"),
         html.Div(id=FOCUS, className="ob-focus", children=[
             html.Span(id="ov-focus-text"),
             html.Button("× 取消聚焦 · clear focus", id=FOCUS_CLEAR, n_clicks=0, className="ob-button"),

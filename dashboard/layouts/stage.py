@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import dash_ag_grid as dag  # at import: Dash must know the component library before callbacks run
 from dash import dcc, html
 
+from dashboard.components import not_found
 from dashboard.context import AppContext
 from dashboard.formatting import is_missing
 from dashboard.url_state import ViewState, href, parse, to_search
@@ -31,6 +32,7 @@ TOTAL = "stage-total"
 TITLE = "stage-title"
 SCOPE = "stage-scope"
 BODY = "stage-body"
+FILTER_WARNING = "stage-filter-warning"
 GRID = "stage-grid"          # pattern-matching type: {"type": GRID, "key": ...}
 GRID_KEY = "stage-grid-key"  # the key of the grid on screen
 EXPORT_CSV = "stage-export-csv"
@@ -76,9 +78,16 @@ class ListSpec:
     title_en: str
 
 
+class UnknownStage(LookupError):
+    """A stage code the pipeline does not have (the page is a 404)."""
+
+
 def list_spec(code: str, state: ViewState, pipeline: Pipeline) -> ListSpec:
-    """The list a URL asks for (unknown values fall back to the default list)."""
+    """The list a URL asks for (an unknown view or metric falls back to the default
+    list; an unknown stage code raises ``UnknownStage``)."""
     flow = {s.code: s for s in pipeline.flow_stages}
+    if code != ALL and code not in flow:
+        raise UnknownStage(code)
     if code != ALL and code in flow:
         view = state.view if state.view in STAGE_VIEWS else None
         if view is None and state.metric in METRIC_TO_VIEW:
@@ -126,7 +135,11 @@ def stage_stats_text(row: dict | None) -> str:
 
 def layout(ctx: AppContext, code: str = ALL, **params: str) -> html.Div:
     state = parse(to_search_params(params))
-    spec = list_spec(code, state, ctx.settings.pipeline)
+    try:
+        spec = list_spec(code, state, ctx.settings.pipeline)
+    except UnknownStage:
+        known = ", ".join(s.code for s in ctx.settings.pipeline.flow_stages)
+        return not_found(f"/stages/{code}", f"没有这个环节 · no stage “{code}” (stages: {known})")
     return html.Div(className="ob-page ob-manager ob-stage-page", children=[
         dcc.Location(id=URL, refresh="callback-nav"),  # callback changes reach the shell too
         html.Header(className="ob-mheader", children=[
@@ -134,6 +147,7 @@ def layout(ctx: AppContext, code: str = ALL, **params: str) -> html.Div:
             html.H1(f"{spec.title_zh} · {spec.title_en}", id=TITLE, className="ob-mtitle"),
             html.Div(scope_text(state), id=SCOPE, className="ob-scope"),
         ]),
+        html.Div(id=FILTER_WARNING, className="ob-filter-warnings"),
         html.Div(className="ob-toolbar", children=[
             dcc.Dropdown(id=LIST, options=list_options(code, ctx.settings.pipeline), value=spec.choice,
                          clearable=False, className="ob-list-select"),
