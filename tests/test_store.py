@@ -186,3 +186,16 @@ def test_serve_and_the_wsgi_app_refuse_an_empty_postgresql_schema_and_create_not
         assert conn.execute(text("select count(*) from information_schema.tables "
                                  "where table_schema = current_schema()")).scalar_one() == 0
     engine.dispose()
+
+
+def test_the_import_opens_the_store_the_same_way_with_a_bigger_sqlite_page_cache(sqlite_store):
+    from datasource.importers.run import SQLITE_IMPORT_CACHE_KIB, with_import_cache
+
+    _age(sqlite_store.engine)
+    engine = with_import_cache(open_store(sqlite_store.url, sqlite_store.pipeline))
+    try:
+        with engine.connect() as conn:  # also the connection open_store left in the pool
+            assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -SQLITE_IMPORT_CACHE_KIB
+    finally:
+        engine.dispose()
+    _assert_up_to_date(sqlite_store.url)
