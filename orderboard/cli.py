@@ -22,6 +22,8 @@ from datasource.settings import Settings, load_settings
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
+    from datasource.store import NoStore
+
 T = TypeVar("T")
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -115,18 +117,36 @@ def settings_for(db: str | None, config: Path | None) -> Settings:
 
 
 def existing_store(settings: Settings) -> Engine:
-    """An engine on the configured store, or one line saying there is none and how to make it."""
-    from datasource.store import NoStore, StoreUnreachable, open_existing_store
+    """An engine on the configured store for a command that only reads, or one line
+    saying there is none and how to make it."""
+    from datasource.store import NoStore, open_existing_store
 
     try:
         return open_existing_store(settings.database_url)
-    except StoreUnreachable as exc:
-        fail(str(exc))
     except NoStore as exc:
-        if exc.outdated:
-            fail(f"{exc}; bring it up to date with 'orderboard init' (with the same --db)")
-        fail(f"{exc}; create it with 'orderboard init' (then 'orderboard import FILE'), "
-             "or run 'orderboard demo' and pass --db sqlite:///orderboard-demo.db")
+        refuse_store(exc)
+
+
+def opened_store(settings: Settings, create: bool) -> Engine:
+    """``open_store`` on the configured store, or the one line of ``refuse_store``."""
+    from datasource.store import NoStore, open_store
+
+    try:
+        return open_store(settings.database_url, settings.pipeline, create=create)
+    except NoStore as exc:
+        refuse_store(exc)
+
+
+def refuse_store(exc: NoStore) -> NoReturn:
+    """One line for a store that cannot be used: unreachable, missing or outdated."""
+    from datasource.store import StoreUnreachable
+
+    if isinstance(exc, StoreUnreachable):
+        fail(str(exc))
+    if exc.outdated:
+        fail(f"{exc}; bring it up to date with 'orderboard init' (with the same --db)")
+    fail(f"{exc}; create it with 'orderboard init' (then 'orderboard import FILE'), "
+         "or run 'orderboard demo' and pass --db sqlite:///orderboard-demo.db")
 
 
 def checked(check: Callable[..., T], *args: Any) -> T:
@@ -142,18 +162,8 @@ def checked(check: Callable[..., T], *args: Any) -> T:
 @command()
 def init(db: DbOption = None, config: ConfigOption = None) -> None:
     """Create the schema and the stage pipeline (safe to run again)."""
-    from sqlalchemy.exc import OperationalError
-
-    from datasource.store import init_schema, make_engine, unreachable
-
     settings = settings_for(db, config)
-    engine = make_engine(settings.database_url)
-    try:
-        init_schema(engine, settings.pipeline)
-    except OperationalError as exc:
-        fail(str(unreachable(settings.database_url, exc)))
-    finally:
-        engine.dispose()
+    opened_store(settings, create=True).dispose()
     typer.echo(f"initialised {settings.database_url} with stages {', '.join(settings.pipeline.codes)}")
 
 
@@ -171,16 +181,18 @@ def import_(
 
     from datasource.importers import ImportSetupError
     from datasource.importers.run import run_import
-    from datasource.store import unreachable
+    from datasource.store import StoreUnreachable, unreachable
 
     settings = settings_for(db, config)
+    again = "(run the same import again when it is back: rows already stored change nothing)"
     try:
         report = run_import(settings.database_url, settings.pipeline, file, mapping, tz, rejects)
     except ImportSetupError as exc:
         fail(str(exc))
+    except StoreUnreachable as exc:  # refused when opening: nothing was written
+        fail(f"{exc} {again}")
     except OperationalError as exc:  # batches already stored stay; the same import finishes the job
-        fail(f"{unreachable(settings.database_url, exc)} (run the same import again when it is back: "
-             "rows already stored change nothing)")
+        fail(f"{unreachable(settings.database_url, exc)} {again}")
     typer.echo(report.summary())
     typer.echo(f"store: {report.orders_created} new orders, {report.events_added} new events"
                + ("; everything was already stored, nothing changed"
@@ -305,6 +317,7 @@ def demo(
     """Create a demo store (seeded once), keep events flowing and serve the dashboard."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from datasource.store import NoStore
     from orderboard.jobs import registered_jobs
     from orderboard.serving import DEMO_DATABASE_URL, NotADemoStore, prepare_demo_store, serve_app
 
@@ -321,6 +334,8 @@ def demo(
             )
         except NotADemoStore as exc:
             fail(str(exc))
+        except NoStore as exc:
+            refuse_store(exc)
         if not seeded:
             bar.remove_task(task)
     typer.echo(f"demo store: {settings.database_url} ({'seeded' if seeded else 'reused'})")
@@ -343,9 +358,9 @@ def serve(
     from orderboard import serving
 
     settings = settings_for(db, config)
-    existing_store(settings).dispose()  # the dashboard only reads: never serve an empty new file
+    engine = opened_store(settings, create=False)  # never serve an empty new file
     typer.echo(f"dashboard: http://{host}:{port}/  store: {settings.database_url}")
-    serving.serve(settings, host, port, with_jobs=not no_jobs)
+    serving.serve(settings, host, port, engine, with_jobs=not no_jobs)
 
 
 @command()
@@ -356,6 +371,7 @@ def worker(
     seed: Annotated[int, typer.Option("--seed", help="Random seed of the demo feed.")] = 7,
 ) -> None:
     """Run the scheduled jobs in the foreground (one worker per deployment)."""
+    from datasource.store import NoStore
     from orderboard.serving import JobsRunElsewhere, NotADemoStore, run_worker
 
     settings = settings_for(db, config)
@@ -367,6 +383,8 @@ def worker(
         run_worker(settings, demo=demo_feed, seed=seed, on_start=started)
     except (JobsRunElsewhere, NotADemoStore) as exc:
         fail(str(exc))
+    except NoStore as exc:
+        refuse_store(exc)
 
 
 if __name__ == "__main__":  # pragma: no cover

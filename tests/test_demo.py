@@ -66,11 +66,10 @@ def test_online_orders_skip_production(history):
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory, history):
     from datasource.pipeline import default_pipeline
-    from datasource.store import init_schema, make_engine
+    from datasource.store import open_store
 
-    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}")
     pipeline = default_pipeline()
-    init_schema(engine, pipeline)
+    engine = open_store(f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}", pipeline)
     seed_store(engine, pipeline, history)
     yield engine, pipeline
     engine.dispose()

@@ -159,11 +159,10 @@ def figures(r: Reading) -> dict[str, float]:
 def run(tmp_path_factory):
     """Seed, read the history's days, fast-forward 72 hours; the readings of both."""
     from datasource.pipeline import default_pipeline
-    from datasource.store import init_schema, make_engine
+    from datasource.store import open_store
 
-    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('demo72') / 'demo.db'}")
     pipeline = default_pipeline()
-    init_schema(engine, pipeline)
+    engine = open_store(f"sqlite:///{tmp_path_factory.mktemp('demo72') / 'demo.db'}", pipeline)
     seed_store(engine, pipeline, generate(seed=7, n_orders=ORDERS, end=END, pipeline=pipeline))
     history = AsOf(engine, pipeline)
     first = END - timedelta(days=90 - WARM_UP_DAYS)

@@ -50,13 +50,12 @@ def _content(engine) -> dict:
 def test_step_size_and_restarts_do_not_change_what_is_stored(tmp_path):
     """One step of a day, or hourly steps each by a freshly opened feed (a restart every
     hour): the same store, record for record."""
-    from datasource.store import init_schema, make_engine
+    from datasource.store import open_store
 
     pipeline = default_pipeline()
     stores = []
     for name in ("one-step", "hourly"):
-        engine = make_engine(f"sqlite:///{tmp_path / name}.db")
-        init_schema(engine, pipeline)
+        engine = open_store(f"sqlite:///{tmp_path / name}.db", pipeline)
         seed_store(engine, pipeline, generate(seed=3, n_orders=300, end=END, pipeline=pipeline))
         stores.append(engine)
     DemoFeed.open(stores[0], pipeline).step(END + timedelta(hours=24))
@@ -128,13 +127,12 @@ def test_each_step_sends_its_events_in_time_order(store):
 
 
 def test_the_same_seed_feeds_the_same_factory(tmp_path):
-    from datasource.store import init_schema, make_engine
+    from datasource.store import open_store
 
     pipeline = default_pipeline()
     contents = []
     for name, seed in (("a", 5), ("b", 5), ("c", 6)):
-        engine = make_engine(f"sqlite:///{tmp_path / name}.db")
-        init_schema(engine, pipeline)
+        engine = open_store(f"sqlite:///{tmp_path / name}.db", pipeline)
         seed_store(engine, pipeline, generate(seed=seed, n_orders=200, end=END, pipeline=pipeline))
         DemoFeed.open(engine, pipeline).step(END + timedelta(hours=36))
         contents.append(_content(engine))

@@ -263,30 +263,24 @@ def _write_warnings(report: ImportReport) -> None:
 SQLITE_IMPORT_CACHE_KIB = 65_536
 
 
-def open_store(database_url: str, pipeline: Pipeline) -> Engine:
-    """An engine on the store, creating the schema (and stages) only if it has none.
+def with_import_cache(engine: Engine) -> Engine:
+    """``engine`` with a 64 MiB page cache on each SQLite connection (the default is 2 MiB).
 
-    On SQLite the import's connections get a 64 MiB page cache (the default is 2 MiB):
-    a bulk import touches index pages all over the file (event ids are hashes), and with
-    the small cache a third of SQLite's time goes to re-reading evicted pages.
+    A bulk import touches index pages all over the file (event ids are hashes), and with
+    the small cache a third of SQLite's time goes to re-reading evicted pages. The
+    connections already pooled (by ``open_store``) are closed, so every connection of
+    the import has the cache.
     """
-    from sqlalchemy import event, inspect
-
-    from datasource.schema import Base
-    from datasource.store import init_schema, make_engine
-
-    engine = make_engine(database_url)
     if engine.dialect.name == "sqlite":
+        from sqlalchemy import event
+
         @event.listens_for(engine, "connect")
         def _bigger_cache(dbapi_conn, _record) -> None:  # pragma: no cover - trivial
             cur = dbapi_conn.cursor()
             cur.execute(f"PRAGMA cache_size=-{SQLITE_IMPORT_CACHE_KIB}")
             cur.close()
 
-    if inspect(engine).has_table("stages"):
-        Base.metadata.create_all(engine)  # adds tables a newer version has; no-op otherwise
-    else:
-        init_schema(engine, pipeline)
+        engine.dispose()
     return engine
 
 
@@ -294,13 +288,15 @@ def run_import(database_url: str, pipeline: Pipeline, path: str | Path, mapping_
                tz: str | None = None, rejects_path: str | Path | None = None,
                progress: bool = True, batch_size: int = BATCH_SIZE) -> ImportReport:
     """What ``orderboard import`` does: check file and mapping (raising ImportSetupError
-    before the database is opened), open the store, import with a progress bar on
-    stderr when it is a terminal."""
+    before the database is opened), open the store (``open_store``: created when missing,
+    brought up to the schema), import with a progress bar on stderr when it is a terminal."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from datasource.store import open_store
+
     plan = prepare_import(path, mapping_path, pipeline, tz)
-    engine = open_store(database_url, pipeline)
+    engine = with_import_cache(open_store(database_url, pipeline))
     console = Console(stderr=True)
     bar = Progress(TextColumn("importing {task.description}"), BarColumn(), MofNCompleteColumn(),
                    TimeElapsedColumn(), console=console, transient=True,
