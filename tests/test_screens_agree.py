@@ -14,7 +14,7 @@ from dashboard.app import create_app
 from dashboard.callbacks import overview as overview_cb
 from datasource.ingest import EventRecord, OrderRecord, ingest
 from datasource.settings import Settings
-from datasource.store import init_schema
+from datasource.store import upgrade_store
 from metrics.drilldown import orders_behind_page
 from metrics.window import Window
 from orderboard.cli import app as cli_app
@@ -24,7 +24,7 @@ YESTERDAY = NOW - timedelta(days=1)
 
 
 def _probe(store) -> None:
-    init_schema(store.engine, store.pipeline)
+    upgrade_store(store.engine, store.pipeline)
     start = NOW - timedelta(days=3)
     orders = [OrderRecord("P-FLOW", promised_at=YESTERDAY), OrderRecord("P-AFTER", promised_at=YESTERDAY)]
     events = [EventRecord("P-FLOW", code, "enter", start + timedelta(hours=i))
