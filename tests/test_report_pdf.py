@@ -19,7 +19,7 @@ from PIL import Image, ImageChops
 from pypdf import PdfReader
 
 from dashboard.report import fonts, pdf
-from dashboard.report.weekly import build_weekly_report
+from metrics.review import build_weekly_report
 from datasource.demo import generate, seed_store
 from datasource.pipeline import default_pipeline
 from datasource.store import make_engine, open_store

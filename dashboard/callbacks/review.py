@@ -21,7 +21,7 @@ from dashboard.layouts.review import (BODY, DOWNLOAD, ERROR, EXPORT, PERIOD, RAN
                                       period_line, query_of, review_body, selection_window)
 from dashboard.report.charts import CHART_IDS, review_figure
 from dashboard.report.tables import TABLE_IDS, table_formats, table_frame
-from dashboard.report.weekly import WeeklyReport, build_weekly_report
+from metrics.review import WeeklyReport, build_weekly_report
 from dashboard.service import CachedService
 
 REVIEW_PERIOD_S = 300  # past weeks change only with the data version, which is in the key

@@ -20,7 +20,7 @@ from dashboard.report.charts import CHARTS, review_figure
 from dashboard.report.tables import TABLES, table_text
 from dashboard.report.tables import change_text, kpi_text
 from dashboard.report.text import empty_note, period_text, previous_text, word
-from dashboard.report.weekly import WeeklyReport, last_week
+from metrics.review import WeeklyReport, last_week
 from metrics.window import Window
 
 WEEK = "review-week"

@@ -16,7 +16,7 @@ from dashboard.export import COUNT_FORMAT, HOURS_FORMAT, PERCENT_FORMAT
 from dashboard.figures.labels import kind_label
 from dashboard.formatting import MISSING, hours, is_missing, number, percent
 from dashboard.i18n import pick
-from dashboard.report.weekly import WeeklyReport
+from metrics.review import WeeklyReport
 from metrics.catalog import CATALOG
 
 HEADERS: dict[str, tuple[str, str]] = {
