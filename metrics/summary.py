@@ -7,7 +7,7 @@ pure functions of ``cycle_time``, ``delay``, ``stages``, ``exceptions`` and ``tr
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -42,7 +42,6 @@ class Summary:
     window: Window
     filters: Filters
     now: datetime
-    computed_at: datetime
     timezone: str
     cycle_time: CycleTime
     delay: Delay
@@ -63,7 +62,6 @@ class Summary:
             "window": {"start": clean(self.window.start), "end": clean(self.window.end)},
             "filters": {k: list(v) if isinstance(v, tuple) else v for k, v in self.filters.active().items()},
             "now": clean(self.now),
-            "computed_at": clean(self.computed_at),
             "timezone": self.timezone,
             "cycle_time": {
                 "count": ct.count, "median_h": ct.median_h, "mean_h": ct.mean_h, "p90_h": ct.p90_h,
@@ -120,7 +118,6 @@ def compute_summary(
         window=window,
         filters=filters,
         now=now,
-        computed_at=datetime.now(timezone.utc),
         timezone=pipeline.timezone,
         cycle_time=cycle_time(completed),
         delay=delay(completed, wip, now, typical_hours(stages), codes),

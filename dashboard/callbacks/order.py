@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 
 from dash import Dash, Input, Output, State, dcc, html
 
@@ -19,7 +19,7 @@ EXPORT_ACTOR = "anonymous"  # no sign-in yet
 
 def order_content(ctx: AppContext, number: str, now: datetime | None = None) -> list:
     """The page body for an order number (a not-found note for an unknown one)."""
-    now = now or datetime.now(timezone.utc)
+    now = now or ctx.moment()
     detail = order_detail(ctx.engine, number)
     if detail is None:
         return [ui.not_found(number)]

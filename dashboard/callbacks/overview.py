@@ -14,7 +14,6 @@ from datetime import date, datetime
 
 from dash import Dash, Input, Output, State, ctx as callback_ctx, no_update
 
-from dashboard.callbacks.stage import moment
 from dashboard.context import AppContext
 from dashboard.filter_check import bilingual, filter_values, unknown_filters
 from dashboard.figures.bottleneck import bottleneck_figure
@@ -84,7 +83,7 @@ def sync(ctx: AppContext, search: str | None, trigger: str | None, values: dict,
     state = parse(search)
     if trigger == ui.URL or trigger is None:
         return (no_update, *controls_of(state), *clicks)
-    new = next_state(state, trigger, values, ctx.settings.timezone, now or moment(ctx))
+    new = next_state(state, trigger, values, ctx.settings.timezone, now or ctx.moment())
     text = to_search(new)
     url = no_update if text == (search or "") else text
     if trigger in (ui.RESET, ui.TREND) or (trigger == ui.DAYS and new != state):
@@ -124,7 +123,7 @@ def _focus_stages(summary: Summary, stage: str | None):
 def overview_view(ctx: AppContext, search: str | None, now: datetime | None = None) -> tuple:
     """(kpis, flow, bottleneck, trend, by line, by channel, exceptions, as-of, focus
     hidden, focus text, banner, banner hidden, filter warnings)."""
-    now = now or moment(ctx)
+    now = now or ctx.moment()
     state = parse(search)
     try:
         result = summary_for(ctx, state, now)

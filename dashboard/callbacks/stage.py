@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timezone
+from datetime import datetime
 from urllib.parse import unquote
 
 import pandas as pd
@@ -38,14 +38,6 @@ from metrics import frames
 from metrics.drilldown import orders_behind_page
 
 EXPORT_ACTOR = "anonymous"  # no sign-in yet
-
-
-def moment(ctx: AppContext) -> datetime:
-    """Now, floored to the cache period, so a list and the summary it drills into are
-    computed for the same instant within a refresh period."""
-    now = ctx.service.clock()
-    period = max(1, int(ctx.service.period_s))
-    return datetime.fromtimestamp(int(now.timestamp()) // period * period, tz=timezone.utc)
 
 
 def stage_code(pathname: str | None) -> str:
@@ -182,7 +174,7 @@ def get_rows(ctx: AppContext, pathname: str | None, search: str | None, request:
     spec = ui.list_spec(code, state, ctx.settings.pipeline)
     start = int((request or {}).get("startRow") or 0)
     end = int((request or {}).get("endRow") or start + ui.PAGE_SIZE)
-    frame, total = fetch(ctx, spec, state, start, max(1, end - start), now or moment(ctx))
+    frame, total = fetch(ctx, spec, state, start, max(1, end - start), now or ctx.moment())
     return {"rowData": grid_records(frame), "rowCount": total}
 
 
@@ -242,12 +234,12 @@ def render_body(ctx: AppContext, pathname: str | None, search: str | None,
     spec = ui.list_spec(code, state, pipeline)
     keys = grid_keys(code, state)
     try:
-        _, total = fetch(ctx, spec, state, 0, ui.PAGE_SIZE, now or moment(ctx))
+        _, total = fetch(ctx, spec, state, 0, ui.PAGE_SIZE, now or ctx.moment())
         total_label = total_text(total)
     except Exception as exc:  # noqa: BLE001 - say so instead of crashing the page
         total_label = f"数据源不可用 · store unreachable: {str(exc).splitlines()[0][:120]}"
     scope = ui.scope_text(state)
-    stats = ui.stage_stats_text(stage_row(ctx, code, state, now or moment(ctx)))
+    stats = ui.stage_stats_text(stage_row(ctx, code, state, now or ctx.moment()))
     if stats:
         scope = f"{scope} · {stats}"
     if grid_shows(shown, keys, state, last_request):
@@ -289,7 +281,7 @@ def export_list(ctx: AppContext, pathname: str | None, search: str | None, fmt: 
     code = stage_code(pathname)
     state = parse(search)
     spec = ui.list_spec(code, state, ctx.settings.pipeline)
-    moment_ = now or moment(ctx)
+    moment_ = now or ctx.moment()
     frame, total = fetch(ctx, spec, state, 0, None, moment_)
     formats = {ui.header_name(c): KIND_FORMATS[ui.COLUMNS[c][2]] for c in frame.columns
                if ui.COLUMNS[c][2] in KIND_FORMATS}

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dash import dcc, html
 
 from dashboard.context import AppContext
-from dashboard.formatting import duration_parts, is_missing, number, percent
+from dashboard.formatting import duration_parts, number, percent
 from dashboard.url_state import FILTER_PARAMS, ViewState, href, parse
 from metrics.catalog import CATALOG, STAGE_COLOUR, Catalog, Metric
 from metrics.summary import Summary

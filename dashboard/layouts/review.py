@@ -8,7 +8,7 @@ queries the store); ``review_body`` turns a ``WeeklyReport`` into components.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from dash import dcc, html
@@ -90,7 +90,7 @@ def _buttons(item: str, formats: tuple[str, ...]) -> html.Div:
 
 
 def layout(ctx: AppContext, **params: str) -> html.Div:
-    now = datetime.now(timezone.utc)
+    now = ctx.moment()
     selection = selection_from(params, now, ctx.settings.timezone)
     weeks = recent_weeks(now, ctx.settings.timezone)
     if selection["week"] and selection["week"] not in weeks:
