@@ -26,7 +26,7 @@ from sqlalchemy import select
 
 from datasource import queries
 from datasource.demo import generate, seed_store
-from datasource.demo_feed import DemoFeed
+from datasource.demo.feed import DemoFeed
 from datasource.schema import StageVisit
 from metrics import frames
 from metrics.summary import compute_summary

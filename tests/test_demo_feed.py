@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import func, select
 
 from datasource.demo import FED_UNTIL_KEY, generate, read_meta, seed_store
-from datasource.demo_feed import DemoFeed, FeedUnavailable
-from datasource.demo_model import DemoModel, to_us
-from datasource.demo_records import records_between
+from datasource.demo.feed import DemoFeed, FeedUnavailable
+from datasource.demo.model import DemoModel, to_us
+from datasource.demo.records import records_between
 from datasource.ingest import EventRecord, OrderRecord, ingest
 from datasource.pipeline import Pipeline, default_pipeline
 from datasource.schema import Order, OrderEvent, OrderException, StageVisit, StoreMeta
@@ -173,7 +173,7 @@ def test_seeding_records_the_model_and_where_the_feed_starts(store):
 
 
 def test_arrival_mass_is_the_weekly_profile_integrated():
-    from datasource.demo_model import DAY_US, HOUR_US, HOUR_WEIGHT, WEEKDAY_WEIGHT, arrival_mass
+    from datasource.demo.model import DAY_US, HOUR_US, HOUR_WEIGHT, WEEKDAY_WEIGHT, arrival_mass
 
     monday = 4 * DAY_US  # 1970-01-05, a Monday, local midnight with offset 0
     assert arrival_mass(monday, monday + 7 * DAY_US, 0) == HOUR_WEIGHT.sum() * WEEKDAY_WEIGHT.sum()

@@ -1,7 +1,7 @@
 """The cast of the demo factory: customers, channels, products, people, stage timings.
 
 Everything here is data plus vectorised samplers, shared by the history generator
-(``datasource.demo``) and the live feed (``datasource.demo_feed``) so that new orders look
+(``datasource.demo``) and the live feed (``datasource.demo.feed``) so that new orders look
 like old ones. The factory makes pumps, valves, motors and control cabinets on two
 production lines; an online shop sells spare parts and small pumps from stock (its orders
 skip production and inspection).

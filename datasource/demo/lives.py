@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from datasource import demo_world as world
+from datasource.demo import world
 from datasource.pipeline import Pipeline
 
 HOUR_US = 3_600_000_000
