@@ -63,7 +63,7 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]],
             default = table.c[key].default
             if default is None or not default.is_scalar:
                 raise ValueError(f"insert into {table.name}: no value for {key}")
-            defaults[key] = default.arg
+            defaults[key] = default.arg  # type: ignore[attr-defined]  # a ScalarElementColumnDefault
     if defaults:
         rows = [{**defaults, **row} for row in rows]
     # Column by column: one comprehension per column instead of Python steps per cell.

@@ -58,6 +58,12 @@ EXCEPTION_KINDS = ("open_exceptions", "exceptions_opened")
 SQL_KINDS = ORDER_KINDS + VISIT_KINDS + EXCEPTION_KINDS
 
 
+def _sla(sla_seconds: Mapping[str, float], stage: str | None) -> float:
+    if stage is None:
+        raise ValueError("a stage's population needs the stage")
+    return sla_seconds[stage]
+
+
 def drill_statement(
     what: str,
     *,
@@ -96,10 +102,10 @@ def drill_statement(
             elif what == "no_promise":
                 where.append(o.promised_at.is_(None))
         elif what == "stage_delayed":
-            excess = (v.duration_s - sla_seconds[stage])
+            excess = (v.duration_s - _sla(sla_seconds, stage))
             per_order = (
                 select(v.order_id, func.sum(excess).label("contribution_s"))
-                .where(v.stage_code == stage, v.duration_s > sla_seconds[stage])
+                .where(v.stage_code == stage, v.duration_s > _sla(sla_seconds, stage))
                 .group_by(v.order_id)
                 .subquery()
             )
@@ -113,7 +119,7 @@ def drill_statement(
             if stage is not None:
                 where.append(o.current_stage == stage)
             if what == "stage_open_breaches":
-                where.append(o.current_since < now - timedelta(seconds=sla_seconds[stage]))
+                where.append(o.current_since < now - timedelta(seconds=_sla(sla_seconds, stage)))
         return stmt.where(*where)
     if what in VISIT_KINDS:
         stmt = select(
@@ -128,7 +134,7 @@ def drill_statement(
         else:
             where.append(v.duration_s >= 0)
         if what == "stage_breaches":
-            where.append(v.duration_s > sla_seconds[stage])
+            where.append(v.duration_s > _sla(sla_seconds, stage))
         elif what == "stage_rework":
             where.append(v.is_rework.is_(True))
         return stmt.where(*where)

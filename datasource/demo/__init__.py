@@ -100,6 +100,8 @@ def seed_store(
     made the history, so the live feed may write to it and continues that model from
     ``data.end``. ``progress`` is called with the number of orders written after each batch.
     """
+    if data.start is None or data.end is None:
+        raise ValueError("a demo history needs its start and end")
     model = DemoModel(data.seed, len(data.orders), data.start, data.end, pipeline)
     mark_demo_store(engine, model)
     events_of: dict[str, list[EventRecord]] = defaultdict(list)

@@ -107,6 +107,7 @@ class DemoModel:
     def offset_us(self) -> int:
         """The zone's UTC offset at the end of the history (the factory keeps one clock)."""
         offset = ZoneInfo(self.pipeline.timezone).utcoffset(self.end.replace(tzinfo=None))
+        assert offset is not None  # a ZoneInfo always knows its offset
         return int(offset.total_seconds()) * 1_000_000
 
     @property
