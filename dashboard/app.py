@@ -27,7 +27,7 @@ ASSETS = Path(__file__).resolve().parent.parent / "assets"
 URL = "url"
 PAGE = "page"
 RENDERED = "page-rendered-path"  # the path the page slot shows
-SERVICE_PERIOD_S = 5  # the live page refreshes every 5 s; walls may refresh slower
+SERVICE_PERIOD_S = 15  # the default wall refresh: a wall and the overview share one summary per period
 
 
 def create_app(

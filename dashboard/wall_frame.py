@@ -36,9 +36,12 @@ from dashboard.figures import bottleneck_figure, exceptions_figure, trend_figure
 from dashboard.figures.theme import for_the_room
 from dashboard.layouts.wall_views import exceptions_table, flow_tiles, kpi_tiles, overdue_table
 from dashboard.service import Result
-from dashboard.wall_data import NAMESPACE, WallData, compute_wall, wall_params
+from dashboard.summary_cache import fresh_summary
+from dashboard.wall_data import NAMESPACE, SUMMARY_DAYS, SUMMARY_WINDOW, WallData, compute_wall, wall_params
 from dashboard.wall_settings import WallConfig
 from metrics.catalog import CATALOG, Catalog
+from metrics.summary import Summary
+from metrics.window import Window
 
 FRAME_NAMESPACE = "wall-frame"
 MIN_PERIOD_S = 5
@@ -140,6 +143,16 @@ def render_frame(summary: Result[WallData], config: WallConfig, html_ids: list[d
                      summary.error)
 
 
+def shared_summary(ctx: AppContext, config: WallConfig, now: datetime, period: int) -> Summary:
+    """The summary the overview shares (same window, filters and period: one computation)."""
+    window = Window.last_days(SUMMARY_DAYS, now, ctx.settings.timezone)
+    return fresh_summary(ctx, SUMMARY_WINDOW, window, config.filters, now, period)
+
+
+def wall_data(ctx: AppContext, config: WallConfig, now: datetime, period: int) -> WallData:
+    return compute_wall(ctx.engine, ctx.settings.pipeline, config, now, shared_summary(ctx, config, now, period))
+
+
 def current_frame(ctx: AppContext, config: WallConfig, html_ids: list[dict], graph_ids: list[dict],
                   px: int, now: Callable[[], datetime] | None = None) -> Result[WallFrame]:
     """The frame of this screen shape for the current period (see the module docstring).
@@ -155,7 +168,7 @@ def current_frame(ctx: AppContext, config: WallConfig, html_ids: list[dict], gra
         # screen), and a frame must show the summary of its own period.
         return ctx.service.get(
             NAMESPACE, wall_params(ctx.store_key, config),
-            lambda: compute_wall(ctx.engine, ctx.settings.pipeline, config, clock()),
+            lambda: wall_data(ctx, config, clock(), period),
             period_s=period)
 
     return ctx.service.get(

@@ -63,3 +63,21 @@ def test_every_screen_agrees_on_the_probe_store(store, tmp_path):
     for what in ("wip", "overdue_now"):
         rows, total = orders_behind_page(store.engine, store.pipeline, what, window, None, NOW)
         assert total == 1 and rows["order_number"].tolist() == ["P-FLOW"]
+
+
+def test_the_wall_and_the_overview_share_one_summary_computation(store, tmp_path, monkeypatch):
+    from dashboard import summary_cache
+
+    _probe(store)
+    settings = Settings(database_url=store.url, cache_dir=str(tmp_path / "cache"), pipeline=store.pipeline)
+    ctx = create_app(settings, engine=store.engine).server.config["ORDERBOARD_CONTEXT"]
+    ctx.service.clock = lambda: NOW
+    calls = []
+    real = summary_cache.compute_summary
+    monkeypatch.setattr(summary_cache, "compute_summary", lambda *a: calls.append(a[2]) or real(*a))
+    overview_cb.overview_view(ctx, "?days=7&line=Line%20A", NOW)
+    run(ctx, {"views": "main", "line": "Line A"}, now=NOW)
+    overview_cb.overview_view(ctx, "?days=7&line=Line%20A", NOW)
+    assert len(calls) == 1, "one 7-day summary for the wall and the overview"
+    overview_cb.overview_view(ctx, "?days=30&line=Line%20A", NOW)
+    assert len(calls) == 2  # another window is another summary

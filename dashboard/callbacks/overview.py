@@ -21,9 +21,10 @@ from dashboard.figures.breakdown import breakdown_figure
 from dashboard.figures.exceptions import exceptions_figure
 from dashboard.figures.trend import trend_figure
 from dashboard.layouts import overview as ui
+from dashboard.summary_cache import summary_result
 from dashboard.url_state import FILTER_PARAMS, ViewState, parse, to_search
 from metrics.drilldown import wip_by
-from metrics.summary import Summary, compute_summary
+from metrics.summary import Summary
 
 CLICK_GRAPHS = (ui.BOTTLENECK, ui.TREND, ui.BY_LINE, ui.BY_CHANNEL)
 
@@ -95,10 +96,8 @@ def sync(ctx: AppContext, search: str | None, trigger: str | None, values: dict,
 
 def summary_for(ctx: AppContext, state: ViewState, now: datetime):
     """The cached summary of the state's window and filters (a ``service.Result``)."""
-    pipeline = ctx.settings.pipeline
-    params = {"store": ctx.store_key, "window": state.window_key(), "filters": state.filter_key()}
-    return ctx.service.get("overview.summary", params, lambda: compute_summary(
-        ctx.engine, pipeline, state.window(now, pipeline.timezone), state.filters(), now))
+    window = state.window(now, ctx.settings.timezone)
+    return summary_result(ctx, state.window_key(), window, state.filters(), now)
 
 
 def breakdown_for(ctx: AppContext, state: ViewState, column: str, now: datetime) -> dict[str, int]:
