@@ -12,14 +12,16 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from dash import Dash, Input, Output, State, ctx as callback_ctx, no_update
+from dash import Dash, Input, Output, State, no_update
+from dash import ctx as callback_ctx
 
+from dashboard.components import scope_text
 from dashboard.context import AppContext
-from dashboard.filter_check import bilingual, filter_values, unknown_filters
 from dashboard.figures.bottleneck import bottleneck_figure
 from dashboard.figures.breakdown import breakdown_figure
 from dashboard.figures.exceptions import exceptions_figure
 from dashboard.figures.trend import trend_figure
+from dashboard.filter_check import bilingual, filter_values, unknown_filters
 from dashboard.layouts import overview as ui
 from dashboard.summary_cache import summary_result
 from dashboard.url_state import FILTER_PARAMS, ViewState, parse, to_search
@@ -135,8 +137,6 @@ def overview_view(ctx: AppContext, search: str | None, now: datetime | None = No
     labels = {r.code: f"{r.label_zh} · {r.label_en}" for r in summary.stages.itertuples()}
     focus = labels.get(state.stage or "")
     local = result.computed_at.astimezone(ctx.tz)
-    from dashboard.layouts.stage import scope_text
-
     as_of = f"{scope_text(state)} · 数据时间 data as of {local:%H:%M:%S} ({ctx.settings.timezone})"
     banner, banner_hidden = "", True
     if result.stale:

@@ -26,11 +26,13 @@ from dash import ALL as ALL_IDS
 from dash import Dash, Input, Output, State, dcc, no_update
 from dash import ctx as callback_ctx
 
+from dashboard.components import scope_text
 from dashboard.context import AppContext
 from dashboard.deadline import local_deadlines
 from dashboard.export import COUNT_FORMAT, HOURS_FORMAT, table_bytes
 from dashboard.filter_check import bilingual, unknown_filters
 from dashboard.layouts import stage as ui
+from dashboard.summary_cache import summary_result
 from dashboard.url_state import ViewState, href, order_href, parse, to_search
 from datasource.order_detail import record_audit
 from datasource.pipeline import Pipeline
@@ -208,14 +210,11 @@ def total_text(total: int) -> str:
 def stage_row(ctx: AppContext, code: str, state: ViewState, now: datetime) -> dict | None:
     """The stage's row of the (cached, shared with the overview) summary of the state's
     window and filters; None for no flow stage or when the store cannot be read."""
-    from dashboard.callbacks.overview import (
-        summary_for,  # the overview imports this module
-    )
-
     if code not in {s.code for s in ctx.settings.pipeline.flow_stages}:
         return None
     try:
-        stages = summary_for(ctx, state, now).value.stages
+        window = state.window(now, ctx.settings.timezone)
+        stages = summary_result(ctx, state.window_key(), window, state.filters(), now).value.stages
     except Exception:  # noqa: BLE001 - the list still renders; the stats are a header
         return None
     rows = stages.loc[stages["code"] == code]
@@ -238,7 +237,7 @@ def render_body(ctx: AppContext, pathname: str | None, search: str | None,
         total_label = total_text(total)
     except Exception as exc:  # noqa: BLE001 - say so instead of crashing the page
         total_label = f"数据源不可用 · store unreachable: {str(exc).splitlines()[0][:120]}"
-    scope = ui.scope_text(state)
+    scope = scope_text(state)
     stats = ui.stage_stats_text(stage_row(ctx, code, state, now or ctx.moment()))
     if stats:
         scope = f"{scope} · {stats}"

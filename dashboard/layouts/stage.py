@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import dash_ag_grid as dag  # at import: Dash must know the component library before callbacks run
 from dash import dcc, html
 
-from dashboard.components import not_found
+from dashboard.components import not_found, scope_text
 from dashboard.context import AppContext
 from dashboard.formatting import is_missing
 from dashboard.url_state import ViewState, href, parse, to_search
@@ -109,16 +109,6 @@ def list_options(code: str, pipeline: Pipeline) -> list[dict]:
             for m in METRIC_LISTS]
 
 
-def scope_text(state: ViewState) -> str:
-    """The window and filters in words, e.g. "last 7 days · line=A"."""
-    if state.start is not None and state.end is not None:
-        parts = [f"{state.start:%Y-%m-%d} – {state.end:%Y-%m-%d}"]
-    else:
-        parts = [f"近{state.days}天 · last {state.days} days"]
-    parts += [f"{k}={v}" for k, v in state.filter_key().items()]
-    return " · ".join(parts)
-
-
 def stage_stats_text(row: dict | None) -> str:
     """A stage's time in stage over the window, in words: the visits that ended in it and
     their mean, median, p90 and total hours (DESIGN.md section 4); "" without a row."""
@@ -171,7 +161,7 @@ def to_search_params(params: dict[str, str]) -> str:
     return urlencode({k: v for k, v in params.items() if isinstance(v, str)})
 
 
-__all__ = ["layout", "list_spec", "ListSpec", "to_search", "scope_text"]
+__all__ = ["ListSpec", "layout", "list_spec", "to_search"]
 
 
 # -- the grid -------------------------------------------------------------------------
