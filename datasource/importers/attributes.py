@@ -147,7 +147,7 @@ def _amount(raw: Any) -> float | None:
 
 def _promised(raw: Any, ctx: RowContext, warnings: list[str]) -> datetime | None:
     try:
-        reading = parse_timestamp(raw, ctx.mapping.timestamp_format)
+        reading = parse_timestamp(raw, ctx.mapping.timestamp_format, ctx.mapping.date_order)
     except RowRejected as exc:
         raise RowRejected(f"promised date: {exc}") from None
     if reading is None:

@@ -50,7 +50,8 @@ def parse_milestone_row(line: int, values: list[Any], ctx: RowContext) -> Milest
     row = MilestoneRow(line, order, warnings=list(order.warnings))
     for stage, column in ctx.mapping.milestones.items():
         try:
-            reading = parse_timestamp(ctx.cell(values, column), ctx.mapping.timestamp_format)
+            reading = parse_timestamp(ctx.cell(values, column), ctx.mapping.timestamp_format,
+                                      ctx.mapping.date_order)
         except RowRejected as exc:
             raise RowRejected(f"{column}: {exc}") from None
         if reading is None:

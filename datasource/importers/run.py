@@ -105,8 +105,17 @@ def prepare_import(path: str | Path, mapping_path: str | Path, pipeline: Pipelin
     """
     mapping = load_mapping(mapping_path, pipeline)
     zone = check_timezone(tz or mapping.timezone or pipeline.timezone)
-    table = read_table(path, mapping.encoding, mapping.delimiter, mapping.sheet)
+    table = read_table(path, mapping.encoding, mapping.delimiter, mapping.sheet,
+                       header_row=mapping.header_row, expected=mapping.required_columns,
+                       fill_down=mapping.fill_down,
+                       date_columns=[] if mapping.date_order else mapping.date_columns)
     index = table.column_indexes(mapping.required_columns)
+    if table.ambiguous is not None:
+        a = table.ambiguous
+        raise ImportSetupError(
+            f"{Path(path).name}: column {a.column!r} has dates that read as day/month or "
+            f"month/day (line {a.line}: {a.value!r}); set date_order = \"dmy\" or \"mdy\" "
+            "in the mapping")
     path = Path(path)
     source = mapping.source or path.name
     if len(source) > SOURCE_LIMIT:
