@@ -48,7 +48,7 @@ def test_cli_import_prints_the_summary_and_writes_the_files_here(tmp_path, monke
                     "--db", db)
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == [
-        "imported 12, rejected 1, warnings 0",
+        "imported 12, updated 0, unchanged 0, rejected 1, warnings 0",
         "store: 2 new orders, 12 new events",
         f"rejects: {tmp_path / 'events.csv.rejects.csv'}",
         "warnings: none (no file written)",
@@ -56,7 +56,7 @@ def test_cli_import_prints_the_summary_and_writes_the_files_here(tmp_path, monke
     again = invoke("import", str(EXAMPLE / "events.csv"), "--mapping", str(EXAMPLE / "mapping.toml"),
                    "--db", db)
     assert again.stdout.splitlines()[:2] == [
-        "imported 12, rejected 1, warnings 0",
+        "imported 0, updated 0, unchanged 12, rejected 1, warnings 0",
         "store: 0 new orders, 0 new events; everything was already stored, nothing changed",
     ]
     assert (tmp_path / "events.csv.rejects.csv").read_text(encoding="utf-8-sig").splitlines()[1].startswith(
@@ -76,7 +76,7 @@ def test_cli_rejects_option_and_findings_line(tmp_path):
                     "--db", f"sqlite:///{tmp_path / 's.db'}")
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == [
-        "imported 2, rejected 0, warnings 0",
+        "imported 1, updated 0, unchanged 1, rejected 0, warnings 0",
         "store: 1 new orders, 2 new events",
         f"rejects: {rejects}",
         "warnings: none (no file written)",
@@ -114,7 +114,7 @@ def test_xlsx_milestones(store, tmp_path):
     (tmp_path / "m.toml").write_text('sheet = "orders"\n' + MILESTONES, encoding="utf-8")
     plan = prepare_import(path, tmp_path / "m.toml", store.pipeline)
     report = import_file(store.engine, plan, tmp_path / "r.csv")
-    assert report.summary() == "imported 2, rejected 2, warnings 0"
+    assert report.summary() == "imported 2, updated 0, unchanged 0, rejected 2, warnings 0"
     assert (report.data_rows, report.blank_rows) == (4, 1)
     assert [(r.line, r.reason) for r in report.rejects] == [
         (5, "placed: 'next week' is not a timestamp"),

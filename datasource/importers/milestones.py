@@ -42,6 +42,7 @@ class MilestoneRow:
     order: OrderFields
     times: dict[str, datetime] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    raw: dict[str, Any] = field(default_factory=dict)  # stage -> the cell as written
 
 
 def parse_milestone_row(line: int, values: list[Any], ctx: RowContext) -> MilestoneRow:
@@ -60,6 +61,7 @@ def parse_milestone_row(line: int, values: list[Any], ctx: RowContext) -> Milest
         if warning:
             row.warnings.append(f"{column}: {warning}")
         row.times[stage] = instant
+        row.raw[stage] = ctx.cell(values, column)
     return row
 
 

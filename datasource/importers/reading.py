@@ -87,6 +87,9 @@ class Table:
     _delimiter: str = ","
     _rows: list[tuple[int, list[Any]]] | None = field(default=None, repr=False)
     _fill: tuple[int, ...] = ()
+    #: ``(line, column index)`` of the cells that took their value from a merged cell
+    #: or from the row above (``fill_down``)
+    filled: set[tuple[int, int]] = field(default_factory=set, repr=False)
 
     def rows(self) -> Iterator[tuple[int, list[Any]]]:
         if self.kind == "xes":
@@ -175,7 +178,8 @@ def _read_csv(path: Path, encoding: str | None, delimiter: str | None, layout: _
         data_rows = blank_rows = 0
         ambiguous: Ambiguous | None = None
         trailing: list[tuple[int, str]] = []
-        for line, values in _filled(_after(_csv_records(text, delimiter), header_line), fill):
+        noted: set[tuple[int, int]] = set()
+        for line, values in _filled(_after(_csv_records(text, delimiter), header_line), fill, noted):
             if _blank(values):
                 blank_rows += 1
                 continue
@@ -190,7 +194,7 @@ def _read_csv(path: Path, encoding: str | None, delimiter: str | None, layout: _
     except csv.Error as exc:
         raise ImportSetupError(f"{path.name}: not a readable CSV file ({exc})") from None
     return Table(path, "csv", header, data_rows, blank_rows, header_line, trailing, used,
-                 ambiguous, _text=text, _delimiter=delimiter, _fill=fill)
+                 ambiguous, _text=text, _delimiter=delimiter, _fill=fill, filled=noted)
 
 
 def _csv_records(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
@@ -208,9 +212,10 @@ def _after(records: Iterable[tuple[int, list]], header_line: int) -> Iterator[tu
             yield line, values
 
 
-def _filled(records: Iterable[tuple[int, list]], fill: tuple[int, ...]
-            ) -> Iterator[tuple[int, list]]:
-    """Records with the empty cells of the ``fill`` columns taking the value above."""
+def _filled(records: Iterable[tuple[int, list]], fill: tuple[int, ...],
+            noted: set[tuple[int, int]] | None = None) -> Iterator[tuple[int, list]]:
+    """Records with the empty cells of the ``fill`` columns taking the value above
+    (noted in ``noted``)."""
     if not fill:
         yield from records
         return
@@ -224,6 +229,8 @@ def _filled(records: Iterable[tuple[int, list]], fill: tuple[int, ...]
                         if i in last:
                             values = list(values)
                             values[i] = last[i]
+                            if noted is not None:
+                                noted.add((line, i))
                     else:
                         last[i] = v
         yield line, values
@@ -324,7 +331,7 @@ def _read_xlsx(path: Path, sheet: str | None, layout: _Layout) -> Table:
         ws = book[sheet] if sheet is not None else book.worksheets[0]
         ws.reset_dimensions()  # stored dimensions are often wrong; read what is there
         rows = [list(r) for r in ws.iter_rows(min_row=1, values_only=True)]
-        _fill_merged(rows, _merged_ranges(ws))
+        noted = _fill_merged(rows, _merged_ranges(ws))
     except ImportSetupError:
         raise
     except Exception as exc:  # noqa: BLE001 - any parse failure means "unreadable"
@@ -346,7 +353,7 @@ def _read_xlsx(path: Path, sheet: str | None, layout: _Layout) -> Table:
     trailing: list[tuple[int, str]] = []
     cut = [(line, (values + [None] * width)[:width])
            for line, values in enumerate(rows[header_line:], start=header_line + 1)]
-    for line, values in _filled(cut, fill):
+    for line, values in _filled(cut, fill, noted):
         if _blank(values):
             blank_rows += 1
             continue
@@ -362,7 +369,7 @@ def _read_xlsx(path: Path, sheet: str | None, layout: _Layout) -> Table:
     skip = {line for line, _ in trailing}
     body = [r for r in body if r[0] not in skip]
     return Table(path, "xlsx", header, len(body), blank_rows, header_line, trailing, None,
-                 ambiguous, _rows=body)
+                 ambiguous, _rows=body, filled=noted)
 
 
 def _merged_ranges(ws) -> list[tuple[int, int, int, int]]:
@@ -382,8 +389,11 @@ def _merged_ranges(ws) -> list[tuple[int, int, int, int]]:
     return found
 
 
-def _fill_merged(rows: list[list[Any]], ranges: list[tuple[int, int, int, int]]) -> None:
-    """Give each row a vertical merge spans its value, in the merge's first column."""
+def _fill_merged(rows: list[list[Any]], ranges: list[tuple[int, int, int, int]]
+                 ) -> set[tuple[int, int]]:
+    """Give each row a vertical merge spans its value, in the merge's first column;
+    returns the ``(row, column index)`` filled."""
+    noted: set[tuple[int, int]] = set()
     for min_col, min_row, _max_col, max_row in ranges:
         if max_row <= min_row or min_row > len(rows):
             continue
@@ -395,6 +405,8 @@ def _fill_merged(rows: list[list[Any]], ranges: list[tuple[int, int, int, int]])
             if len(row) <= col:
                 row.extend([None] * (col + 1 - len(row)))
             row[col] = value
+            noted.add((r + 1, col))
+    return noted
 
 
 def _blank(values: list[Any]) -> bool:
