@@ -61,7 +61,7 @@ from datasource.importers.eventlog import parse_event_row
 from datasource.importers.mapping import Mapping, check_timezone, load_mapping
 from datasource.importers.milestones import parse_milestone_row, row_findings
 from datasource.importers.reading import Table, read_table
-from datasource.ingest import FindingRecord, ingest
+from datasource.ingest import EventRecord, FindingRecord, ingest
 from datasource.pipeline import Pipeline
 
 # Rows per transaction. Every commit rewrites each index page the batch touched, and
@@ -291,27 +291,38 @@ def _flush(engine: Engine, plan: ImportPlan, batch: Batch, report: ImportReport)
 
 def _count_rows(plan: ImportPlan, batch: Batch, result, report: ImportReport) -> None:
     """Each stored row of the batch as imported, updated or unchanged (module docstring)."""
-    created, changed_orders = set(result.created), set(result.changed_orders)
+    created = set(result.created)
+    new_uids = set(result.new_event_uids)
     if plan.mapping.shape == "milestones":
+        # (order, line) of the rows that changed a stored order: a value replaced, a
+        # milestone moved or added (a stored order's new event)
+        changed = {(c.order_number, c.line) for c in result.changes}
+        for number, p in batch.orders.items():
+            if number in created:
+                continue
+            for stage, instant in p.milestones.items():
+                if EventRecord(number, stage, "enter", instant).stable_uid() in new_uids:
+                    changed.add((number, p.lines.get(f"enter:{stage}", p.line)))
         for seen in batch.seen:
             first = seen.line == batch.orders[seen.order_number].line
-            if not (first or seen.added):
-                report.unchanged += 1
-            elif seen.order_number in created:
-                report.imported += 1
-            elif seen.order_number in changed_orders:
+            if seen.order_number in created:
+                if first or seen.added:
+                    report.imported += 1
+                else:
+                    report.unchanged += 1
+            elif (seen.order_number, seen.line) in changed:
                 report.updated += 1
             else:
                 report.unchanged += 1
         return
-    changed = {c.order_number for c in result.changes}
-    new_uids = set(result.new_event_uids)
+    changed_numbers = {c.order_number for c in result.changes}
     claimed: set[str] = set()
     for seen in batch.seen:
         if seen.uid in new_uids and seen.uid not in claimed:
             claimed.add(seen.uid)
             report.imported += 1
-        elif seen.order_number in changed and seen.line == batch.orders[seen.order_number].line:
+        elif (seen.order_number in changed_numbers
+              and seen.line == batch.orders[seen.order_number].line):
             report.updated += 1
         else:
             report.unchanged += 1
