@@ -49,6 +49,8 @@ OLE_MAGIC = b"\xd0\xcf\x11\xe0"
 HEADER_SEARCH = 30
 TOTAL_WORDS = ("合计", "总计", "小计", "共计", "汇总", "总和", "合計", "總計",
                "total", "totals", "grandtotal", "subtotal", "sum")
+# Cheap first look at a whole row (most rows have none of these anywhere).
+_TOTAL_HINT = re.compile("|".join(TOTAL_WORDS[:8]) + "|total|sum", re.IGNORECASE)
 _PUNCT = re.compile(r"[\s:：()（）\[\]【】.。]+")
 _MERGE = re.compile(rb"<(?:\w+:)?mergeCell\b[^>]*?\bref=\"([A-Z]+[0-9]+:[A-Z]+[0-9]+)\"")
 
@@ -299,6 +301,8 @@ def _is_label(v: Any) -> bool:
 
 def _totals_label(values: list[Any]) -> str | None:
     """The totals word of a row (合计, Total...), if one of its text cells is one."""
+    if not _TOTAL_HINT.search("\x00".join(v for v in values if isinstance(v, str))):
+        return None
     for v in values:
         if isinstance(v, str) and v.strip():
             word = _PUNCT.sub("", v).casefold()
