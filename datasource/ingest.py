@@ -163,8 +163,9 @@ class IngestResult:
     #: milestones moved, new events); lists, so that results add up (``+``)
     created: list[str] = field(default_factory=list)
     changed_orders: list[str] = field(default_factory=list)
-    #: stable ids of the events stored by this batch
-    new_event_uids: list[str] = field(default_factory=list)
+    #: the events of the batch that were stored (the objects sent; of several with one
+    #: stable id, the first)
+    new_events: list[EventRecord] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -247,7 +248,7 @@ def ingest(
         _insert_findings(conn, [*findings, *derived], result, now)
         result.derived_findings = list(derived)
         _insert_changes(conn, changes, ids, result, now)
-        result.new_event_uids = list(new_events)
+        result.new_events = list(new_events.values())
         result.created = [n for n in numbers if n not in stored and n in ids]
         by_id = {i: n for n, i in ids.items()}
         result.changed_orders = sorted({c.order_number for c in changes} | {
@@ -267,7 +268,7 @@ def _summary(r: IngestResult) -> str:
     d = {f.name: getattr(r, f.name) for f in fields(r)}
     d["warnings"] = len(r.warnings)
     d["derived_findings"] = len(r.derived_findings)
-    for name in ("changes", "vanished", "kept", "created", "changed_orders", "new_event_uids"):
+    for name in ("changes", "vanished", "kept", "created", "changed_orders", "new_events"):
         d[name] = len(d[name])
     return ", ".join(f"{k}={v}" for k, v in d.items())
 

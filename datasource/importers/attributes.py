@@ -65,8 +65,8 @@ class OrderFields:
     status: str | None = None
     cancelled: bool = False
     warnings: list[str] = field(default_factory=list)
-    #: attribute -> the cell as the file has it (for messages in the user's terms)
-    raw: dict[str, Any] = field(default_factory=dict)
+    #: the row's cells as the file has them (for messages in the user's terms)
+    values: list[Any] = field(default_factory=list, repr=False)
 
 
 def text(raw: Any) -> str | None:
@@ -103,8 +103,7 @@ def parse_order_fields(values: list[Any], ctx: RowContext) -> OrderFields:
     if "amount" in mapping.constants:
         attrs["amount"] = _amount(mapping.constants["amount"])
     attrs["promised_at"] = _promised(ctx.field(values, "promised"), ctx, out.warnings)
-    for name, position in ctx.positions.items():
-        out.raw["promised_at" if name == "promised" else name] = values[position]
+    out.values = values
     status = text(ctx.field(values, "status"))
     out.status = status
     if status is not None and status.casefold() in mapping.cancelled_values:

@@ -43,7 +43,8 @@ class PendingOrder:
     line: int
     attributes: dict[str, Any]
     cancelled: bool
-    raw: dict[str, Any] = field(default_factory=dict)
+    values: list[Any] = field(default_factory=list, repr=False)  # its first row's cells
+    raw: dict[str, Any] = field(default_factory=dict)  # cells of values later rows filled
     milestones: dict[str, datetime] = field(default_factory=dict)
     milestone_raw: dict[str, Any] = field(default_factory=dict)
     #: field -> line, for values a later row than ``line`` gave (filled a gap)
@@ -52,12 +53,12 @@ class PendingOrder:
 
 @dataclass(frozen=True)
 class RowSeen:
-    """What one stored row brought: its order, its event's stable id (events shape) and
-    whether it added anything to what the batch had from earlier rows."""
+    """What one stored row brought: its order, its event (events shape) and whether it
+    added anything to what the batch had from earlier rows."""
 
     line: int
     order_number: str
-    uid: str | None
+    event: EventRecord | None
     added: bool
 
 
@@ -67,6 +68,8 @@ class Batch:
 
     source: str | None
     mapping: Mapping
+    #: mapped field -> its position in a row
+    positions: dict[str, int] = field(default_factory=dict)
     orders: dict[str, PendingOrder] = field(default_factory=dict)
     events: list[EventRecord] = field(default_factory=list)
     findings: list[FindingRecord] = field(default_factory=list)
@@ -83,7 +86,7 @@ class Batch:
         pending = self.orders.get(number)
         if pending is None:
             self.orders[number] = PendingOrder(line, dict(fields.attributes), fields.cancelled,
-                                               dict(fields.raw))
+                                               fields.values)
             return True
         added = fields.cancelled and not pending.cancelled
         pending.cancelled = pending.cancelled or fields.cancelled
@@ -95,14 +98,14 @@ class Batch:
                 continue
             if old is None:
                 pending.attributes[name] = value
-                pending.raw[name] = fields.raw.get(name, value)
+                pending.raw[name] = self.cell(fields.values, name, value)
                 pending.lines[name] = line
                 added = True
             else:
                 notes.append(Note(line, number, (
-                    f"{self.column(name)} is {shown(pending.raw.get(name, old))} on line "
-                    f"{pending.lines.get(name, pending.line)}, {shown(fields.raw.get(name, value))} "
-                    "here; the first is kept")))
+                    f"{self.column(name)} is {shown(self.raw(pending, name))} on line "
+                    f"{pending.lines.get(name, pending.line)}, "
+                    f"{shown(self.cell(fields.values, name, value))} here; the first is kept")))
         return added
 
     def add_milestones(self, line: int, number: str, times: dict[str, datetime],
@@ -123,6 +126,20 @@ class Batch:
                     f"{self.mapping.milestones[stage]} is {shown(pending.milestone_raw[stage])} on "
                     f"line {first}, {shown(raw.get(stage, instant))} here; the first is kept")))
         return added
+
+    def cell(self, values: list[Any], attribute: str, default: Any = None) -> Any:
+        """The cell of a row that gives an attribute, as written (or its constant)."""
+        name = "promised" if attribute == "promised_at" else attribute
+        position = self.positions.get(name)
+        if position is not None and position < len(values):
+            return values[position]
+        return self.mapping.constants.get(name, default)
+
+    def raw(self, pending: PendingOrder, attribute: str) -> Any:
+        """An order's attribute as the file wrote it."""
+        if attribute in pending.raw:
+            return pending.raw[attribute]
+        return self.cell(pending.values, attribute, pending.attributes.get(attribute))
 
     def column(self, attribute: str) -> str:
         """The file's name for an attribute: its column, or the constant that gives it."""
@@ -239,7 +256,7 @@ def kept_note(batch: Batch, number: str, attribute: str, stored: Any, zone: Zone
     """A value an earlier row of the file stored (an earlier batch) and this row contradicts."""
     pending = batch.orders[number]
     value = stored_shown(attribute, stored, zone)
-    new = shown(pending.raw.get(attribute, pending.attributes.get(attribute)))
+    new = shown(batch.raw(pending, attribute))
     return Note(pending.lines.get(attribute, pending.line), number,
                 f"{batch.column(attribute)} is {value} on line {batch.earlier[number]}, {new} "
                 "here; the first is kept")

@@ -33,6 +33,7 @@ import csv
 import io
 import re
 import zipfile
+from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,8 +50,8 @@ OLE_MAGIC = b"\xd0\xcf\x11\xe0"
 HEADER_SEARCH = 30
 TOTAL_WORDS = ("合计", "总计", "小计", "共计", "汇总", "总和", "合計", "總計",
                "total", "totals", "grandtotal", "subtotal", "sum")
-# Cheap first look at a whole row (most rows have none of these anywhere).
-_TOTAL_HINT = re.compile("|".join(TOTAL_WORDS[:8]) + "|total|sum", re.IGNORECASE)
+# Rows at the bottom looked at for totals (小计 rows above a 合计 row).
+TOTALS_LOOK = 5
 _PUNCT = re.compile(r"[\s:：()（）\[\]【】.。]+")
 _MERGE = re.compile(rb"<(?:\w+:)?mergeCell\b[^>]*?\bref=\"([A-Z]+[0-9]+:[A-Z]+[0-9]+)\"")
 
@@ -179,20 +180,18 @@ def _read_csv(path: Path, encoding: str | None, delimiter: str | None, layout: _
         dates = [(c, header.index(c)) for c in layout.date_columns if c in header]
         data_rows = blank_rows = 0
         ambiguous: Ambiguous | None = None
-        trailing: list[tuple[int, str]] = []
         noted: set[tuple[int, int]] = set()
+        last: deque[tuple[int, list]] = deque(maxlen=TOTALS_LOOK)
         for line, values in _filled(_after(_csv_records(text, delimiter), header_line), fill, noted):
             if _blank(values):
                 blank_rows += 1
                 continue
-            label = _totals_label(values)
-            if label is not None:
-                trailing.append((line, label))
-                continue
-            data_rows += len(trailing) + 1  # a totals word above data is data
-            trailing = []
+            data_rows += 1
+            last.append((line, values))
             if ambiguous is None and dates:
                 ambiguous = _first_ambiguous(dates, line, values)
+        trailing = _trailing_totals(last)
+        data_rows -= len(trailing)
     except csv.Error as exc:
         raise ImportSetupError(f"{path.name}: not a readable CSV file ({exc})") from None
     return Table(path, "csv", header, data_rows, blank_rows, header_line, trailing, used,
@@ -219,8 +218,12 @@ def _filled(records: Iterable[tuple[int, list]], fill: tuple[int, ...],
     """Records with the empty cells of the ``fill`` columns taking the value above
     (noted in ``noted``)."""
     if not fill:
-        yield from records
-        return
+        return iter(records)
+    return _fill_records(records, fill, noted)
+
+
+def _fill_records(records: Iterable[tuple[int, list]], fill: tuple[int, ...],
+                  noted: set[tuple[int, int]] | None) -> Iterator[tuple[int, list]]:
     last: dict[int, Any] = {}
     for line, values in records:
         if not _blank(values):
@@ -299,10 +302,19 @@ def _is_label(v: Any) -> bool:
     return False
 
 
+def _trailing_totals(last: Iterable[tuple[int, list[Any]]]) -> list[tuple[int, str]]:
+    """``(line, label)`` of the totals rows at the end of the last rows (小计 then 合计)."""
+    found: list[tuple[int, str]] = []
+    for line, values in reversed(list(last)):
+        label = _totals_label(values)
+        if label is None:
+            break
+        found.append((line, label))
+    return found[::-1]
+
+
 def _totals_label(values: list[Any]) -> str | None:
     """The totals word of a row (合计, Total...), if one of its text cells is one."""
-    if not _TOTAL_HINT.search("\x00".join(v for v in values if isinstance(v, str))):
-        return None
     for v in values:
         if isinstance(v, str) and v.strip():
             word = _PUNCT.sub("", v).casefold()
@@ -354,24 +366,18 @@ def _read_xlsx(path: Path, sheet: str | None, layout: _Layout) -> Table:
     body: list[tuple[int, list[Any]]] = []
     blank_rows = 0
     ambiguous: Ambiguous | None = None
-    trailing: list[tuple[int, str]] = []
     cut = [(line, (values + [None] * width)[:width])
            for line, values in enumerate(rows[header_line:], start=header_line + 1)]
     for line, values in _filled(cut, fill, noted):
         if _blank(values):
             blank_rows += 1
             continue
-        label = _totals_label(values)
-        if label is not None:
-            trailing.append((line, label))
-            body.append((line, values))
-            continue
-        trailing = []
         body.append((line, values))
         if ambiguous is None and dates:
             ambiguous = _first_ambiguous(dates, line, values)
-    skip = {line for line, _ in trailing}
-    body = [r for r in body if r[0] not in skip]
+    trailing = _trailing_totals(body[-TOTALS_LOOK:])
+    if trailing:
+        del body[-len(trailing):]
     return Table(path, "xlsx", header, len(body), blank_rows, header_line, trailing, None,
                  ambiguous, _rows=body, filled=noted)
 

@@ -61,7 +61,7 @@ from datasource.importers.eventlog import parse_event_row
 from datasource.importers.mapping import Mapping, check_timezone, load_mapping
 from datasource.importers.milestones import parse_milestone_row, row_findings
 from datasource.importers.reading import Table, read_table
-from datasource.ingest import EventRecord, FindingRecord, ingest
+from datasource.ingest import FindingRecord, ingest
 from datasource.pipeline import Pipeline
 
 # Rows per transaction. Every commit rewrites each index page the batch touched, and
@@ -197,7 +197,7 @@ def _import_rows(engine: Engine, plan: ImportPlan, rejects_path: str | Path | No
     report.rejects_path.unlink(missing_ok=True)
     report.warnings_path.unlink(missing_ok=True)
     first_line: dict[str, int] = {}  # order number -> its first line in the file
-    batch = Batch(plan.source, mapping, earlier=first_line)
+    batch = Batch(plan.source, mapping, plan.context.positions, earlier=first_line)
     done = 0
     for line, values in table.rows():
         try:
@@ -207,7 +207,7 @@ def _import_rows(engine: Engine, plan: ImportPlan, rejects_path: str | Path | No
         done += 1
         if batch.rows >= batch_size:
             _flush(engine, plan, batch, report)
-            batch = Batch(plan.source, mapping, earlier=first_line)
+            batch = Batch(plan.source, mapping, plan.context.positions, earlier=first_line)
         if on_progress is not None and done % 1000 == 0:
             on_progress(1000)
     _flush(engine, plan, batch, report)
@@ -247,7 +247,7 @@ def _add_row(plan: ImportPlan, batch: Batch, line: int, values: list, first_line
     added = batch.add_order(line, order, notes)
     if event is not None:
         batch.events.append(event)
-        batch.seen.append(RowSeen(line, number, event.stable_uid(), added))
+        batch.seen.append(RowSeen(line, number, event, added))
     else:
         added = batch.add_milestones(line, number, row.times, row.raw, notes) or added
         batch.seen.append(RowSeen(line, number, None, added))
@@ -292,17 +292,14 @@ def _flush(engine: Engine, plan: ImportPlan, batch: Batch, report: ImportReport)
 def _count_rows(plan: ImportPlan, batch: Batch, result, report: ImportReport) -> None:
     """Each stored row of the batch as imported, updated or unchanged (module docstring)."""
     created = set(result.created)
-    new_uids = set(result.new_event_uids)
     if plan.mapping.shape == "milestones":
         # (order, line) of the rows that changed a stored order: a value replaced, a
         # milestone moved or added (a stored order's new event)
         changed = {(c.order_number, c.line) for c in result.changes}
-        for number, p in batch.orders.items():
-            if number in created:
-                continue
-            for stage, instant in p.milestones.items():
-                if EventRecord(number, stage, "enter", instant).stable_uid() in new_uids:
-                    changed.add((number, p.lines.get(f"enter:{stage}", p.line)))
+        for e in result.new_events:
+            if e.order_number not in created:
+                p = batch.orders[e.order_number]
+                changed.add((e.order_number, p.lines.get(f"enter:{e.stage_code}", p.line)))
         for seen in batch.seen:
             first = seen.line == batch.orders[seen.order_number].line
             if seen.order_number in created:
@@ -316,10 +313,9 @@ def _count_rows(plan: ImportPlan, batch: Batch, result, report: ImportReport) ->
                 report.unchanged += 1
         return
     changed_numbers = {c.order_number for c in result.changes}
-    claimed: set[str] = set()
+    stored = {id(e) for e in result.new_events}
     for seen in batch.seen:
-        if seen.uid in new_uids and seen.uid not in claimed:
-            claimed.add(seen.uid)
+        if id(seen.event) in stored:
             report.imported += 1
         elif (seen.order_number in changed_numbers
               and seen.line == batch.orders[seen.order_number].line):
