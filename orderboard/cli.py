@@ -170,14 +170,16 @@ def init(db: DbOption = None, config: ConfigOption = None) -> None:
 @command("import")
 def import_(
     file: Annotated[Path, typer.Argument(help="CSV or XLSX file to import.", metavar="FILE")],
-    mapping: Annotated[Path, typer.Option("--mapping", help="Mapping TOML: shape, columns, stages.")],
+    mapping: Annotated[Path, typer.Option("--mapping", help="Mapping TOML: shape, columns, stages (orderboard mapping suggest FILE writes one).")],
     db: DbOption = None,
     config: ConfigOption = None,
     tz: Annotated[Optional[str], typer.Option("--tz", help="Zone of naive timestamps (overrides the mapping's).")] = None,
     rejects: Annotated[Optional[Path], typer.Option("--rejects", help="Rejects CSV (default ./FILE.rejects.csv); the warnings, when there are any, go beside it (FILE.warnings.csv).")] = None,
+    max_rejects: Annotated[Optional[int], typer.Option("--max-rejects", min=0, help="Exit 1 when more rows than this are rejected (default: only when every row is).")] = None,
+    wait: Annotated[float, typer.Option("--wait", min=0, help="Seconds to wait for another import into the same store to finish.")] = 600.0,
 ) -> None:
     """Import a CSV/XLSX file (event log or milestones, as the mapping says)."""
-    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.exc import IntegrityError, OperationalError
 
     from datasource.importers import ImportSetupError
     from datasource.importers.run import run_import
@@ -186,23 +188,92 @@ def import_(
     settings = settings_for(db, config)
     again = "(run the same import again when it is back: rows already stored change nothing)"
     try:
-        report = run_import(settings.database_url, settings.pipeline, file, mapping, tz, rejects)
+        report = run_import(settings.database_url, settings.pipeline, file, mapping, tz, rejects,
+                            wait_s=wait)
     except ImportSetupError as exc:
         fail(str(exc))
     except StoreUnreachable as exc:  # refused when opening: nothing was written
         fail(f"{exc} {again}")
     except OperationalError as exc:  # batches already stored stay; the same import finishes the job
         fail(f"{unreachable(settings.database_url, exc)} {again}")
-    typer.echo(report.summary())
-    typer.echo(f"store: {report.orders_created} new orders, {report.events_added} new events"
-               + ("; everything was already stored, nothing changed"
-                  if report.imported and not (report.orders_created or report.events_added
-                                              or report.findings_added) else ""))
-    typer.echo(f"rejects: {report.rejects_path}")
-    typer.echo(f"warnings: {report.warnings_path or 'none (no file written)'}")
+    except IntegrityError:  # never the driver's text: it holds the rows (customer data)
+        fail("another writer stored the same orders at the same moment; run the same import "
+             "again: rows already stored change nothing")
+    for line in import_lines(report):
+        typer.echo(line)
+    rejected = len(report.rejects)
+    if report.stored == 0:
+        fail(f"nothing imported from {file.name}: " + (
+            f"all {rejected} rows were rejected (see {report.rejects_path})" if rejected
+            else "it has no data rows"))
+    if max_rejects is not None and rejected > max_rejects:
+        fail(f"{rejected} rows rejected, more than --max-rejects {max_rejects} (see "
+             f"{report.rejects_path}); the other {report.stored} rows are stored")
+
+
+def import_lines(report) -> list[str]:
+    """What ``orderboard import`` prints after an import (the summary line first)."""
+    lines = [report.summary()]
+    store = f"store: {report.orders_created} new orders, {report.events_added} new events"
+    if report.changes:
+        store += (f", {report.orders_changed} orders changed ({report.changes} values; "
+                  "see: orderboard history)")
+    elif report.stored and not (report.orders_created or report.events_added
+                                or report.findings_added or report.orders_changed):
+        store += "; everything was already stored, nothing changed"
+    lines.append(store)
+    lines += [f"totals row: line {n} ({label}) is not imported" for n, label in report.totals]
+    lines.append(f"rejects: {report.rejects_path}")
+    lines.append(f"warnings: {report.warnings_path or 'none (no file written)'}")
     if report.findings:
         kinds = ", ".join(f"{k} {n}" for k, n in sorted(report.findings.items()))
-        typer.echo(f"data-quality findings: {kinds} (see: orderboard quality)")
+        lines.append(f"data-quality findings: {kinds} (see: orderboard quality)")
+    return lines
+
+
+mapping_app = typer.Typer(help="Mapping files of imports.", add_completion=False,
+                          rich_markup_mode=None, no_args_is_help=True, epilog=EXIT_STATUS)
+app.add_typer(mapping_app, name="mapping", epilog=EXIT_STATUS)
+
+
+@mapping_app.command("suggest", epilog=EXIT_STATUS)
+def mapping_suggest(
+    file: Annotated[Path, typer.Argument(help="CSV or XLSX ledger.", metavar="FILE")],
+    sheet: Annotated[Optional[str], typer.Option("--sheet", help="XLSX sheet (default: the first).")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Print a mapping TOML for a ledger (placed by its Chinese or English column names),
+    to review and pass to 'orderboard import FILE --mapping'."""
+    from datasource.importers import ImportSetupError
+    from datasource.importers.suggest import suggest_mapping
+
+    settings = settings_for(None, config)
+    try:
+        typer.echo(suggest_mapping(file, settings.pipeline, sheet), nl=False)
+    except ImportSetupError as exc:
+        fail(str(exc))
+
+
+@command()
+def history(
+    order: Annotated[Optional[str], typer.Option("--order", help="Only the changes of this order.")] = None,
+    limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="At most this many, newest first.")] = None,
+    json_: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    db: DbOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Values later imports changed (promised dates moved, customers corrected...), with
+    the file and line that said so."""
+    from zoneinfo import ZoneInfo
+
+    from datasource.importers.history import render_history
+
+    settings = settings_for(db, config)
+    engine = existing_store(settings)
+    try:
+        typer.echo(render_history(engine, ZoneInfo(settings.pipeline.timezone), order, json_, limit))
+    finally:
+        engine.dispose()
 
 
 @command()

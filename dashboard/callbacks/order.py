@@ -37,6 +37,7 @@ def order_content(ctx: AppContext, number: str, now: datetime | None = None) -> 
         ui.section("事件 · Events", ui.events_view(detail.events, pipeline, tz)),
         ui.section("异常 · Exceptions", ui.exceptions_view(detail.exceptions, pipeline, tz)),
         ui.section("数据质量 · Data quality", ui.findings_view(detail.findings)),
+        ui.section("变更记录 · History", ui.history_view(detail.history, pipeline, tz)),
         ui.section("审计记录 · Audit trail", ui.audit_view(detail.audit, tz)),
     ]
 
