@@ -21,12 +21,12 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from typing import NamedTuple
 
-from sqlalchemy import Engine, bindparam, delete, insert, select, update
+from sqlalchemy import Engine, Table, bindparam, delete, insert, select, update
 from sqlalchemy.engine import Connection
 
 from datasource.bulk import insert_rows
@@ -190,7 +190,7 @@ def ingest(
     findings: Iterable[FindingRecord] = (),
     actor: str = "ingest",
     target: str | None = None,
-    origins: dict[str, tuple[str | None, int | None]] | None = None,
+    origins: Mapping[str, tuple[str | None, int | None]] | None = None,
     update: frozenset[str] | None = None,
     moves: Iterable[MilestoneMove] = (),
     change_lines: dict[tuple[str, str], int] | None = None,
@@ -388,7 +388,7 @@ def _fill_stored(conn, records: list[OrderRecord], existing: dict[str, dict], re
 class _Changes(list):
     """The changes of one batch, labelled with where the source said so."""
 
-    def __init__(self, origins: dict[str, tuple[str | None, int | None]],
+    def __init__(self, origins: Mapping[str, tuple[str | None, int | None]],
                  lines: dict[tuple[str, str], int]) -> None:
         super().__init__()
         self.origins, self.lines = origins, lines
@@ -535,7 +535,7 @@ class _DerivedFindings(list):
     """Findings derived from orders' events (out of pipeline order...), labelled with
     where the batch's rows about the order came from."""
 
-    def __init__(self, origins: dict[str, tuple[str | None, int | None]] | None = None) -> None:
+    def __init__(self, origins: Mapping[str, tuple[str | None, int | None]] | None = None) -> None:
         super().__init__()
         self.origins = origins or {}
 
@@ -581,7 +581,8 @@ def _refresh_orders(conn: Connection, pipeline: Pipeline, order_ids: set[int], n
         )}
         numbers = [known[oid].order_number for oid in part if oid in known]
         found_before = len(derived)
-        visit_rows, state_rows = [], []
+        visit_rows: list[dict] = []
+        state_rows: list[dict] = []
         for oid in part:
             row = known.get(oid)
             d = derive_order(facts[oid], pipeline, bool(row and row.cancelled_flag), cutoff)
@@ -612,6 +613,7 @@ def _update_states(conn: Connection, rows: list[dict]) -> None:
     if not rows:
         return
     table = Order.__table__
+    assert isinstance(table, Table)
     columns = [k for k in rows[0] if k != "b_id"]
     stmt = (
         update(table)

@@ -39,6 +39,9 @@ ORDER_FIELDS = (
 )
 
 
+HISTORY_COLUMNS = ["changed_at", "field", "old_value", "new_value", "source", "line"]
+
+
 @dataclass(frozen=True)
 class OrderDetail:
     """Everything the order page shows. ``visits`` in entry order (entered_at, visit id);
@@ -56,7 +59,6 @@ class OrderDetail:
     history: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=HISTORY_COLUMNS))
 
 
-HISTORY_COLUMNS = ["changed_at", "field", "old_value", "new_value", "source", "line"]
 
 
 def find_order(engine: Engine, number: str) -> dict | None:

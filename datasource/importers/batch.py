@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from collections.abc import Set
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -179,7 +180,7 @@ def given_attributes(mapping: Mapping) -> frozenset[str]:
 
 
 def stored_milestones(engine: Engine, batch: Batch, zone: ZoneInfo, notes: list[Note],
-                      earlier: set[str] = frozenset()) -> list[MilestoneMove]:
+                      earlier: Set[str] = frozenset()) -> list[MilestoneMove]:
     """Compare the batch's milestones with the stored ``enter`` events of its orders (see
     the module docstring): returns the moves, and takes them (and the stages that cannot
     be moved) out of the batch, so that ``ingest`` adds only milestones that are new.
@@ -190,7 +191,7 @@ def stored_milestones(engine: Engine, batch: Batch, zone: ZoneInfo, notes: list[
     run one at a time (``importers.lock``), and a move applies only if the stored event
     is still where it was read."""
     numbers = list(batch.orders)
-    stored: dict[tuple[str, str], list[datetime]] = defaultdict(list)
+    stored: dict[tuple[str, str | None], list[datetime]] = defaultdict(list)
     with engine.connect() as conn:
         for part in chunks(numbers):
             rows = conn.execute(

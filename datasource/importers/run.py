@@ -57,9 +57,9 @@ from datasource.importers.batch import (
 from datasource.importers.errors import ImportSetupError, RowRejected
 from datasource.importers.limits import SOURCE_LIMIT
 from datasource.importers.lock import import_lock
-from datasource.importers.eventlog import parse_event_row
+from datasource.importers.eventlog import EventRow, parse_event_row
 from datasource.importers.mapping import Mapping, check_timezone, load_mapping
-from datasource.importers.milestones import parse_milestone_row, row_findings
+from datasource.importers.milestones import MilestoneRow, parse_milestone_row, row_findings
 from datasource.importers.reading import Table, read_table
 from datasource.ingest import FindingRecord, ingest
 from datasource.pipeline import Pipeline
@@ -224,14 +224,14 @@ def _add_row(plan: ImportPlan, batch: Batch, line: int, values: list, first_line
     if len(values) != width:
         raise RowRejected(f"row has {len(values)} fields, the header has {width}")
     ctx = plan.context
+    row: MilestoneRow | EventRow
     if plan.mapping.shape == "milestones":
         row = parse_milestone_row(line, values, ctx)
         order, findings = row.order, row_findings(row, ctx, plan.pipeline, plan.source)
         event = None
     else:
-        erow = parse_event_row(line, values, ctx, plan.pipeline, plan.source)
-        order, findings, event = erow.order, [], erow.event
-        row = erow
+        row = parse_event_row(line, values, ctx, plan.pipeline, plan.source)
+        order, findings, event = row.order, [], row.event
     number = order.order_number
     if number in first_line:
         if (plan.mapping.shape == "milestones"
@@ -248,7 +248,7 @@ def _add_row(plan: ImportPlan, batch: Batch, line: int, values: list, first_line
     if event is not None:
         batch.events.append(event)
         batch.seen.append(RowSeen(line, number, event, added))
-    else:
+    elif isinstance(row, MilestoneRow):
         added = batch.add_milestones(line, number, row.times, row.raw, notes) or added
         batch.seen.append(RowSeen(line, number, None, added))
     batch.findings.extend(findings)

@@ -108,7 +108,7 @@ def suggest_mapping(path: str | Path, pipeline: Pipeline, sheet: str | None = No
         lines += [f"{stage} = {_q(column)}" for stage, column in milestones.items()]
         if not milestones:
             lines.append('# placed = "?"  # no column is named like a pipeline stage')
-    else:
+    elif stage_col is not None:  # the events shape always has its stage column
         lines += _stage_values(table, rows, stage_col, pipeline)
     placed = set(columns.values()) | set(milestones.values())
     unplaced = [c for c in table.header if c and c not in placed]
@@ -175,7 +175,9 @@ def _date_order(table: Table, rows: list, columns: list[str]) -> list[str]:
         i = table.header.index(column)
         for _, r in rows:
             v = r[i] if i < len(r) else None
-            m = _XXY.fullmatch(v.strip()) if isinstance(v, str) else None
+            if not isinstance(v, str):
+                continue
+            m = _XXY.fullmatch(v.strip())
             if not m:
                 continue
             first, second = int(m[1]), int(m[2])
@@ -185,7 +187,7 @@ def _date_order(table: Table, rows: list, columns: list[str]) -> list[str]:
                 order, example = "mdy", (column, v.strip())
             elif seen_ambiguous is None:
                 seen_ambiguous = (column, v.strip())
-    if order is not None:
+    if order is not None and example is not None:
         return [f'date_order = "{order}"  # from {example[0]} {example[1]!r}']
     if seen_ambiguous is not None:
         return [f'# date_order = "dmy"  # REQUIRED, "dmy" or "mdy": {seen_ambiguous[0]} has '

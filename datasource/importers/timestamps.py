@@ -127,7 +127,7 @@ def is_ambiguous(raw: object) -> bool:
     if not isinstance(raw, str) or not raw[:2].strip()[:1].isdigit():
         return False
     match = _XXY.fullmatch(raw.strip())
-    return bool(match) and _obvious_order(int(match[1]), int(match[2])) is None
+    return match is not None and _obvious_order(int(match[1]), int(match[2])) is None
 
 
 def _obvious_order(first: int, second: int) -> str | None:
