@@ -35,7 +35,6 @@ def fit(messages: Sequence[Message], room: int) -> list[Message]:
         return list(messages)
     ordered = sorted(messages, key=lambda m: PRIORITY.get(m.kind, 1))
     parts: list[list[Message]] = [[] for _ in range(room)]
-    size = -(-len(ordered) // room)
     for n, message in enumerate(ordered):
-        parts[n // size].append(message)
+        parts[n * room // len(ordered)].append(message)
     return [p[0].merged_with(p[1:]) for p in parts if p]
