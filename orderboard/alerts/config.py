@@ -211,10 +211,16 @@ def _array(value: Any, name: str) -> list:
     return value
 
 
+def _where(table: str, index: int, data: Any) -> str:
+    """How an entry is named in errors: by its name when it has one, else its number."""
+    name = data.get("name") if isinstance(data, Mapping) else None
+    return f"[[{table}]] {name!r}" if isinstance(name, str) and name.strip() else f"[[{table}]] #{index + 1}"
+
+
 def _channels(raw: Any) -> dict[str, Channel]:
     out: dict[str, Channel] = {}
     for i, data in enumerate(_array(raw, "alert_channels")):
-        t = _Table(data, f"[[alert_channels]] #{i + 1}", CHANNEL_KEYS)
+        t = _Table(data, _where("alert_channels", i, data), CHANNEL_KEYS)
         name = t.text("name", required=True)
         t.where = f"[[alert_channels]] {name!r}"
         if name in out:
@@ -272,7 +278,7 @@ def _rules(raw: Any, channels: Mapping[str, Channel], settings: Settings, catalo
     out: list[AlertRule] = []
     names: set[str] = set()
     for i, data in enumerate(_array(raw, "alert_rules")):
-        t = _Table(data, f"[[alert_rules]] #{i + 1}", RULE_KEYS)
+        t = _Table(data, _where("alert_rules", i, data), RULE_KEYS)
         name = t.text("name", required=True)
         t.where = f"[[alert_rules]] {name!r}"
         if name in names:
