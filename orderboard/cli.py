@@ -395,6 +395,7 @@ def worker(
 
 
 alerts_app = typer.Typer(cls=OneLineErrors, help="Alert rules: evaluate now, test a channel, silence alerts.",
+                         epilog=EXIT_STATUS,
                          rich_markup_mode=None, no_args_is_help=True)
 app.add_typer(alerts_app, name="alerts")
 
