@@ -36,7 +36,16 @@ SETTINGS: tuple[Setting, ...] = (
             "smtp://host:port to email the weekly report; no email when unset."),
     Setting("report_to", "ORDERBOARD_REPORT_TO", None,
             "Comma-separated recipients of the weekly report."),
+    Setting("public_url", "ORDERBOARD_PUBLIC_URL", "http://127.0.0.1:8050",
+            "Address people open the dashboard at; alert messages link to it."),
+    Setting("alert_secret", "ORDERBOARD_ALERT_SECRET", None,
+            "Key that signs the acknowledge links of alert messages (default: a random "
+            "key kept in the store)."),
 )
+
+# The configuration file's tables about alerts, kept as written and checked by
+# ``orderboard.alerts.config`` (which knows the metric catalog and the channel kinds).
+ALERT_TABLES = ("alerts", "alert_channels", "alert_rules", "contacts")
 
 
 @dataclass(frozen=True)
@@ -48,10 +57,14 @@ class Settings:
     report_dir: str = "reports"
     smtp_url: str | None = None
     report_to: str | None = None
+    public_url: str = "http://127.0.0.1:8050"
+    alert_secret: str | None = None
     pipeline: Pipeline = field(default_factory=lambda: load_pipeline(None))
     # The config file's [metrics.<name>] tables (warning/critical thresholds), checked
     # against the catalog by ``metrics.catalog.Catalog.with_thresholds``.
     metric_thresholds: dict[str, dict] = field(default_factory=dict)
+    # The config file's alert tables (``ALERT_TABLES``), as written.
+    alert_tables: dict[str, object] = field(default_factory=dict)
 
     @property
     def timezone(self) -> str:
@@ -81,4 +94,6 @@ def load_settings(**overrides: str | None) -> Settings:
     values["config_file"] = config_file
     settings = Settings(**values)  # type: ignore[arg-type]
     thresholds = dict(data.get("metrics", {})) if config_file else {}
-    return replace(settings, pipeline=load_pipeline(config_file), metric_thresholds=thresholds)
+    alert_tables = {k: data[k] for k in ALERT_TABLES if k in data}
+    return replace(settings, pipeline=load_pipeline(config_file), metric_thresholds=thresholds,
+                   alert_tables=alert_tables)
