@@ -36,6 +36,13 @@ SETTINGS: tuple[Setting, ...] = (
             "smtp://host:port to email the weekly report; no email when unset."),
     Setting("report_to", "ORDERBOARD_REPORT_TO", None,
             "Comma-separated recipients of the weekly report."),
+    Setting("wait_s", "ORDERBOARD_WAIT_S", "10",
+            "Longest wait of a web request for the order store, in seconds: PostgreSQL "
+            "statement and connect timeouts, SQLite busy timeout, connection-pool checkout, "
+            "cache-lock wait. Keep it below a third of the web worker's timeout."),
+    Setting("cache_wait_s", "ORDERBOARD_CACHE_WAIT_S", "0.5",
+            "Longest wait for one Redis call (socket and connect timeouts), in seconds; "
+            "after a failure the cache is skipped for a few seconds."),
 )
 
 
@@ -48,6 +55,8 @@ class Settings:
     report_dir: str = "reports"
     smtp_url: str | None = None
     report_to: str | None = None
+    wait_s: float = 10.0
+    cache_wait_s: float = 0.5
     pipeline: Pipeline = field(default_factory=lambda: load_pipeline(None))
 
     @property
@@ -75,5 +84,18 @@ def load_settings(**overrides: str | None) -> Settings:
         if value is not None:
             values[key] = value
     values["config_file"] = config_file
+    for name in ("wait_s", "cache_wait_s"):
+        values[name] = _seconds(values[name], name)
     settings = Settings(**values)  # type: ignore[arg-type]
     return replace(settings, pipeline=load_pipeline(config_file))
+
+
+def _seconds(value: object, name: str) -> float:
+    """A positive number of seconds (a wait bound); a bad value is an error naming the setting."""
+    try:
+        seconds = float(str(value).strip())
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number of seconds, not {value!r}") from None
+    if not 0 < seconds < 3600:
+        raise ValueError(f"{name} must be between 0 and 3600 seconds, not {value!r}")
+    return seconds
