@@ -129,7 +129,7 @@
 
     /* -- the self-reload ---------------------------------------------------------- */
     var PROBE_TIMEOUT_MS = 10000;
-    var PROBE_RETRY_MS = 30000;
+    var PROBE_RETRY_MS = 10000;
     var reloading = false;
 
     function reloadWhenServed() {
