@@ -47,11 +47,14 @@ def make_engine(url: str, wait_s: float | None = None, **kwargs) -> Engine:
 
         return engine
     connect_args: dict = {}
-    if wait_s is not None and make_url(url).get_backend_name() == "postgresql":
+    parsed = make_url(url)
+    if wait_s is not None and parsed.get_backend_name() == "postgresql":
+        given = parsed.query.get("options") or ()  # e.g. a search_path: kept
+        given = (given,) if isinstance(given, str) else tuple(given)
         connect_args = {
             # libpq takes whole seconds (and treats 1 as 2); never 0, which means "forever"
             "connect_timeout": max(2, math.ceil(wait_s)),
-            "options": f"-c statement_timeout={int(wait_s * 1000)}",
+            "options": " ".join((*given, f"-c statement_timeout={int(wait_s * 1000)}")),
         }
     return create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kwargs)
 
