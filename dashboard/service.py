@@ -60,7 +60,7 @@ LAST_GOOD_TIMEOUT = 7 * 24 * 3600
 SWR_PERIODS = 3  # how many periods old a value stale-while-revalidate may still serve
 COUNTER_PREFIX = "orderboard:computations:"
 LOCK_WAIT_S = 10.0  # the default of the wait_s setting
-CACHE_WAIT_S = 0.5  # the default of the cache_wait_s setting
+CACHE_WAIT_S = 0.25  # the default of the cache_wait_s setting
 CACHE_RETRY_S = 5.0  # after a cache failure, calls skip the cache this long between probes
 
 

@@ -40,7 +40,7 @@ SETTINGS: tuple[Setting, ...] = (
             "Longest wait of a web request for the order store, in seconds: PostgreSQL "
             "statement and connect timeouts, SQLite busy timeout, connection-pool checkout, "
             "cache-lock wait. Keep it below a third of the web worker's timeout."),
-    Setting("cache_wait_s", "ORDERBOARD_CACHE_WAIT_S", "0.5",
+    Setting("cache_wait_s", "ORDERBOARD_CACHE_WAIT_S", "0.25",
             "Longest wait for one Redis call (socket and connect timeouts), in seconds; "
             "after a failure the cache is skipped for a few seconds."),
 )
@@ -56,7 +56,7 @@ class Settings:
     smtp_url: str | None = None
     report_to: str | None = None
     wait_s: float = 10.0
-    cache_wait_s: float = 0.5
+    cache_wait_s: float = 0.25
     pipeline: Pipeline = field(default_factory=lambda: load_pipeline(None))
 
     @property

@@ -93,7 +93,7 @@ class System:
         self.starts += 1
         env = {**os.environ, "ORDERBOARD_DATABASE_URL": self.store_url,
                "ORDERBOARD_CACHE_URL": f"redis://127.0.0.1:{self.redis_port}/0",
-               "ORDERBOARD_WAIT_S": str(WAIT_S), "ORDERBOARD_CACHE_WAIT_S": "0.5"}
+               "ORDERBOARD_WAIT_S": str(WAIT_S), "ORDERBOARD_CACHE_WAIT_S": "0.25"}
         gunicorn = str(Path(sys.executable).with_name("gunicorn"))
         self.gunicorn = subprocess.Popen(
             [gunicorn, "-w", str(WORKERS), "-b", f"127.0.0.1:{self.port}",
