@@ -20,10 +20,7 @@ import pytest
 
 from drills.system import System
 
-CHROMIUM = os.environ.get("ORDERBOARD_CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
 UNDER_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-               "--disable-background-networking", "--disable-extensions"]
 FIGURES: list[tuple[str, str, str]] = []  # (drill, figure, value)
 
 
@@ -37,18 +34,6 @@ def _missing(message: str) -> None:
 def figure():
     """``figure(drill, name, value)`` records a measured figure for the run's summary."""
     return lambda drill, name, value: FIGURES.append((drill, name, str(value)))
-
-
-@pytest.fixture(scope="session")
-def drill_browser():
-    if not os.path.exists(CHROMIUM):
-        _missing(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

@@ -33,8 +33,8 @@ def p95(values: list[float]) -> float:
 
 
 @pytest.fixture
-def screens(system, drill_browser):
-    opened = Screens(drill_browser, system.url, count=3)
+def screens(system, browser):
+    opened = Screens(browser, system.url, count=3)
     yield opened
     opened.close()
     assert opened.errors == [], "uncaught errors in the wall pages"
