@@ -105,6 +105,22 @@ class System:
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_for_port(self.port, 30)
 
+    def wait_until_answering(self, timeout_s: float = 60) -> float:
+        """Seconds until the server answers a page (a worker builds the app on its first
+        request, which takes a few seconds on a loaded machine)."""
+        import urllib.request
+
+        start = time.monotonic()
+        while time.monotonic() - start < timeout_s:
+            try:
+                with urllib.request.urlopen(f"{self.url}/_dash-layout", timeout=5) as answer:
+                    if answer.status == 200:
+                        return round(time.monotonic() - start, 2)
+            except OSError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"the server did not answer within {timeout_s} s")
+
     def kill_gunicorn(self) -> None:
         """The server dies at once (SIGKILL to the master and its workers)."""
         os.killpg(self.gunicorn.pid, signal.SIGKILL)
