@@ -17,9 +17,9 @@ from datetime import datetime, timezone
 from dashboard.export import figure_bytes, stop_export_server
 from dashboard.report.charts import CHART_IDS, review_figure
 from dashboard.report.pdf import report_pdf
-from metrics.review import build_weekly_report
 from datasource.pipeline import default_pipeline
 from datasource.store import make_engine
+from metrics.review import build_weekly_report
 from metrics.window import Window
 
 

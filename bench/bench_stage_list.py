@@ -132,14 +132,15 @@ def measure(backend: str, n: int) -> list[dict]:
             for sort in SORTS:
                 state = ViewState(view="wip", sort=sort)
                 spec = list_spec(STAGE, state, pipeline)
-                first, best, (frame, total) = _timed(lambda: fetch(ctx, spec, state, 0, LIMIT, now))
+                first, best, (frame, total) = _timed(
+                    lambda spec=spec, state=state: fetch(ctx, spec, state, 0, LIMIT, now))
                 results.append({"backend": backend, "list": f"{STAGE} wip", "sort": sort or "default",
                                 "total": total, "rows": len(frame), "first_ms": round(first * 1000),
                                 "best_ms": round(best * 1000), "setup_s": round(setup_s, 1)})
                 print(json.dumps(results[-1]), flush=True)
             state = ViewState(days=30, view="visits", sort="-time_in_stage_h")
             spec = list_spec(STAGE, state, pipeline)
-            first, best, (frame, total) = _timed(lambda: fetch(ctx, spec, state, 0, LIMIT, now))
+            first, best, (frame, total) = _timed(lambda spec=spec, state=state: fetch(ctx, spec, state, 0, LIMIT, now))
             results.append({"backend": backend, "list": f"{STAGE} visits, last 30 days",
                             "sort": state.sort, "total": total, "rows": len(frame),
                             "first_ms": round(first * 1000), "best_ms": round(best * 1000)})

@@ -150,7 +150,8 @@ def main() -> None:
     parser.add_argument("--screens", type=int, default=100)
     parser.add_argument("--period", type=float, default=10.0, help="seconds between a screen's refreshes")
     parser.add_argument("--duration", type=float, default=60.0)
-    parser.add_argument("--settings", type=int, default=len(SETTINGS), help=f"distinct screen settings (1-{len(SETTINGS)})")
+    parser.add_argument("--settings", type=int, default=len(SETTINGS),
+                        help=f"distinct screen settings (1-{len(SETTINGS)})")
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--redis", default="redis://127.0.0.1:6379")
     parser.add_argument("--redis-db", type=int, default=13)
@@ -180,7 +181,8 @@ def main() -> None:
         lock = threading.Lock()
         start = time.monotonic()
         until = start + args.duration
-        threads = [threading.Thread(target=screen, args=(i, captured[i % len(captured)], args.period, until, results, lock))
+        threads = [threading.Thread(target=screen,
+                                    args=(i, captured[i % len(captured)], args.period, until, results, lock))
                    for i in range(args.screens)]
         for t in threads:
             t.start()

@@ -20,7 +20,7 @@ import pandas as pd
 from sqlalchemy import Table, and_, bindparam, delete, exists, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 
-from datasource.queries import read_frame, raw
+from datasource.queries import raw, read_frame
 from datasource.schema import (
     AlertDelivery,
     AlertGroup,
@@ -199,7 +199,6 @@ class Delivery:
 def record_delivery(engine: Bind, d: Delivery) -> int:
     """Log a delivery; when sent, the notices it gave and its groups' last send; when
     failed, the groups' retry time. One transaction."""
-    g = groups.c
     with _writing(engine) as conn:
         delivery_id = conn.execute(insert(deliveries).values(
             channel=d.channel, kind=d.kind, group_key=",".join(d.group_keys)[:300], alerts=d.alerts,

@@ -30,6 +30,7 @@ from sqlalchemy import Engine, Table, bindparam, delete, insert, select, update
 from sqlalchemy.engine import Connection
 
 from datasource.bulk import insert_rows
+from datasource.idle import idle_cutoff, remember_newest_event
 from datasource.pipeline import Pipeline
 from datasource.schema import (
     EVENT_TYPES,
@@ -42,7 +43,6 @@ from datasource.schema import (
     StageVisit,
 )
 from datasource.store import bump_data_version, utcnow
-from datasource.idle import idle_cutoff, remember_newest_event
 from datasource.visits import OUT_OF_ORDER, Derived, EventFact, Visit, derive_order
 
 CHUNK = 5000
@@ -279,7 +279,7 @@ def _order_ids(conn: Connection, numbers: Sequence[str]) -> dict[str, int]:
         rows = conn.execute(
             select(Order.order_number, Order.id).where(Order.order_number.in_(part))
         )
-        ids.update({n: i for n, i in rows})
+        ids.update((n, i) for n, i in rows)
     return ids
 
 

@@ -119,7 +119,7 @@ class Pipeline:
         return code in self.positions and self.stage(code).optional
 
     @classmethod
-    def from_mapping(cls, data: dict) -> "Pipeline":
+    def from_mapping(cls, data: dict) -> Pipeline:
         meta = data.get("pipeline", {})
         raw = data.get("stages")
         if not raw:

@@ -23,6 +23,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from datetime import datetime
 from operator import itemgetter
@@ -163,7 +164,7 @@ def _visits_in_time_order(events: list[EventFact], positions: dict[str, int]) ->
             continue  # a repeated entry of the stage the order is in
         n = count[code] = count.get(code, 0) + 1
         visits.append(Visit(code, occurred_at, n, n > 1, None, operator))
-    for visit, following in zip(visits, visits[1:]):
+    for visit, following in itertools.pairwise(visits):
         if visit.left_at is None:
             visit.left_at = following.entered_at
     return visits

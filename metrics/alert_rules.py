@@ -212,7 +212,8 @@ def _overdue(ev: Evaluation, c: Condition) -> list[Finding]:
 
     def describe(row):
         late_s = (ev.now - row.promised_at).total_seconds()
-        return late_s / 3600, f"overdue by {_hours(late_s)} (promised {row.promised_at:%Y-%m-%d %H:%M} UTC)", row.promised_at
+        text = f"overdue by {_hours(late_s)} (promised {row.promised_at:%Y-%m-%d %H:%M} UTC)"
+        return late_s / 3600, text, row.promised_at
 
     return _order_findings(ev, c, rows, "critical", describe)
 

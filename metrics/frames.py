@@ -36,6 +36,7 @@ from metrics.populations import (
     wip_conditions,
 )
 
+
 def window_orders(engine: Engine, start: datetime, end: datetime, filters: FilterMap | None) -> pd.DataFrame:
     """Every order that can matter to ``[start, end)``: open, cancelled at or after
     ``start``, completed at or after ``start``, or placed in the window. This holds the

@@ -17,6 +17,7 @@ from sqlalchemy.sql import ColumnElement, Select
 
 from datasource.queries import FilterMap, exceptions, filter_conditions, order_columns, orders, raw, visits
 
+
 def completed_conditions(start: datetime, end: datetime) -> list[ColumnElement[bool]]:
     o = orders.c
     return [o.status != "cancelled", o.completed_at >= start, o.completed_at < end]

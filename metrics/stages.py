@@ -105,7 +105,7 @@ def _stage_row(
         "breach_rate": ratio(breaches, n),
         "rework_visits": int(mine["is_rework"].sum()),
         "anomalies": bad.get(stage.code, 0),
-        "delayed_orders": int(len(contrib)),
+        "delayed_orders": len(contrib),
         "delay_contribution_h": float(contrib.sum()),
     }
 

@@ -15,11 +15,11 @@ from sqlalchemy.engine import Engine
 
 from datasource.pipeline import Pipeline
 from metrics import frames
+from metrics.catalog import CATALOG
 from metrics.cycle_time import CycleTime, completed_in, cycle_time
 from metrics.delay import Delay, delay, wip_now
 from metrics.exceptions import Exceptions, exception_summary
-from metrics.stages import anomalies, flow_codes, stage_table, typical_hours, bottleneck
-from metrics.catalog import CATALOG
+from metrics.stages import anomalies, bottleneck, flow_codes, stage_table, typical_hours
 from metrics.stats import clean, frame_records
 from metrics.trend import daily_trend, flow_counts, wip_at
 from metrics.window import Filters, Window, as_utc, local_midnight

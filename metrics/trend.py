@@ -92,7 +92,8 @@ def daily_trend(orders: pd.DataFrame, window: Window, tz: str, now: datetime) ->
     days = list(window.local_days(tz))
     if not days:
         return pd.DataFrame(columns=list(TREND_COLUMNS))
-    us = lambda t: int(np.datetime64(t.astimezone(timezone.utc).replace(tzinfo=None), "us").astype("int64"))
+    def us(t):
+        return int(np.datetime64(t.astimezone(timezone.utc).replace(tzinfo=None), "us").astype("int64"))
     edges = np.array([us(b) for _, b, _ in days] + [us(days[-1][2])], dtype="int64")
     not_cancelled = orders["status"] != "cancelled"
     completed = orders["completed_at"].where(not_cancelled)

@@ -41,12 +41,12 @@ class Window:
             raise ValueError(f"empty window: end {self.end} is not after start {self.start}")
 
     @classmethod
-    def between_dates(cls, first: date, last: date, tz: str) -> "Window":
+    def between_dates(cls, first: date, last: date, tz: str) -> Window:
         """Local days ``first`` to ``last``, both included: [first 00:00, last+1 00:00) in tz."""
         return cls(local_midnight(first, tz), local_midnight(last + timedelta(days=1), tz))
 
     @classmethod
-    def last_days(cls, n: int, now: datetime, tz: str = "UTC") -> "Window":
+    def last_days(cls, n: int, now: datetime, tz: str = "UTC") -> Window:
         """The last ``n`` local days in ``tz`` including today: from local midnight n-1 days
         before today to the coming local midnight. The end is in the future while today
         runs; metrics that divide by days use the elapsed part (see ``elapsed_days``)."""
@@ -56,7 +56,7 @@ class Window:
         return cls.between_dates(today - timedelta(days=n - 1), today, tz)
 
     @classmethod
-    def iso_week(cls, week: str, tz: str = "UTC") -> "Window":
+    def iso_week(cls, week: str, tz: str = "UTC") -> Window:
         """ISO week ``"2026-W47"``: Monday 00:00 to the next Monday 00:00, local time in tz."""
         try:
             year_text, week_text = week.upper().split("-W")
@@ -65,7 +65,7 @@ class Window:
             raise ValueError(f"not an ISO week like 2026-W47: {week!r}") from exc
         return cls.between_dates(monday, monday + timedelta(days=6), tz)
 
-    def previous(self) -> "Window":
+    def previous(self) -> Window:
         """The window of the same length that ends where this one starts."""
         return Window(self.start - (self.end - self.start), self.start)
 

@@ -33,8 +33,16 @@ from datasource.schema import Order, StoreMeta
 from datasource.store import utcnow
 
 __all__ = [
-    "DemoData", "generate", "seed_store", "is_demo_store", "store_is_empty",
-    "mark_demo_store", "read_meta", "write_meta", "MODEL_KEY", "FED_UNTIL_KEY",
+    "FED_UNTIL_KEY",
+    "MODEL_KEY",
+    "DemoData",
+    "generate",
+    "is_demo_store",
+    "mark_demo_store",
+    "read_meta",
+    "seed_store",
+    "store_is_empty",
+    "write_meta",
 ]
 
 DEMO_MARK = "demo_seed"

@@ -47,7 +47,7 @@ class DemoFeed:
         self._next_day = model.local_day(model.end_us)
 
     @classmethod
-    def open(cls, engine: Engine, pipeline: Pipeline) -> "DemoFeed":
+    def open(cls, engine: Engine, pipeline: Pipeline) -> DemoFeed:
         """The feed of a demo store; ``FeedUnavailable`` for any other store, for a demo
         store made before the model was recorded, or with another pipeline."""
         with engine.connect() as conn:

@@ -108,7 +108,7 @@ class _StayPlan:
     online: np.ndarray       # (n,) bool
 
     @classmethod
-    def build(cls, rng: np.random.Generator, pipeline: Pipeline, attrs: dict) -> "_StayPlan":
+    def build(cls, rng: np.random.Generator, pipeline: Pipeline, attrs: dict) -> _StayPlan:
         codes = list(pipeline.codes)
         n, online = attrs["online"].shape[0], attrs["online"]
         factory = list(world.order_path(pipeline, online=False))

@@ -154,7 +154,7 @@ class DemoModel:
         })
 
     @classmethod
-    def from_json(cls, text: str, pipeline: Pipeline) -> "DemoModel":
+    def from_json(cls, text: str, pipeline: Pipeline) -> DemoModel:
         """The model recorded by ``to_json``; ValueError when ``pipeline`` is not the one
         the history was made with (the feed would then continue another factory)."""
         data = json.loads(text)

@@ -36,7 +36,7 @@ class Records:
     events: list[EventRecord] = field(default_factory=list)
     exceptions: list[ExceptionRecord] = field(default_factory=list)
 
-    def extend(self, other: "Records") -> None:
+    def extend(self, other: Records) -> None:
         self.orders += other.orders
         self.events += other.events
         self.exceptions += other.exceptions

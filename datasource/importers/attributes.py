@@ -26,7 +26,6 @@ from datasource.importers.mapping import Mapping
 from datasource.importers.timestamps import end_of_day, parse_timestamp, to_utc
 
 
-
 @dataclass
 class RowContext:
     """What a row parser needs: the mapping, column positions and the zone."""

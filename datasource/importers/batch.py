@@ -16,9 +16,9 @@ the stored one is kept.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Set
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from collections.abc import Set
 from typing import Any
 from zoneinfo import ZoneInfo
 

@@ -55,8 +55,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from datasource.importers.errors import ImportSetupError
 from datasource.importers.limits import SOURCE_LIMIT, TEXT_LIMITS
-from datasource.pipeline import Pipeline
 from datasource.importers.timestamps import DATE_ORDERS
+from datasource.pipeline import Pipeline
 from datasource.schema import EVENT_TYPES
 
 SHAPES = ("events", "milestones")

@@ -55,9 +55,9 @@ from datasource.importers.batch import (
     vanished_note,
 )
 from datasource.importers.errors import ImportSetupError, RowRejected
+from datasource.importers.eventlog import EventRow, parse_event_row
 from datasource.importers.limits import SOURCE_LIMIT
 from datasource.importers.lock import import_lock
-from datasource.importers.eventlog import EventRow, parse_event_row
 from datasource.importers.mapping import Mapping, check_timezone, load_mapping
 from datasource.importers.milestones import MilestoneRow, parse_milestone_row, row_findings
 from datasource.importers.reading import Table, read_table

@@ -44,8 +44,7 @@ _CHUNK = 1 << 20
 
 def is_xes(path: Path, head: bytes) -> bool:
     name = path.name.lower()
-    return name.endswith(".xes") or name.endswith(".xes.gz") or (
-        head.startswith(GZIP_MAGIC) and ".xes" in name)
+    return name.endswith((".xes", ".xes.gz")) or (head.startswith(GZIP_MAGIC) and ".xes" in name)
 
 
 def _open(path: Path) -> IO[bytes]:
