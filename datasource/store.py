@@ -161,9 +161,14 @@ def upgrade_store(engine: Engine, pipeline: Pipeline) -> None:
     with engine.begin() as conn:
         _lock_schema(conn)
         Base.metadata.create_all(conn)
+        # Only the missing ones: CREATE INDEX takes a lock on its table even when the index
+        # exists, which would deadlock with an import writing to the same tables.
+        inspector = inspect(conn)
         for table in Base.metadata.sorted_tables:
+            present = {i["name"] for i in inspector.get_indexes(table.name)}
             for index in table.indexes:
-                conn.execute(CreateIndex(index, if_not_exists=True))
+                if index.name not in present:
+                    conn.execute(CreateIndex(index, if_not_exists=True))
         sync_stages(conn, pipeline)
         has_version = conn.execute(
             select(StoreMeta.value).where(StoreMeta.key == DATA_VERSION)

@@ -12,6 +12,7 @@ import os
 import sys
 from pathlib import Path
 from collections.abc import Callable
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, Optional, TypeVar
 
 import typer
@@ -195,8 +196,9 @@ def import_(
     settings = settings_for(db, config)
     again = "(run the same import again when it is back: rows already stored change nothing)"
     try:
-        report = run_import(settings.database_url, settings.pipeline, file, mapping, tz, rejects,
-                            wait_s=wait)
+        with import_progress() as (on_start, on_progress):
+            report = run_import(settings.database_url, settings.pipeline, file, mapping, tz, rejects,
+                                wait_s=wait, on_start=on_start, on_progress=on_progress)
     except ImportSetupError as exc:
         fail(str(exc))
     except StoreUnreachable as exc:  # refused when opening: nothing was written
@@ -216,6 +218,29 @@ def import_(
     if max_rejects is not None and rejected > max_rejects:
         fail(f"{rejected} rows rejected, more than --max-rejects {max_rejects} (see "
              f"{report.rejects_path}); the other {report.stored} rows are stored")
+
+
+@contextmanager
+def import_progress():
+    """A progress bar on stderr while an import runs, when stderr is a terminal: the
+    (on_start, on_progress) callbacks ``run_import`` reports to."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    console = Console(stderr=True)
+    bar = Progress(TextColumn("importing {task.description}"), BarColumn(), MofNCompleteColumn(),
+                   TimeElapsedColumn(), console=console, transient=True, disable=not console.is_terminal)
+    tasks: list = []
+
+    def on_start(name: str, rows: int) -> None:
+        tasks.append(bar.add_task(name, total=rows))
+
+    def on_progress(rows: int) -> None:
+        if tasks:
+            bar.advance(tasks[0], rows)
+
+    with bar:
+        yield on_start, on_progress
 
 
 def import_lines(report) -> list[str]:

@@ -226,7 +226,7 @@ def test_two_imports_of_one_file_at_once_store_it_once(store, tmp_path):
 
     def one(i: int):
         return run_import(store.url, store.pipeline, ledger, mapping,
-                          rejects_path=tmp_path / f"r{i}.csv", progress=False, wait_s=60)
+                          rejects_path=tmp_path / f"r{i}.csv", wait_s=60)
 
     with ThreadPoolExecutor(2) as pool:
         reports = list(pool.map(one, range(2)))

@@ -378,28 +378,22 @@ def with_import_cache(engine: Engine) -> Engine:
 
 def run_import(database_url: str, pipeline: Pipeline, path: str | Path, mapping_path: str | Path,
                tz: str | None = None, rejects_path: str | Path | None = None,
-               progress: bool = True, batch_size: int = BATCH_SIZE,
-               wait_s: float = LOCK_WAIT_S) -> ImportReport:
+               batch_size: int = BATCH_SIZE, wait_s: float = LOCK_WAIT_S,
+               on_start: Callable[[str, int], None] | None = None,
+               on_progress: Callable[[int], None] | None = None) -> ImportReport:
     """What ``orderboard import`` does: check file and mapping (raising ImportSetupError
     before the database is opened), open the store (``open_store``: created when missing,
     brought up to the schema), wait for any other import into it (``importers.lock``: at
-    most ``wait_s``, then ``ImportBusy``), import with a progress bar on stderr when it is a
-    terminal."""
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
+    most ``wait_s``, then ``ImportBusy``), import. ``on_start(file name, data rows)`` and
+    ``on_progress(rows)`` let the caller show progress (the command line's bar)."""
     from datasource.store import open_store
 
     plan = prepare_import(path, mapping_path, pipeline, tz)
     engine = with_import_cache(open_store(database_url, pipeline))
-    console = Console(stderr=True)
-    bar = Progress(TextColumn("importing {task.description}"), BarColumn(), MofNCompleteColumn(),
-                   TimeElapsedColumn(), console=console, transient=True,
-                   disable=not (progress and console.is_terminal))
     try:
-        with import_lock(engine, wait_s), bar:
-            task = bar.add_task(plan.path.name, total=plan.table.data_rows)
-            return import_file(engine, plan, rejects_path, batch_size,
-                               on_progress=lambda n: bar.advance(task, n))
+        with import_lock(engine, wait_s):
+            if on_start is not None:
+                on_start(plan.path.name, plan.table.data_rows)
+            return import_file(engine, plan, rejects_path, batch_size, on_progress=on_progress)
     finally:
         engine.dispose()
