@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, Optional, TypeVar
 import typer
 from typer.core import TyperGroup
 
+from datasource.masking import masked_url
 from datasource.settings import Settings, load_settings
 
 if TYPE_CHECKING:
@@ -109,7 +110,7 @@ def settings_for(db: str | None, config: Path | None) -> Settings:
     except ArgumentError:
         backend = None
     if backend not in ("sqlite", "postgresql"):
-        fail(f"{settings.database_url} is not a store URL: OrderBoard stores are SQLite or PostgreSQL "
+        fail(f"{masked_url(settings.database_url)} is not a store URL: OrderBoard stores are SQLite or PostgreSQL "
              "(e.g. sqlite:///orderboard.db or postgresql+psycopg://user@host/db)", EXIT_USAGE)
     return settings
 
@@ -154,7 +155,7 @@ def init(db: DbOption = None, config: ConfigOption = None) -> None:
         fail(str(unreachable(settings.database_url, exc)))
     finally:
         engine.dispose()
-    typer.echo(f"initialised {settings.database_url} with stages {', '.join(settings.pipeline.codes)}")
+    typer.echo(f"initialised {masked_url(settings.database_url)} with stages {', '.join(settings.pipeline.codes)}")
 
 
 @command("import")
@@ -323,7 +324,7 @@ def demo(
             fail(str(exc))
         if not seeded:
             bar.remove_task(task)
-    typer.echo(f"demo store: {settings.database_url} ({'seeded' if seeded else 'reused'})")
+    typer.echo(f"demo store: {masked_url(settings.database_url)} ({'seeded' if seeded else 'reused'})")
     jobs = [] if no_feed else registered_jobs(settings, engine, demo=True, seed=seed)
     feed = "off" if no_feed else "on (new orders and events at the pace of the seeded history)"
     typer.echo(f"live feed: {feed}")
@@ -344,7 +345,8 @@ def serve(
 
     settings = settings_for(db, config)
     existing_store(settings).dispose()  # the dashboard only reads: never serve an empty new file
-    typer.echo(f"dashboard: http://{host}:{port}/  store: {settings.database_url}")
+    cache = f"  cache: {masked_url(settings.cache_url)}" if settings.cache_url else ""
+    typer.echo(f"dashboard: http://{host}:{port}/  store: {masked_url(settings.database_url)}{cache}")
     serving.serve(settings, host, port, with_jobs=not no_jobs)
 
 
@@ -361,7 +363,7 @@ def worker(
     settings = settings_for(db, config)
 
     def started(ids: list[str]) -> None:
-        typer.echo(f"worker: running {', '.join(ids) if ids else 'no jobs yet'} for {settings.database_url}")
+        typer.echo(f"worker: running {', '.join(ids) if ids else 'no jobs yet'} for {masked_url(settings.database_url)}")
 
     try:
         run_worker(settings, demo=demo_feed, seed=seed, on_start=started)

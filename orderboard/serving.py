@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from sqlalchemy import Engine
 
+from datasource.masking import masked_url
 from datasource.settings import Settings
 from orderboard.jobs import RunningJobs, lock_path_for, registered_jobs, start_scheduler, wait_forever
 
@@ -51,7 +52,7 @@ def prepare_demo_store(
         if not is_demo_store(engine):
             engine.dispose()
             raise NotADemoStore(
-                f"{settings.database_url} holds orders that the demo did not create; "
+                f"{masked_url(settings.database_url)} holds orders that the demo did not create; "
                 "pass --db with a new or demo store"
             )
         return engine, False
@@ -100,7 +101,7 @@ def run_worker(settings: Settings, demo: bool = False, seed: int = 7,
     engine = make_engine(settings.database_url)
     init_schema(engine, settings.pipeline)
     if demo and not is_demo_store(engine):
-        raise NotADemoStore(f"{settings.database_url} is not a demo store; the demo feed only "
+        raise NotADemoStore(f"{masked_url(settings.database_url)} is not a demo store; the demo feed only "
                             "writes to stores created by `orderboard demo`")
     jobs = registered_jobs(settings, engine, demo=demo, seed=seed)
     running = start_scheduler(settings, jobs)
