@@ -296,7 +296,7 @@ def export_list(ctx: AppContext, pathname: str | None, search: str | None, fmt: 
                  f"{fmt}, {total} rows, {name}")
     if fmt == "xlsx":
         return dcc.send_bytes(table_bytes(frame, "xlsx", sheet="orders", formats=formats), name)
-    return dcc.send_bytes(frame.to_csv(index=False, date_format="%Y-%m-%d %H:%M").encode("utf-8-sig"), name)
+    return dcc.send_bytes(table_bytes(frame, "csv", date_format="%Y-%m-%d %H:%M"), name)
 
 
 def register(app: Dash, ctx: AppContext) -> None:
