@@ -1,7 +1,7 @@
 """Running OrderBoard: the live demo, the embedded web server and the job worker.
 
 The ``demo``, ``serve`` and ``worker`` commands call these functions. The embedded server
-is Flask's (through Dash) with threads, one process, jobs in-process under the file lock;
+is Flask's (through Dash) with threads, one process, jobs in-process under the store's job lock;
 for several web workers use gunicorn with ``dashboard.wsgi:server`` and one worker.
 """
 
@@ -16,7 +16,8 @@ from sqlalchemy import Engine
 
 from datasource.masking import masked_url
 from datasource.settings import Settings
-from orderboard.jobs import RunningJobs, lock_path_for, registered_jobs, start_scheduler, wait_forever
+from orderboard.job_lock import job_lock_for
+from orderboard.jobs import RunningJobs, registered_jobs, start_scheduler, wait_forever
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +29,7 @@ class NotADemoStore(RuntimeError):
 
 
 class JobsRunElsewhere(RuntimeError):
-    """Another process on this host already runs the scheduled jobs of this store."""
+    """Another process (on any host) already runs the scheduled jobs of this store."""
 
 
 def prepare_demo_store(
@@ -68,7 +69,7 @@ def serve_app(settings: Settings, host: str, port: int, engine: Engine | None = 
     """Serve the dashboard until interrupted; run ``jobs`` in-process if no other process does."""
     from dashboard.app import create_app
 
-    running: RunningJobs | None = start_scheduler(settings, jobs) if jobs else None
+    running: RunningJobs | None = start_scheduler(settings, jobs, engine) if jobs else None
     if jobs and running is None:
         log.warning("scheduled jobs already run in another process; serving only")
     try:
@@ -104,10 +105,11 @@ def run_worker(settings: Settings, demo: bool = False, seed: int = 7,
         raise NotADemoStore(f"{masked_url(settings.database_url)} is not a demo store; the demo feed only "
                             "writes to stores created by `orderboard demo`")
     jobs = registered_jobs(settings, engine, demo=demo, seed=seed)
-    running = start_scheduler(settings, jobs)
+    lock = job_lock_for(settings.database_url, engine)
+    running = start_scheduler(settings, jobs, engine, lock)
     if running is None:
-        raise JobsRunElsewhere(f"another process already runs the jobs of this store "
-                               f"(lock {lock_path_for(settings.database_url)})")
+        engine.dispose()
+        raise JobsRunElsewhere(f"another process already runs the jobs of this store ({lock.describe()})")
     stop = stop or threading.Event()
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
