@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from dashboard.export import figure_bytes, stop_export_server
 from dashboard.report.charts import CHART_IDS, review_figure
 from dashboard.report.pdf import report_pdf
-from dashboard.report.weekly import build_weekly_report
+from metrics.review import build_weekly_report
 from datasource.pipeline import default_pipeline
 from datasource.store import make_engine
 from metrics.window import Window

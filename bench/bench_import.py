@@ -33,8 +33,9 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
-from datasource.importers.run import import_file, open_store, prepare_import
+from datasource.importers.run import import_file, prepare_import, with_import_cache
 from datasource.pipeline import default_pipeline
+from datasource.store import open_store
 
 MAPPING = """
 shape = "milestones"
@@ -134,7 +135,7 @@ def store_url(postgres: str | None, folder: Path) -> Iterator[str]:
 
 def run(args, pipeline, folder: Path, data: Path, url: str) -> int:
     """Import ``data`` into the store at ``url`` as ``orderboard import`` does; print figures."""
-    engine = open_store(url, pipeline)
+    engine = with_import_cache(open_store(url, pipeline))
     if args.tracemalloc:
         tracemalloc.start()
     profiler = None

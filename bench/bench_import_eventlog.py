@@ -32,9 +32,10 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from datasource.importers.run import import_file, open_store, prepare_import
+from datasource.importers.run import import_file, prepare_import, with_import_cache
 from datasource.pipeline import Pipeline, Stage
 from datasource.schema import OrderEvent
+from datasource.store import open_store
 
 ACTIVITIES = (
     "Assign seriousness", "Closed", "Create SW anomaly", "DUPLICATE", "INVALID", "Insert ticket",
@@ -104,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         mapping.write_text(MAPPING, encoding="utf-8")
         pandas_s, pandas_cpu = time_pandas(data)
         pipe = pipeline()
-        engine = open_store(f"sqlite:///{folder / 'store.db'}", pipe)
+        engine = with_import_cache(open_store(f"sqlite:///{folder / 'store.db'}", pipe))
         profiler = None
         if args.profile:
             import cProfile

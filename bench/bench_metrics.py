@@ -187,7 +187,7 @@ def build(backend: str, n: int, rebuild: bool) -> None:
     from datasource.demo import generate
     from datasource.pipeline import default_pipeline
     from datasource.schema import Base, StoreMeta
-    from datasource.store import init_schema, make_engine
+    from datasource.store import make_engine, open_store
 
     pipeline = default_pipeline()
     OUT.mkdir(exist_ok=True)
@@ -207,7 +207,8 @@ def build(backend: str, n: int, rebuild: bool) -> None:
         sync_indexes(engine, backend)
         return
     Base.metadata.drop_all(engine)
-    init_schema(engine, pipeline)
+    engine.dispose()
+    engine = open_store(url, pipeline)
     end = datetime.now(timezone.utc).replace(second=0, microsecond=0)
     start = end - timedelta(days=365)
     t0 = time.perf_counter()

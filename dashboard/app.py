@@ -12,11 +12,12 @@ from pathlib import Path
 
 from dash import Dash, Input, Output, State, dcc, html, no_update
 from dash.exceptions import DependencyException
-from flask import Flask, Response, request
+from flask import Flask, Response, redirect, request
 from flask_caching import Cache
 from sqlalchemy import Engine
 from werkzeug.exceptions import BadRequest
 
+from dashboard.components import not_found
 from dashboard.context import AppContext
 from dashboard.limits import MAX_REQUEST_BYTES
 from dashboard.pages import Page, default_pages, resolve
@@ -29,7 +30,7 @@ ASSETS = Path(__file__).resolve().parent.parent / "assets"
 URL = "url"
 PAGE = "page"
 RENDERED = "page-rendered-path"  # the path the page slot shows
-SERVICE_PERIOD_S = 5  # the live page refreshes every 5 s; walls may refresh slower
+SERVICE_PERIOD_S = 15  # the default wall refresh: a wall and the overview share one summary per period
 
 
 def create_app(
@@ -54,6 +55,7 @@ def create_app(
     service = CachedService(cache, lambda: data_version(engine), period_s=SERVICE_PERIOD_S,
                             redis_client=_redis_client(settings.cache_url))
     ctx = AppContext(settings, engine, service)
+    ctx.catalog  # a wrong [metrics] table in the config stops the start, naming the key
     pages = pages if pages is not None else default_pages()
     app.layout = html.Div(className="ob-shell", children=[
         dcc.Location(id=URL, refresh=False),
@@ -62,6 +64,7 @@ def create_app(
     ])
     register_font_route(app.server)
     guard_requests(app.server, app.callback_map)
+    _register_retired_paths(app.server)
     _register_router(app, ctx, pages)
     registered: set[int] = set()
     for page in pages:
@@ -81,6 +84,19 @@ def _register_router(app: Dash, ctx: AppContext, pages: list[Page]) -> None:
         return render_page(ctx, pages, pathname, search), pathname
 
 
+# Paths of retired pages and where their content lives now (a permanent redirect, so
+# bookmarks and wall URLs keep working).
+RETIRED_PATHS = {"/live": "/"}
+
+
+def _register_retired_paths(server) -> None:
+    for path, target in RETIRED_PATHS.items():
+        def _moved(target: str = target):
+            return redirect(target, code=308)
+
+        server.add_url_rule(path, f"retired{path.replace('/', '-')}", _moved, strict_slashes=False)
+
+
 def keeps_query(pages: list[Page], pathname: str | None) -> bool:
     found = resolve(pages, pathname)
     return found is not None and found[0].owns_query
@@ -90,11 +106,7 @@ def render_page(ctx: AppContext, pages: list[Page], pathname: str | None, search
     """The layout for a URL, or a short not-found page."""
     found = resolve(pages, pathname, search)
     if found is None:
-        return html.Div(className="ob-page ob-notfound", children=[
-            html.H1("404"),
-            html.P(f"没有这个页面 · no page at {pathname}"),
-            dcc.Link("返回 · back to the overview", href="/"),
-        ])
+        return not_found(pathname or "/", f"没有这个页面 · no page at {pathname}")
     page, params = found
     return page.layout(ctx, **params)
 
@@ -115,7 +127,7 @@ def guard_requests(server: Flask, callbacks: dict) -> None:
             raise BadRequest("NUL byte in the URL")
         if request.method in ("POST", "PUT", "PATCH") and request.content_length != 0:
             body = request.get_data(cache=True)  # bounded by MAX_CONTENT_LENGTH (413 beyond it)
-            if b"\x00" in body or b"\\u0000" in body:
+            if b"\x00" in body or b"\\u0000" in body or b"%00" in body:  # %00: a URL in a callback
                 raise BadRequest("NUL byte in the request body")
         if request.method == "POST" and request.path.endswith("/_dash-update-component"):
             _check_callback_request(request.get_json(silent=True), callbacks)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import datetime, timezone
+from functools import cached_property
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -15,6 +17,7 @@ from sqlalchemy import Engine
 
 from dashboard.service import CachedService
 from datasource.settings import Settings
+from metrics.catalog import CATALOG, Catalog
 
 
 @dataclass(frozen=True)
@@ -22,6 +25,19 @@ class AppContext:
     settings: Settings
     engine: Engine
     service: CachedService
+
+    @cached_property
+    def catalog(self) -> Catalog:
+        """The metric catalog with this deployment's thresholds (``[metrics.<name>]``)."""
+        return CATALOG.with_thresholds(self.settings.metric_thresholds)
+
+    def moment(self, period_s: int | None = None) -> datetime:
+        """The instant a request computes for: the service's clock floored to the cache
+        period, so every number of one screen (and the list it drills into) is computed
+        for the same now within a period. The one source of "now" for pages and callbacks."""
+        now = self.service.clock()
+        period = max(1, int(period_s or self.service.period_s))
+        return datetime.fromtimestamp(int(now.timestamp()) // period * period, tz=timezone.utc)
 
     @property
     def tz(self) -> ZoneInfo:

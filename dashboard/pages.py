@@ -51,8 +51,6 @@ class Page:
 
 def default_pages() -> list[Page]:
     """The pages the app serves, most specific first."""
-    from dashboard.callbacks import live as live_callbacks
-    from dashboard.layouts import live as live_layout
     from dashboard.callbacks import review as review_callbacks
     from dashboard.layouts import review as review_layout
     from dashboard.callbacks import order as order_callbacks
@@ -67,7 +65,6 @@ def default_pages() -> list[Page]:
     return [
         Page("/", overview_layout.layout, overview_callbacks.register, "OrderBoard · overview",
              owns_query=True),
-        Page("/live", live_layout.layout, live_callbacks.register, "OrderBoard · live"),
         Page("/review", review_layout.layout, review_callbacks.register, "OrderBoard · weekly review"),
         Page("/stages/<code>", stage_layout.layout, stage_callbacks.register, "OrderBoard · stage",
              owns_query=True),

@@ -14,7 +14,7 @@ and shared links rely on):
 | product     | product line filter                                |                |
 | owner       | owner (salesperson) filter                         |                |
 | stage       | the stage in focus (overview cross-filter)         |                |
-| metric      | a ``DEFINITIONS`` name (the KPI clicked)           |                |
+| metric      | a ``metrics.catalog`` name (the KPI clicked)       |                |
 | view        | which list of a stage (``wip``, ``breached``...)   |                |
 | sort        | grid sort, ``-`` in front for descending           |                |
 | q           | free-text search (order, customer, owner)          |                |

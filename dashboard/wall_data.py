@@ -18,8 +18,8 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from dashboard.wall_settings import WallConfig
-from datasource import queries
 from datasource.pipeline import Pipeline
+from metrics import frames
 from metrics.drilldown import orders_behind_page
 from metrics.summary import Summary, compute_summary
 from metrics.trend import daily_trend
@@ -43,29 +43,35 @@ class WallData:
     open_exceptions_total: int = 0
 
 
+SUMMARY_WINDOW = {"days": SUMMARY_DAYS}  # as the overview states its window: shared summary
+
+
 def wall_params(store_key: str, config: WallConfig) -> dict:
     """The cache parameters of a screen: store, relative windows, filters, list length."""
     return {
         "store": store_key,
-        "window": f"last_days:{SUMMARY_DAYS}",
+        "window": SUMMARY_WINDOW,
         "trend": f"last_days:{TREND_DAYS}",
         "filters": {k: v for k, v in config.filters.active().items()},
         "rows": LIST_ROWS,
     }
 
 
-def compute_wall(engine: Engine, pipeline: Pipeline, config: WallConfig, now: datetime) -> WallData:
-    """Everything one wall refresh shows, as of ``now``.
+def compute_wall(engine: Engine, pipeline: Pipeline, config: WallConfig, now: datetime,
+                 summary: Summary | None = None) -> WallData:
+    """Everything one wall refresh shows, as of ``now`` (the summary's own now when the
+    shared summary is given: ``dashboard.summary_cache``, the one the overview reads).
 
     The 14-day trend reads the orders of its own window (one query) and uses the same
     ``metrics.trend.daily_trend`` as the summary, so its last 7 days equal the summary's.
     """
     tz = pipeline.timezone
     filters = config.filters
-    window = Window.last_days(SUMMARY_DAYS, now, tz)
-    summary = compute_summary(engine, pipeline, window, filters, now)
+    if summary is None:
+        summary = compute_summary(engine, pipeline, Window.last_days(SUMMARY_DAYS, now, tz), filters, now)
+    now, window = summary.now, summary.window
     trend_window = Window.last_days(TREND_DAYS, now, tz)
-    trend_orders = queries.window_orders(engine, trend_window.start, trend_window.end, filters.active())
+    trend_orders = frames.window_orders(engine, trend_window.start, trend_window.end, filters.active())
     trend = daily_trend(trend_orders, trend_window, tz, now)
     overdue, overdue_total = orders_behind_page(
         engine, pipeline, "overdue_now", window, filters, now, sort="-overdue_by_h", limit=LIST_ROWS)

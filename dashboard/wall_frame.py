@@ -36,8 +36,12 @@ from dashboard.figures import bottleneck_figure, exceptions_figure, trend_figure
 from dashboard.figures.theme import for_the_room
 from dashboard.layouts.wall_views import exceptions_table, flow_tiles, kpi_tiles, overdue_table
 from dashboard.service import Result
-from dashboard.wall_data import NAMESPACE, WallData, compute_wall, wall_params
+from dashboard.summary_cache import fresh_summary
+from dashboard.wall_data import NAMESPACE, SUMMARY_DAYS, SUMMARY_WINDOW, WallData, compute_wall, wall_params
 from dashboard.wall_settings import WallConfig
+from metrics.catalog import CATALOG, Catalog
+from metrics.summary import Summary
+from metrics.window import Window
 
 FRAME_NAMESPACE = "wall-frame"
 MIN_PERIOD_S = 5
@@ -84,11 +88,11 @@ def frame_params(store_key: str, config: WallConfig, html_ids: list[dict], graph
     }
 
 
-def html_slot(slot: str, view: str, data: WallData, config: WallConfig):
+def html_slot(slot: str, view: str, data: WallData, config: WallConfig, catalog: Catalog = CATALOG):
     if slot == "kpi":
-        return kpi_tiles(data, config)
+        return kpi_tiles(data, config, catalog)
     if slot == "flow":
-        return flow_tiles(data, config)
+        return flow_tiles(data, config, catalog)
     if slot == "overdue":
         return overdue_table(data, config, OVERDUE_ROWS.get(view, DEFAULT_OVERDUE_ROWS))
     if slot == "exceptions":
@@ -108,9 +112,9 @@ def graph_slot(slot: str, data: WallData, config: WallConfig, px: int):
 
 
 def render_slots(data: WallData, config: WallConfig, html_ids: list[dict], graph_ids: list[dict],
-                 px: int) -> tuple[list, list]:
+                 px: int, catalog: Catalog = CATALOG) -> tuple[list, list]:
     """The contents of every slot: components and ``go.Figure`` objects."""
-    htmls = [html_slot(i["slot"], i["view"], data, config) for i in html_ids]
+    htmls = [html_slot(i["slot"], i["view"], data, config, catalog) for i in html_ids]
     figures = [graph_slot(i["slot"], data, config, px) for i in graph_ids]
     return htmls, figures
 
@@ -128,15 +132,25 @@ def as_sent(value: Any) -> Any:
 
 
 def render_frame(summary: Result[WallData], config: WallConfig, html_ids: list[dict],
-                 graph_ids: list[dict], px: int) -> WallFrame:
+                 graph_ids: list[dict], px: int, catalog: Catalog = CATALOG) -> WallFrame:
     """The frame of a shape from one summary result (stale or not), its time with it."""
     try:
-        htmls, figures = render_slots(summary.value, config, html_ids, graph_ids, px)
+        htmls, figures = render_slots(summary.value, config, html_ids, graph_ids, px, catalog)
         htmls, figures = [as_sent(h) for h in htmls], [as_sent(f) for f in figures]
     except Exception as exc:  # noqa: BLE001 - reported as a display bug, not a data one
         raise RenderFailed(f"{type(exc).__name__}: {exc}") from exc
     return WallFrame(htmls, figures, summary.computed_at, summary.stale, summary.stale_since,
                      summary.error)
+
+
+def shared_summary(ctx: AppContext, config: WallConfig, now: datetime, period: int) -> Summary:
+    """The summary the overview shares (same window, filters and period: one computation)."""
+    window = Window.last_days(SUMMARY_DAYS, now, ctx.settings.timezone)
+    return fresh_summary(ctx, SUMMARY_WINDOW, window, config.filters, now, period)
+
+
+def wall_data(ctx: AppContext, config: WallConfig, now: datetime, period: int) -> WallData:
+    return compute_wall(ctx.engine, ctx.settings.pipeline, config, now, shared_summary(ctx, config, now, period))
 
 
 def current_frame(ctx: AppContext, config: WallConfig, html_ids: list[dict], graph_ids: list[dict],
@@ -154,10 +168,10 @@ def current_frame(ctx: AppContext, config: WallConfig, html_ids: list[dict], gra
         # screen), and a frame must show the summary of its own period.
         return ctx.service.get(
             NAMESPACE, wall_params(ctx.store_key, config),
-            lambda: compute_wall(ctx.engine, ctx.settings.pipeline, config, clock()),
+            lambda: wall_data(ctx, config, clock(), period),
             period_s=period)
 
     return ctx.service.get(
         FRAME_NAMESPACE, frame_params(ctx.store_key, config, html_ids, graph_ids, px),
-        lambda: render_frame(summary(), config, html_ids, graph_ids, px),
+        lambda: render_frame(summary(), config, html_ids, graph_ids, px, ctx.catalog),
         period_s=period, background=True, check_version=False)

@@ -2,6 +2,9 @@
 
 ``server`` is built on the first request, from the environment (ORDERBOARD_DATABASE_URL,
 ORDERBOARD_CACHE_URL, ORDERBOARD_CONFIG, ...), so importing this module touches nothing.
+The store is opened as ``orderboard serve`` opens it (``open_store`` without creating): a
+store that does not exist is refused (``NoStore``, the request fails, nothing is created),
+an existing one gets its missing tables and indexes and the configured stages.
 Scheduled jobs do not run in web workers: run one ``orderboard worker`` beside them.
 """
 
@@ -24,16 +27,22 @@ class LazyServer:
         if self._server is None:
             with self._lock:
                 if self._server is None:
-                    factory = self._factory
-                    if factory is None:
-                        from dashboard.app import create_app
-
-                        factory = lambda: create_app().server  # noqa: E731
-                    self._server = factory()
+                    self._server = (self._factory or served_from_environment)()
         return self._server
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         return self.load()(environ, start_response)
+
+
+def served_from_environment() -> Any:
+    """The Flask server of ``create_app`` over the store of the environment's settings."""
+    from dashboard.app import create_app
+    from datasource.settings import load_settings
+    from datasource.store import open_store
+
+    settings = load_settings()
+    engine = open_store(settings.database_url, settings.pipeline, create=False)
+    return create_app(settings, engine=engine).server
 
 
 server = LazyServer()

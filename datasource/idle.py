@@ -35,8 +35,8 @@ def idle_cutoff(conn: Connection, pipeline: Pipeline, now: datetime,
         stored = newest_event(conn)
         candidates = [t for t in (stored, batch_newest) if t is not None]
         reference = max(candidates) if candidates else None
-        if reference is None:
-            return None
+    if reference is None:
+        return None
     return reference - timedelta(days=days)
 
 

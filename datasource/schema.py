@@ -99,7 +99,7 @@ class Order(Base):
         Index("ix_orders_completed_at", "completed_at"),
         Index("ix_orders_placed_at", "placed_at"),
         Index("ix_orders_promised_at", "promised_at"),
-        # Cancelled orders that matter to a window (metrics: datasource.queries.window_orders).
+        # Cancelled orders that matter to a window (metrics: metrics.frames.window_orders).
         Index("ix_orders_cancelled_at", "cancelled_at"),
     )
 
@@ -184,6 +184,25 @@ class DataQualityFinding(Base):
     source: Mapped[str | None] = mapped_column(String(256))
     line: Mapped[int | None] = mapped_column(Integer)
     found_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class OrderChange(Base):
+    """A stored value of an order that a later source changed: which field, the value
+    before and after (text: ISO 8601 UTC for instants), where the new value came from
+    (source file and line) and when it was recorded. ``field`` is an attribute name
+    (``promised_at``, ``customer``...), ``cancelled``, or ``enter:<stage>`` for a
+    milestone's time."""
+
+    __tablename__ = "order_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    field: Mapped[str] = mapped_column(String(48))
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(String(256))
+    line: Mapped[int | None] = mapped_column(Integer)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
 class AuditEntry(Base):

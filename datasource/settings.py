@@ -49,6 +49,9 @@ class Settings:
     smtp_url: str | None = None
     report_to: str | None = None
     pipeline: Pipeline = field(default_factory=lambda: load_pipeline(None))
+    # The config file's [metrics.<name>] tables (warning/critical thresholds), checked
+    # against the catalog by ``metrics.catalog.Catalog.with_thresholds``.
+    metric_thresholds: dict[str, dict] = field(default_factory=dict)
 
     @property
     def timezone(self) -> str:
@@ -63,6 +66,7 @@ def load_settings(**overrides: str | None) -> Settings:
     """
     values: dict[str, str | None] = {s.name: s.default for s in SETTINGS}
     config_file = overrides.get("config_file") or os.environ.get("ORDERBOARD_CONFIG")
+    data: dict = {}
     if config_file:
         data = tomllib.loads(Path(config_file).read_text("utf-8"))
         for key, value in data.get("orderboard", {}).items():
@@ -76,4 +80,5 @@ def load_settings(**overrides: str | None) -> Settings:
             values[key] = value
     values["config_file"] = config_file
     settings = Settings(**values)  # type: ignore[arg-type]
-    return replace(settings, pipeline=load_pipeline(config_file))
+    thresholds = dict(data.get("metrics", {})) if config_file else {}
+    return replace(settings, pipeline=load_pipeline(config_file), metric_thresholds=thresholds)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, delete, event, insert, inspect, make_url, select, update
+from sqlalchemy import Engine, create_engine, delete, event, insert, inspect, make_url, select, text, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.schema import CreateIndex
 
 from datasource.pipeline import Pipeline, Stage
 from datasource.schema import Base, StageRow, StoreMeta
@@ -41,7 +42,7 @@ class NoStore(Exception):
     """There is no usable order store at a URL; ``str()`` is one line naming the store.
 
     ``outdated`` is true when the store exists but lacks tables a newer version added
-    (``init_schema`` adds them), false when there is no store there at all.
+    (``open_store`` adds them), false when there is no store there at all.
     """
 
     def __init__(self, message: str, outdated: bool = False) -> None:
@@ -62,12 +63,49 @@ def unreachable(url: str, exc: OperationalError) -> StoreUnreachable:
     return StoreUnreachable(f"cannot use the order store {shown}: {reason}")
 
 
-def open_existing_store(url: str) -> Engine:
-    """An engine on a store that already has the schema, for commands that only read.
+def open_store(url: str, pipeline: Pipeline, *, create: bool = True) -> Engine:
+    """The one way to open the store for use: ``init``, ``import``, ``worker``, ``demo``,
+    ``serve`` and the WSGI app all call it.
 
-    Raises NoStore and creates nothing otherwise: SQLite creates a missing file on the
-    first connection, so the file is looked for before connecting; on PostgreSQL (and
-    for an empty SQLite file) the schema's tables must be there.
+    With ``create`` (init, import, worker, demo) a store that does not exist is created;
+    without it (serve, the WSGI app) it is refused with NoStore and nothing is created.
+    Then the store is brought up to the schema (``upgrade_store``): missing tables, missing
+    indexes on existing tables, the pipeline's stages. Raises StoreUnreachable when the
+    database refuses us.
+    """
+    engine = make_engine(url) if create else _engine_on_store(url)[0]
+    try:
+        upgrade_store(engine, pipeline)
+    except OperationalError as exc:
+        engine.dispose()
+        raise unreachable(url, exc) from None
+    except BaseException:
+        engine.dispose()
+        raise
+    return engine
+
+
+def open_existing_store(url: str) -> Engine:
+    """An engine on a store that already has the whole schema, for commands that only
+    read (metrics, report, quality): they change nothing, not even a missing index.
+
+    Raises NoStore otherwise (``outdated`` when tables are missing) and creates nothing.
+    """
+    engine, shown, missing = _engine_on_store(url)
+    if missing:
+        engine.dispose()
+        raise NoStore(f"the order store {shown} lacks the tables {', '.join(missing)} "
+                      "(made by an older OrderBoard)", outdated=True)
+    return engine
+
+
+def _engine_on_store(url: str) -> tuple[Engine, str, list[str]]:
+    """An engine on a store that exists, how to name it, and the schema's tables it lacks.
+
+    Raises NoStore and creates nothing when there is no store: SQLite creates a missing
+    file on the first connection, so the file is looked for before connecting; on
+    PostgreSQL (and for an empty SQLite file) at least one of the schema's tables must
+    be there.
     """
     parsed = make_url(url)
     shown = parsed.render_as_string(hide_password=True)
@@ -82,27 +120,28 @@ def open_existing_store(url: str) -> Engine:
         engine.dispose()
         raise unreachable(url, exc) from None
     missing = [name for name in Base.metadata.tables if name not in present]
-    if missing:
+    if len(missing) == len(Base.metadata.tables):
         engine.dispose()
-        if len(missing) == len(Base.metadata.tables):
-            raise NoStore(f"no order store at {shown} (it has none of OrderBoard's tables)")
-        raise NoStore(f"the order store {shown} lacks the tables {', '.join(missing)} "
-                      "(made by an older OrderBoard)", outdated=True)
-    return engine
+        raise NoStore(f"no order store at {shown} (it has none of OrderBoard's tables)")
+    return engine, shown, missing
 
 
-def init_schema(engine: Engine, pipeline: Pipeline) -> None:
-    """Create missing tables and indexes and write the pipeline's stages (idempotent).
+def upgrade_store(engine: Engine, pipeline: Pipeline) -> None:
+    """Create missing tables and missing indexes, write the pipeline's stages when they
+    differ from the stored ones, add the data version if absent (idempotent).
 
-    ``create_all`` skips a table that exists with all its indexes, so an index added to
-    the schema after a store was created is created here (on a large store this takes a
-    while, once). Indexes are never dropped or changed here.
+    ``create_all`` skips an existing table together with its indexes, so each index is
+    created on its own (``IF NOT EXISTS``): an index added to the schema after a store was
+    made, or one dropped by hand, comes back (on a large store this takes a while, once).
+    Nothing is ever dropped or changed. All of it is one transaction under a lock, so web
+    workers starting together neither collide nor see half a schema.
     """
-    Base.metadata.create_all(engine)
-    for table in Base.metadata.sorted_tables:
-        for index in table.indexes:
-            index.create(engine, checkfirst=True)
     with engine.begin() as conn:
+        _lock_schema(conn)
+        Base.metadata.create_all(conn)
+        for table in Base.metadata.sorted_tables:
+            for index in table.indexes:
+                conn.execute(CreateIndex(index, if_not_exists=True))
         sync_stages(conn, pipeline)
         has_version = conn.execute(
             select(StoreMeta.value).where(StoreMeta.key == DATA_VERSION)
@@ -111,9 +150,25 @@ def init_schema(engine: Engine, pipeline: Pipeline) -> None:
             conn.execute(insert(StoreMeta), [{"key": DATA_VERSION, "value": "0"}])
 
 
+def _lock_schema(conn: Connection) -> None:
+    """Serialise schema changes: a transaction-scoped advisory lock per schema on
+    PostgreSQL; on SQLite an immediate transaction (the database's one write lock; the
+    driver would otherwise run each CREATE on its own, outside any transaction)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('orderboard.schema:' "
+                          "|| coalesce(current_schema(), '')))"))
+    elif conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def sync_stages(conn: Connection, pipeline: Pipeline) -> None:
+    """Make the stages table hold the pipeline's stages; writes nothing when it does."""
+    wanted = [_stage_row(s, pipeline) for s in pipeline.stages]
+    stored = [dict(r._mapping) for r in conn.execute(select(StageRow.__table__))]
+    if sorted(stored, key=lambda r: r["code"]) == sorted(wanted, key=lambda r: r["code"]):
+        return
     conn.execute(delete(StageRow))
-    conn.execute(insert(StageRow), [_stage_row(s, pipeline) for s in pipeline.stages])
+    conn.execute(insert(StageRow), wanted)
 
 
 def _stage_row(stage: Stage, pipeline: Pipeline) -> dict:

@@ -152,11 +152,12 @@ def _visits_in_time_order(events: list[EventFact], positions: dict[str, int]) ->
     visits: list[Visit] = []
     count: dict[str, int] = {}
     for code, event_type, occurred_at, operator in stream:
+        assert code is not None  # only events of known stages are in the stream
         current = visits[-1] if visits else None
         in_it = current is not None and current.stage_code == code and current.left_at is None
         if event_type == "complete":
-            if in_it:
-                current.left_at = occurred_at  # type: ignore[union-attr]
+            if current is not None and in_it:
+                current.left_at = occurred_at
             continue
         if in_it:
             continue  # a repeated entry of the stage the order is in

@@ -36,12 +36,13 @@ from sqlalchemy.engine import Engine
 
 from datasource import queries
 from datasource.pipeline import Pipeline
+from metrics import frames, populations
 from metrics.delay import at_risk_mask
 from metrics.stages import flow_codes, stage_table, typical_hours
 from metrics.summary import today_start
 from metrics.window import Filters, Window, as_utc
 
-WHATS = queries.SQL_KINDS + ("at_risk",)
+WHATS = populations.SQL_KINDS + ("at_risk",)
 
 # Derived columns sort by the stored column they come from: (column, reversed).
 SORT_ALIASES = {
@@ -100,8 +101,8 @@ def _sort_keys(what: str, sort: str | None, columns: set[str]) -> list[tuple[str
 def _at_risk_rows(engine, pipeline, window, filters, now, stage) -> pd.DataFrame:
     codes = flow_codes(pipeline)
     active = filters.active()
-    wip = queries.open_orders(engine, now, codes, active)
-    ended = queries.visits_ended(engine, window.start, window.end, pipeline.codes, active)
+    wip = frames.open_orders(engine, now, codes, active)
+    ended = frames.visits_ended(engine, window.start, window.end, pipeline.codes, active)
     late = pd.DataFrame({"order_id": [], "stage_code": [], "duration_s": []})
     typical = typical_hours(stage_table(ended, wip, late, pipeline, window, now))
     risky = wip.loc[at_risk_mask(wip, now, typical, codes)]
@@ -138,7 +139,7 @@ def orders_behind_page(
                                 na_position="last", kind="stable")
         end = None if limit is None else offset + limit
         return rows.iloc[offset:end].reset_index(drop=True), len(rows)
-    stmt = queries.drill_statement(
+    stmt = populations.drill_statement(
         what, start=window.start, end=window.end, now=now, filters=filters.active(),
         flow_codes=flow_codes(pipeline),
         sla_seconds={s.code: s.sla_hours * 3600 for s in pipeline.stages},
@@ -172,7 +173,7 @@ def wip_by(
 ) -> dict[str, int]:
     """WIP now per value of an order attribute (``FILTER_COLUMNS``), optionally only the
     orders whose current stage is ``stage``; sums to ``Summary.wip`` (or the stage's wip)."""
-    return queries.count_wip_by(engine, column, as_utc(now), flow_codes(pipeline),
+    return frames.count_wip_by(engine, column, as_utc(now), flow_codes(pipeline),
                                 (filters or Filters()).active(), stage)
 
 

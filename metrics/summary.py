@@ -1,24 +1,25 @@
 """The whole wall summary for a window and filters, in six indexed queries.
 
-``compute_summary`` selects the frames (``datasource.queries``) and hands them to the
+``compute_summary`` selects the frames (``metrics.frames``) and hands them to the
 pure functions of ``cycle_time``, ``delay``, ``stages``, ``exceptions`` and ``trend``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pandas as pd
 from sqlalchemy.engine import Engine
 
-from datasource import queries
 from datasource.pipeline import Pipeline
+from metrics import frames
 from metrics.cycle_time import CycleTime, completed_in, cycle_time
 from metrics.delay import Delay, delay, wip_now
 from metrics.exceptions import Exceptions, exception_summary
 from metrics.stages import anomalies, flow_codes, stage_table, typical_hours, bottleneck
+from metrics.catalog import CATALOG
 from metrics.stats import clean, frame_records
 from metrics.trend import daily_trend, flow_counts, wip_at
 from metrics.window import Filters, Window, as_utc, local_midnight
@@ -41,7 +42,6 @@ class Summary:
     window: Window
     filters: Filters
     now: datetime
-    computed_at: datetime
     timezone: str
     cycle_time: CycleTime
     delay: Delay
@@ -62,7 +62,6 @@ class Summary:
             "window": {"start": clean(self.window.start), "end": clean(self.window.end)},
             "filters": {k: list(v) if isinstance(v, tuple) else v for k, v in self.filters.active().items()},
             "now": clean(self.now),
-            "computed_at": clean(self.computed_at),
             "timezone": self.timezone,
             "cycle_time": {
                 "count": ct.count, "median_h": ct.median_h, "mean_h": ct.mean_h, "p90_h": ct.p90_h,
@@ -103,13 +102,13 @@ def compute_summary(
     now = as_utc(now)
     active = filters.active()
     codes = flow_codes(pipeline)
-    orders = queries.window_orders(engine, window.start, window.end, active)
-    ended = queries.visits_ended(engine, window.start, window.end, pipeline.codes, active)
+    orders = frames.window_orders(engine, window.start, window.end, active)
+    ended = frames.visits_ended(engine, window.start, window.end, pipeline.codes, active)
     flow_sla = {s.code: s.sla_hours * 3600 for s in pipeline.flow_stages}
-    late_visits = queries.late_order_visits(engine, window.start, window.end, active, flow_sla)
-    opened = queries.exceptions_opened(engine, window.start, window.end, active)
-    open_exceptions = queries.count_open_exceptions(engine, now, active)
-    placed_today = queries.count_placed(engine, today_start(now, pipeline.timezone), now, active)
+    late_visits = frames.late_order_visits(engine, window.start, window.end, active, flow_sla)
+    opened = frames.exceptions_opened(engine, window.start, window.end, active)
+    open_exceptions = frames.count_open_exceptions(engine, now, active)
+    placed_today = frames.count_placed(engine, today_start(now, pipeline.timezone), now, active)
 
     completed = completed_in(orders, window)
     wip = wip_now(orders, now, codes)
@@ -119,7 +118,6 @@ def compute_summary(
         window=window,
         filters=filters,
         now=now,
-        computed_at=datetime.now(timezone.utc),
         timezone=pipeline.timezone,
         cycle_time=cycle_time(completed),
         delay=delay(completed, wip, now, typical_hours(stages), codes),
@@ -146,11 +144,19 @@ def _fmt(value: float | None, digits: int = 1, scale: float = 1.0, suffix: str =
     return f"{value * scale:.{digits}f}{suffix}"
 
 
+# The whole-flow metrics ``orderboard metrics`` prints, by catalog name, in order.
+TEXT_KPIS = (
+    "completed", "late", "delay_rate", "cycle_time_median", "cycle_time_mean", "cycle_time_p90",
+    "wip", "overdue_now", "at_risk", "orders_placed_today", "exceptions_opened", "open_exceptions",
+    "exception_ack_median", "exception_resolve_median",
+)
+TEXT_NOTES = {"late": lambda s: f"   (without promised date: {s.delay.without_promise})"}
+
+
 def render_text(summary: Summary, lang: str = "en") -> str:
     """A plain-text rendering of the summary (for ``orderboard metrics``)."""
     tz = ZoneInfo(summary.timezone)
     w = summary.window
-    ct, d, x = summary.cycle_time, summary.delay, summary.exceptions
     last_day = (w.end - timedelta(microseconds=1)).astimezone(tz)
     lines = [
         f"Window {w.start.astimezone(tz):%Y-%m-%d %H:%M} .. {last_day:%Y-%m-%d %H:%M} "
@@ -158,25 +164,26 @@ def render_text(summary: Summary, lang: str = "en") -> str:
     ]
     if summary.filters:
         lines.append("Filters: " + ", ".join(f"{k}={v}" for k, v in summary.filters.active().items()))
+    lines.append("")
+    for name in TEXT_KPIS:
+        metric = CATALOG[name]
+        value = metric.read(summary)
+        if metric.unit == "ratio":
+            shown = _fmt(value, 2, 100, " %")
+        elif metric.unit == "h":
+            shown = _fmt(value, 1, 1, " h")
+            if name.startswith("cycle_time"):
+                shown += f"  ({_fmt(None if value is None else value / 24, 2, 1, ' d')})"
+        else:
+            shown = f"{value}"
+        lines.append(f"{metric.label_en:<30}{shown}{TEXT_NOTES.get(name, lambda s: '')(summary)}")
     lines += [
-        "",
-        f"Completed            {d.completed}",
-        f"Late                 {d.late}   (without promised date: {d.without_promise})",
-        f"Delay rate           {_fmt(d.rate, 2, 100, ' %')}",
-        f"Cycle time median    {_fmt(ct.median_h, 1, 1, ' h')}  ({_fmt(ct.median_d, 2, 1, ' d')})",
-        f"Cycle time mean      {_fmt(ct.mean_h, 1, 1, ' h')}  ({_fmt(ct.mean_d, 2, 1, ' d')})",
-        f"Cycle time p90       {_fmt(ct.p90_h, 1, 1, ' h')}  ({_fmt(ct.p90_d, 2, 1, ' d')})",
-        f"WIP now              {summary.wip}",
-        f"Overdue now          {d.overdue_now}",
-        f"At risk              {d.at_risk}",
-        f"Placed today         {summary.placed_today}",
-        f"Exceptions opened    {x.opened_in_window}   open now: {x.open_now}",
-        f"Exception ack med.   {_fmt(x.ack_median_h, 1, 1, ' h')}   resolve med.: {_fmt(x.resolve_median_h, 1, 1, ' h')}",
-        f"Bottleneck           {summary.bottleneck or '—'}",
-        f"Anomalies            {sum(summary.anomalies.values())} negative stage durations",
+        f"{'Bottleneck':<30}{summary.bottleneck or '—'}",
+        f"{'Anomalies':<30}{sum(summary.anomalies.values())} negative stage durations",
         "",
     ]
-    header = (f"{'stage':<12}{'WIP':>7}{'thru/d':>9}{'visits':>8}{'mean h':>8}{'med h':>8}"
+    wip = CATALOG["wip"].label_en
+    header = (f"{'stage':<12}{wip:>7}{'thru/d':>9}{'visits':>8}{'mean h':>8}{'med h':>8}"
               f"{'p90 h':>8}{'SLA h':>7}{'breach':>8}{'rate':>8}{'rework':>8}{'delay h':>10}")
     lines.append(header)
     for row in summary.stages.itertuples():
@@ -187,7 +194,7 @@ def render_text(summary: Summary, lang: str = "en") -> str:
             f"{_fmt(row.mean_h):>8}{_fmt(row.median_h):>8}{_fmt(row.p90_h):>8}{row.sla_hours:>7.0f}{row.breaches:>8}"
             f"{_fmt(row.breach_rate, 1, 100, '%'):>8}{row.rework_visits:>8}{row.delay_contribution_h:>10.1f}{mark}"
         )
-    lines += ["", f"{'date':<12}{'placed':>8}{'done':>8}{'late':>6}{'WIP':>8}{'delay':>8}"]
+    lines += ["", f"{'date':<12}{'placed':>8}{'done':>8}{'late':>6}{wip:>8}{'delay':>8}"]
     for row in summary.trend.itertuples():
         wip = "—" if row.wip_end_of_day is None or pd.isna(row.wip_end_of_day) else str(int(row.wip_end_of_day))
         lines.append(f"{row.date!s:<12}{row.placed:>8}{row.completed:>8}{row.late:>6}{wip:>8}"

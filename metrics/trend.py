@@ -84,7 +84,7 @@ def daily_trend(orders: pd.DataFrame, window: Window, tz: str, now: datetime) ->
     """One row per local day (zone ``tz``) of the window, with ``TREND_COLUMNS``.
 
     ``orders`` must hold every order that is placed, completed, cancelled or in WIP
-    during the window (``datasource.queries.window_orders``). wip_end_of_day is WIP at
+    during the window (``metrics.frames.window_orders``). wip_end_of_day is WIP at
     min(end of day, now), None for days that have not begun by now; delay_rate is
     late / completed of the day, None when nothing was completed. Vectorised: each
     count is a search of the day boundaries in the sorted instants.

@@ -23,6 +23,8 @@ from datasource.settings import Settings, load_settings
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
+    from datasource.store import NoStore
+
 T = TypeVar("T")
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -116,18 +118,36 @@ def settings_for(db: str | None, config: Path | None) -> Settings:
 
 
 def existing_store(settings: Settings) -> Engine:
-    """An engine on the configured store, or one line saying there is none and how to make it."""
-    from datasource.store import NoStore, StoreUnreachable, open_existing_store
+    """An engine on the configured store for a command that only reads, or one line
+    saying there is none and how to make it."""
+    from datasource.store import NoStore, open_existing_store
 
     try:
         return open_existing_store(settings.database_url)
-    except StoreUnreachable as exc:
-        fail(str(exc))
     except NoStore as exc:
-        if exc.outdated:
-            fail(f"{exc}; bring it up to date with 'orderboard init' (with the same --db)")
-        fail(f"{exc}; create it with 'orderboard init' (then 'orderboard import FILE'), "
-             "or run 'orderboard demo' and pass --db sqlite:///orderboard-demo.db")
+        refuse_store(exc)
+
+
+def opened_store(settings: Settings, create: bool) -> Engine:
+    """``open_store`` on the configured store, or the one line of ``refuse_store``."""
+    from datasource.store import NoStore, open_store
+
+    try:
+        return open_store(settings.database_url, settings.pipeline, create=create)
+    except NoStore as exc:
+        refuse_store(exc)
+
+
+def refuse_store(exc: NoStore) -> NoReturn:
+    """One line for a store that cannot be used: unreachable, missing or outdated."""
+    from datasource.store import StoreUnreachable
+
+    if isinstance(exc, StoreUnreachable):
+        fail(str(exc))
+    if exc.outdated:
+        fail(f"{exc}; bring it up to date with 'orderboard init' (with the same --db)")
+    fail(f"{exc}; create it with 'orderboard init' (then 'orderboard import FILE'), "
+         "or run 'orderboard demo' and pass --db sqlite:///orderboard-demo.db")
 
 
 def checked(check: Callable[..., T], *args: Any) -> T:
@@ -143,55 +163,118 @@ def checked(check: Callable[..., T], *args: Any) -> T:
 @command()
 def init(db: DbOption = None, config: ConfigOption = None) -> None:
     """Create the schema and the stage pipeline (safe to run again)."""
-    from sqlalchemy.exc import OperationalError
-
-    from datasource.store import init_schema, make_engine, unreachable
-
     settings = settings_for(db, config)
-    engine = make_engine(settings.database_url)
-    try:
-        init_schema(engine, settings.pipeline)
-    except OperationalError as exc:
-        fail(str(unreachable(settings.database_url, exc)))
-    finally:
-        engine.dispose()
+    opened_store(settings, create=True).dispose()
     typer.echo(f"initialised {masked_url(settings.database_url)} with stages {', '.join(settings.pipeline.codes)}")
 
 
 @command("import")
 def import_(
     file: Annotated[Path, typer.Argument(help="CSV or XLSX file to import.", metavar="FILE")],
-    mapping: Annotated[Path, typer.Option("--mapping", help="Mapping TOML: shape, columns, stages.")],
+    mapping: Annotated[Path, typer.Option("--mapping", help="Mapping TOML: shape, columns, stages (orderboard mapping suggest FILE writes one).")],
     db: DbOption = None,
     config: ConfigOption = None,
     tz: Annotated[Optional[str], typer.Option("--tz", help="Zone of naive timestamps (overrides the mapping's).")] = None,
     rejects: Annotated[Optional[Path], typer.Option("--rejects", help="Rejects CSV (default ./FILE.rejects.csv); the warnings, when there are any, go beside it (FILE.warnings.csv).")] = None,
+    max_rejects: Annotated[Optional[int], typer.Option("--max-rejects", min=0, help="Exit 1 when more rows than this are rejected (default: only when every row is).")] = None,
+    wait: Annotated[float, typer.Option("--wait", min=0, help="Seconds to wait for another import into the same store to finish.")] = 600.0,
 ) -> None:
     """Import a CSV/XLSX file (event log or milestones, as the mapping says)."""
-    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.exc import IntegrityError, OperationalError
 
     from datasource.importers import ImportSetupError
     from datasource.importers.run import run_import
-    from datasource.store import unreachable
+    from datasource.store import StoreUnreachable, unreachable
 
     settings = settings_for(db, config)
+    again = "(run the same import again when it is back: rows already stored change nothing)"
     try:
-        report = run_import(settings.database_url, settings.pipeline, file, mapping, tz, rejects)
+        report = run_import(settings.database_url, settings.pipeline, file, mapping, tz, rejects,
+                            wait_s=wait)
     except ImportSetupError as exc:
         fail(str(exc))
+    except StoreUnreachable as exc:  # refused when opening: nothing was written
+        fail(f"{exc} {again}")
     except OperationalError as exc:  # batches already stored stay; the same import finishes the job
-        fail(f"{unreachable(settings.database_url, exc)} (run the same import again when it is back: "
-             "rows already stored change nothing)")
-    typer.echo(report.summary())
-    typer.echo(f"store: {report.orders_created} new orders, {report.events_added} new events"
-               + ("; everything was already stored, nothing changed"
-                  if report.imported and not (report.orders_created or report.events_added
-                                              or report.findings_added) else ""))
-    typer.echo(f"rejects: {report.rejects_path}")
-    typer.echo(f"warnings: {report.warnings_path or 'none (no file written)'}")
+        fail(f"{unreachable(settings.database_url, exc)} {again}")
+    except IntegrityError:  # never the driver's text: it holds the rows (customer data)
+        fail("another writer stored the same orders at the same moment; run the same import "
+             "again: rows already stored change nothing")
+    for line in import_lines(report):
+        typer.echo(line)
+    rejected = len(report.rejects)
+    if report.stored == 0:
+        fail(f"nothing imported from {file.name}: " + (
+            f"all {rejected} rows were rejected (see {report.rejects_path})" if rejected
+            else "it has no data rows"))
+    if max_rejects is not None and rejected > max_rejects:
+        fail(f"{rejected} rows rejected, more than --max-rejects {max_rejects} (see "
+             f"{report.rejects_path}); the other {report.stored} rows are stored")
+
+
+def import_lines(report) -> list[str]:
+    """What ``orderboard import`` prints after an import (the summary line first)."""
+    lines = [report.summary()]
+    store = f"store: {report.orders_created} new orders, {report.events_added} new events"
+    if report.changes:
+        store += (f", {report.orders_changed} orders changed ({report.changes} values; "
+                  "see: orderboard history)")
+    elif report.stored and not (report.orders_created or report.events_added
+                                or report.findings_added or report.orders_changed):
+        store += "; everything was already stored, nothing changed"
+    lines.append(store)
+    lines += [f"totals row: line {n} ({label}) is not imported" for n, label in report.totals]
+    lines.append(f"rejects: {report.rejects_path}")
+    lines.append(f"warnings: {report.warnings_path or 'none (no file written)'}")
     if report.findings:
         kinds = ", ".join(f"{k} {n}" for k, n in sorted(report.findings.items()))
-        typer.echo(f"data-quality findings: {kinds} (see: orderboard quality)")
+        lines.append(f"data-quality findings: {kinds} (see: orderboard quality)")
+    return lines
+
+
+mapping_app = typer.Typer(help="Mapping files of imports.", add_completion=False,
+                          rich_markup_mode=None, no_args_is_help=True, epilog=EXIT_STATUS)
+app.add_typer(mapping_app, name="mapping", epilog=EXIT_STATUS)
+
+
+@mapping_app.command("suggest", epilog=EXIT_STATUS)
+def mapping_suggest(
+    file: Annotated[Path, typer.Argument(help="CSV or XLSX ledger.", metavar="FILE")],
+    sheet: Annotated[Optional[str], typer.Option("--sheet", help="XLSX sheet (default: the first).")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Print a mapping TOML for a ledger (placed by its Chinese or English column names),
+    to review and pass to 'orderboard import FILE --mapping'."""
+    from datasource.importers import ImportSetupError
+    from datasource.importers.suggest import suggest_mapping
+
+    settings = settings_for(None, config)
+    try:
+        typer.echo(suggest_mapping(file, settings.pipeline, sheet), nl=False)
+    except ImportSetupError as exc:
+        fail(str(exc))
+
+
+@command()
+def history(
+    order: Annotated[Optional[str], typer.Option("--order", help="Only the changes of this order.")] = None,
+    limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="At most this many, newest first.")] = None,
+    json_: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    db: DbOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Values later imports changed (promised dates moved, customers corrected...), with
+    the file and line that said so."""
+    from zoneinfo import ZoneInfo
+
+    from datasource.importers.history import render_history
+
+    settings = settings_for(db, config)
+    engine = existing_store(settings)
+    try:
+        typer.echo(render_history(engine, ZoneInfo(settings.pipeline.timezone), order, json_, limit))
+    finally:
+        engine.dispose()
 
 
 @command()
@@ -306,6 +389,7 @@ def demo(
     """Create a demo store (seeded once), keep events flowing and serve the dashboard."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from datasource.store import NoStore
     from orderboard.jobs import registered_jobs
     from orderboard.serving import DEMO_DATABASE_URL, NotADemoStore, prepare_demo_store, serve_app
 
@@ -322,6 +406,8 @@ def demo(
             )
         except NotADemoStore as exc:
             fail(str(exc))
+        except NoStore as exc:
+            refuse_store(exc)
         if not seeded:
             bar.remove_task(task)
     typer.echo(f"demo store: {masked_url(settings.database_url)} ({'seeded' if seeded else 'reused'})")
@@ -344,10 +430,10 @@ def serve(
     from orderboard import serving
 
     settings = settings_for(db, config)
-    existing_store(settings).dispose()  # the dashboard only reads: never serve an empty new file
+    engine = opened_store(settings, create=False)  # never serve an empty new file
     cache = f"  cache: {masked_url(settings.cache_url)}" if settings.cache_url else ""
     typer.echo(f"dashboard: http://{host}:{port}/  store: {masked_url(settings.database_url)}{cache}")
-    serving.serve(settings, host, port, with_jobs=not no_jobs)
+    serving.serve(settings, host, port, engine, with_jobs=not no_jobs)
 
 
 @command()
@@ -358,6 +444,7 @@ def worker(
     seed: Annotated[int, typer.Option("--seed", help="Random seed of the demo feed.")] = 7,
 ) -> None:
     """Run the scheduled jobs in the foreground (one worker per deployment)."""
+    from datasource.store import NoStore
     from orderboard.serving import JobsRunElsewhere, NotADemoStore, run_worker
 
     settings = settings_for(db, config)
@@ -369,6 +456,8 @@ def worker(
         run_worker(settings, demo=demo_feed, seed=seed, on_start=started)
     except (JobsRunElsewhere, NotADemoStore) as exc:
         fail(str(exc))
+    except NoStore as exc:
+        refuse_store(exc)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -123,10 +123,10 @@ def demo_feed_job(settings: Settings, engine: Engine,
                   clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
                   seconds: float = DEMO_FEED_SECONDS) -> Job:
     """Every few seconds, store what the demo model says happened up to ``clock()``
-    (``datasource.demo_feed``). The feed is opened at the first run; a store it cannot
+    (``datasource.demo.feed``). The feed is opened at the first run; a store it cannot
     feed (not a demo store, or one made before the model was recorded) gets one warning
     and nothing else."""
-    from datasource.demo_feed import DemoFeed, FeedUnavailable
+    from datasource.demo.feed import DemoFeed, FeedUnavailable
 
     opened: list[DemoFeed | None] = []
     guard = threading.Lock()  # max_instances=1 already; this keeps the feed single-threaded

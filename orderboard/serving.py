@@ -45,10 +45,9 @@ def prepare_demo_store(
     refused otherwise: the demo never writes into real data.
     """
     from datasource.demo import generate, is_demo_store, seed_store, store_is_empty
-    from datasource.store import init_schema, make_engine
+    from datasource.store import open_store
 
-    engine = make_engine(settings.database_url)
-    init_schema(engine, settings.pipeline)
+    engine = open_store(settings.database_url, settings.pipeline)
     if not store_is_empty(engine):
         if not is_demo_store(engine):
             engine.dispose()
@@ -79,11 +78,9 @@ def serve_app(settings: Settings, host: str, port: int, engine: Engine | None = 
             running.shutdown(wait=False)
 
 
-def serve(settings: Settings, host: str, port: int, with_jobs: bool = True) -> None:
-    """The embedded server: the dashboard plus the registered jobs (unless ``with_jobs`` is off)."""
-    from datasource.store import make_engine
-
-    engine = make_engine(settings.database_url)
+def serve(settings: Settings, host: str, port: int, engine: Engine, with_jobs: bool = True) -> None:
+    """The embedded server over ``engine`` (from ``open_store``, without creating): the
+    dashboard plus the registered jobs (unless ``with_jobs`` is off)."""
     jobs = registered_jobs(settings, engine) if with_jobs else []
     serve_app(settings, host, port, engine, jobs)
 
@@ -93,15 +90,17 @@ def run_worker(settings: Settings, demo: bool = False, seed: int = 7,
                on_start: Callable[[list[str]], None] | None = None) -> list[str]:
     """Run the scheduled jobs in the foreground until SIGTERM/Ctrl-C (or ``stop``).
 
-    Raises ``JobsRunElsewhere`` when another process holds this store's job lock, and
-    ``NotADemoStore`` when ``demo`` is asked for on a store the demo did not create.
+    The store is opened with ``open_store`` (created when missing, brought up to the
+    schema). Raises ``JobsRunElsewhere`` when another process holds this store's job
+    lock, ``NotADemoStore`` when ``demo`` is asked for on a store the demo did not create,
+    and ``NoStore`` (``StoreUnreachable``) when the database refuses us.
     """
     from datasource.demo import is_demo_store
-    from datasource.store import init_schema, make_engine
+    from datasource.store import open_store
 
-    engine = make_engine(settings.database_url)
-    init_schema(engine, settings.pipeline)
+    engine = open_store(settings.database_url, settings.pipeline)
     if demo and not is_demo_store(engine):
+        engine.dispose()
         raise NotADemoStore(f"{masked_url(settings.database_url)} is not a demo store; the demo feed only "
                             "writes to stores created by `orderboard demo`")
     jobs = registered_jobs(settings, engine, demo=demo, seed=seed)

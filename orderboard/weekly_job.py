@@ -39,7 +39,7 @@ def render_report(engine: Engine, settings: Settings, week: str | None, fmt: str
     ``date_from``..``date_to``) in ``fmt`` ("pdf" or "xlsx")."""
     from datetime import date
 
-    from dashboard.report.weekly import build_weekly_report
+    from metrics.review import build_weekly_report
     from metrics.window import Window
 
     if fmt not in FORMATS:
@@ -62,7 +62,7 @@ def render_report(engine: Engine, settings: Settings, week: str | None, fmt: str
 
 
 def _last_week(now: datetime, tz: str) -> str:
-    from dashboard.report.weekly import last_week
+    from metrics.review import last_week
 
     return last_week(now, tz)
 

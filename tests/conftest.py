@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 
 from datasource.pipeline import Pipeline, default_pipeline
-from datasource.store import init_schema, make_engine
+from datasource.store import open_store
 
 PG_URL = os.environ.get("ORDERBOARD_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 UNDER_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -120,8 +120,7 @@ def _make_store(backend: str, tmp_path, request) -> StoreHandle:
         url = f"sqlite:///{tmp_path / 'store.db'}"
     else:
         url = request.getfixturevalue("pg_schema")
-    engine = make_engine(url)
-    init_schema(engine, pipeline)
+    engine = open_store(url, pipeline)
     return StoreHandle(engine, url, pipeline, backend)
 
 

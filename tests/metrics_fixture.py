@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 
 from datasource.ingest import EventRecord, ExceptionRecord, OrderRecord, ingest
 from datasource.pipeline import Pipeline, Stage
-from datasource.store import init_schema
+from datasource.store import upgrade_store
 from metrics.window import Window
 
 T = datetime(2026, 11, 1, 16, 0, tzinfo=timezone.utc)
@@ -90,6 +90,6 @@ def records() -> tuple[list[OrderRecord], list[EventRecord], list[ExceptionRecor
 
 
 def load(engine) -> None:
-    init_schema(engine, PIPELINE)
+    upgrade_store(engine, PIPELINE)
     orders, events, exceptions = records()
     ingest(engine, PIPELINE, orders, events, exceptions)

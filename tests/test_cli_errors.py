@@ -14,7 +14,7 @@ from typer.main import get_command
 from typer.testing import CliRunner
 
 from datasource.settings import load_settings
-from datasource.store import init_schema, make_engine
+from datasource.store import make_engine, open_store
 from orderboard.cli import EXIT_STATUS, app
 
 runner = CliRunner()
@@ -104,8 +104,7 @@ def test_an_unreachable_server_is_one_line_without_the_create_hint(here):
 
 def test_a_store_made_before_a_table_existed_says_how_to_bring_it_up_to_date(here):
     url = f"sqlite:///{here / 'old.db'}"
-    engine = make_engine(url)
-    init_schema(engine, load_settings().pipeline)
+    engine = open_store(url, load_settings().pipeline)
     with engine.begin() as conn:
         conn.execute(text("DROP TABLE audit_log"))
     engine.dispose()

@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 from datasource.demo import generate, is_demo_store, seed_store, store_is_empty
 from datasource.ingest import ingest
 from datasource.schema import Order, OrderException, StageVisit
-from datasource.snapshot import overview, stage_counts
+from metrics.summary import compute_summary
+from metrics.window import Window
 
 END = datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)
 
@@ -65,11 +66,10 @@ def test_online_orders_skip_production(history):
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory, history):
     from datasource.pipeline import default_pipeline
-    from datasource.store import init_schema, make_engine
+    from datasource.store import open_store
 
-    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}")
     pipeline = default_pipeline()
-    init_schema(engine, pipeline)
+    engine = open_store(f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}", pipeline)
     seed_store(engine, pipeline, history)
     yield engine, pipeline
     engine.dispose()
@@ -93,16 +93,16 @@ def test_history_has_a_realistic_shape(seeded):
     assert set(kinds) == {"shortage", "quality_failure", "logistics_delay", "payment_overdue",
                           "customer_change"}
     assert still_open >= 1
-    counts = stage_counts(engine)
-    assert sum(counts.values()) == status["open"]
-    assert len([c for c in counts.values() if c > 0]) >= 5
+    pipeline = seeded[1]
+    summary = compute_summary(engine, pipeline, Window.last_days(7, END, pipeline.timezone), None, END)
+    assert sum(summary.stages["wip"]) == summary.wip and 0 < summary.wip <= status["open"]
+    assert (summary.stages["wip"] > 0).sum() >= 5
 
 
 def test_some_open_orders_are_stuck_beyond_sla(seeded):
-    engine, _ = seeded
-    snap = overview(engine, END)
-    assert sum(s.over_sla for s in snap.stages) >= 3
-    assert snap.open_total == sum(s.open for s in snap.stages)
+    engine, pipeline = seeded
+    summary = compute_summary(engine, pipeline, Window.last_days(7, END, pipeline.timezone), None, END)
+    assert summary.stages["open_breaches_now"].sum() >= 3
 
 
 def test_seeding_twice_changes_nothing(seeded, history):

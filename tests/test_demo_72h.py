@@ -26,8 +26,9 @@ from sqlalchemy import select
 
 from datasource import queries
 from datasource.demo import generate, seed_store
-from datasource.demo_feed import DemoFeed
+from datasource.demo.feed import DemoFeed
 from datasource.schema import StageVisit
+from metrics import frames
 from metrics.summary import compute_summary
 from metrics.trend import flow_counts
 from metrics.window import Window
@@ -81,7 +82,7 @@ class AsOf:
         v = StageVisit.__table__.c
         visits = queries.read_frame(engine, select(
             v.order_id, v.stage_code, queries.raw(v.entered_at), queries.raw(v.left_at)))
-        self.orders = queries.window_orders(engine, datetime(1970, 1, 1, tzinfo=timezone.utc),
+        self.orders = frames.window_orders(engine, datetime(1970, 1, 1, tzinfo=timezone.utc),
                                             datetime(2100, 1, 1, tzinfo=timezone.utc), None)
         cancelled = self.orders.set_index("id")["cancelled_at"]
         self.sla_h = {s.code: s.sla_hours for s in pipeline.flow_stages}
@@ -158,11 +159,10 @@ def figures(r: Reading) -> dict[str, float]:
 def run(tmp_path_factory):
     """Seed, read the history's days, fast-forward 72 hours; the readings of both."""
     from datasource.pipeline import default_pipeline
-    from datasource.store import init_schema, make_engine
+    from datasource.store import open_store
 
-    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('demo72') / 'demo.db'}")
     pipeline = default_pipeline()
-    init_schema(engine, pipeline)
+    engine = open_store(f"sqlite:///{tmp_path_factory.mktemp('demo72') / 'demo.db'}", pipeline)
     seed_store(engine, pipeline, generate(seed=7, n_orders=ORDERS, end=END, pipeline=pipeline))
     history = AsOf(engine, pipeline)
     first = END - timedelta(days=90 - WARM_UP_DAYS)

@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import func, select
 
 from datasource.demo import FED_UNTIL_KEY, generate, read_meta, seed_store
-from datasource.demo_feed import DemoFeed, FeedUnavailable
-from datasource.demo_model import DemoModel, to_us
-from datasource.demo_records import records_between
+from datasource.demo.feed import DemoFeed, FeedUnavailable
+from datasource.demo.model import DemoModel, to_us
+from datasource.demo.records import records_between
 from datasource.ingest import EventRecord, OrderRecord, ingest
 from datasource.pipeline import Pipeline, default_pipeline
 from datasource.schema import Order, OrderEvent, OrderException, StageVisit, StoreMeta
@@ -50,13 +50,12 @@ def _content(engine) -> dict:
 def test_step_size_and_restarts_do_not_change_what_is_stored(tmp_path):
     """One step of a day, or hourly steps each by a freshly opened feed (a restart every
     hour): the same store, record for record."""
-    from datasource.store import init_schema, make_engine
+    from datasource.store import open_store
 
     pipeline = default_pipeline()
     stores = []
     for name in ("one-step", "hourly"):
-        engine = make_engine(f"sqlite:///{tmp_path / name}.db")
-        init_schema(engine, pipeline)
+        engine = open_store(f"sqlite:///{tmp_path / name}.db", pipeline)
         seed_store(engine, pipeline, generate(seed=3, n_orders=300, end=END, pipeline=pipeline))
         stores.append(engine)
     DemoFeed.open(stores[0], pipeline).step(END + timedelta(hours=24))
@@ -128,13 +127,12 @@ def test_each_step_sends_its_events_in_time_order(store):
 
 
 def test_the_same_seed_feeds_the_same_factory(tmp_path):
-    from datasource.store import init_schema, make_engine
+    from datasource.store import open_store
 
     pipeline = default_pipeline()
     contents = []
     for name, seed in (("a", 5), ("b", 5), ("c", 6)):
-        engine = make_engine(f"sqlite:///{tmp_path / name}.db")
-        init_schema(engine, pipeline)
+        engine = open_store(f"sqlite:///{tmp_path / name}.db", pipeline)
         seed_store(engine, pipeline, generate(seed=seed, n_orders=200, end=END, pipeline=pipeline))
         DemoFeed.open(engine, pipeline).step(END + timedelta(hours=36))
         contents.append(_content(engine))
@@ -175,7 +173,7 @@ def test_seeding_records_the_model_and_where_the_feed_starts(store):
 
 
 def test_arrival_mass_is_the_weekly_profile_integrated():
-    from datasource.demo_model import DAY_US, HOUR_US, HOUR_WEIGHT, WEEKDAY_WEIGHT, arrival_mass
+    from datasource.demo.model import DAY_US, HOUR_US, HOUR_WEIGHT, WEEKDAY_WEIGHT, arrival_mass
 
     monday = 4 * DAY_US  # 1970-01-05, a Monday, local midnight with offset 0
     assert arrival_mass(monday, monday + 7 * DAY_US, 0) == HOUR_WEIGHT.sum() * WEEKDAY_WEIGHT.sum()

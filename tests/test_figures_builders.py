@@ -76,7 +76,7 @@ def test_trend_bars_and_delay_rate_line():
     before = trend.copy()
     fig = trend_figure(trend, lang="en", theme="dark", font_px=28)
     placed, completed, rate = fig.data
-    assert (placed.name, completed.name, rate.name) == ("Placed", "Completed", "Delay rate %")
+    assert (placed.name, completed.name, rate.name) == ("Orders placed", "Orders completed", "Delay rate %")
     assert list(placed.x) == ["11-19", "11-20", "11-21"]
     assert _decoded(fig, 0, "y") == [18, 31, 8]
     assert _decoded(fig, 1, "y") == [20, 16, 0]

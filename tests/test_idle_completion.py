@@ -11,7 +11,7 @@ from datasource.ingest import EventRecord, complete_idle_orders, ingest
 from datasource.pipeline import Pipeline, default_pipeline
 from datasource.schema import Order, StageVisit
 from datasource.settings import Settings
-from datasource.store import init_schema, utcnow
+from datasource.store import upgrade_store, utcnow
 from orderboard.jobs import registered_jobs
 
 IDLE = Pipeline(default_pipeline().stages, None, "UTC", complete_after_idle_days=30)
@@ -29,7 +29,7 @@ def state(engine, number):
 
 
 def test_cases_complete_when_they_have_been_idle_long_enough(store):
-    init_schema(store.engine, IDLE)
+    upgrade_store(store.engine, IDLE)
     now = utcnow()
     t = now - timedelta(days=20)
     ingest(store.engine, IDLE, events=[

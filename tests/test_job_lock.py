@@ -18,7 +18,7 @@ from sqlalchemy import text
 from typer.testing import CliRunner
 
 from datasource.settings import Settings
-from datasource.store import init_schema, make_engine
+from datasource.store import make_engine, open_store
 from orderboard import serving
 from orderboard.cli import app
 from orderboard.job_lock import AdvisoryJobLock, advisory_key, job_lock_for, store_identity
@@ -35,8 +35,7 @@ def respelled(url: str) -> str:
 
 @pytest.fixture
 def pg_store(pg_schema, pipeline):
-    engine = make_engine(pg_schema)
-    init_schema(engine, pipeline)
+    engine = open_store(pg_schema, pipeline)
     yield pg_schema, engine
     engine.dispose()
 
@@ -118,9 +117,7 @@ def test_two_worker_processes_with_other_spellings_and_temp_dirs_run_each_job_on
     else:
         one = request.getfixturevalue("pg_schema")
         two = respelled(one)
-    engine = make_engine(one)
-    init_schema(engine, pipeline)
-    engine.dispose()
+    open_store(one, pipeline).dispose()
     runs = tmp_path / "runs.txt"
     first = _start(one, runs, tmp_path / "tmp-a", tmp_path)
     try:

@@ -20,7 +20,7 @@ from sqlalchemy import create_engine, text
 from conftest import PG_URL, pg_schema_url, require_postgres
 from datasource.demo import generate, seed_store
 from datasource.pipeline import default_pipeline
-from datasource.store import init_schema, make_engine
+from datasource.store import open_store
 from metrics.drilldown import orders_behind
 from metrics.summary import compute_summary
 from metrics.window import Filters, Window
@@ -53,8 +53,7 @@ def big_store(request, data, tmp_path_factory):
         with admin.begin() as conn:
             conn.execute(text(f'CREATE SCHEMA "{schema}"'))
         url = pg_schema_url(schema)
-    engine = make_engine(url)
-    init_schema(engine, PIPELINE)
+    engine = open_store(url, PIPELINE)
     seed_store(engine, PIPELINE, data, batch_orders=2500)
     yield request.param, engine
     engine.dispose()

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from datasource.ingest import EventRecord, OrderRecord, ingest
-from datasource.store import init_schema, make_engine
+from datasource.store import open_store
 from metrics.drilldown import orders_behind
 from metrics.summary import compute_summary
 from metrics.window import Window
@@ -35,8 +35,7 @@ order_strategy = st.fixed_dictionaries({
 
 
 def build(orders: list[dict], folder: Path):
-    engine = make_engine(f"sqlite:///{folder / 'p.db'}")
-    init_schema(engine, PIPELINE)
+    engine = open_store(f"sqlite:///{folder / 'p.db'}", PIPELINE)
     records, events = [], []
     for i, o in enumerate(orders):
         number = f"O{i}"

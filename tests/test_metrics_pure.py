@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from metrics_fixture import NOW, PIPELINE, WINDOW, load
 
-from datasource import queries
+from metrics import frames as frame_sql
 from metrics.cycle_time import completed_in, cycle_time
 from metrics.delay import at_risk_mask, delay, late_mask, overdue_mask, wip_now
 from metrics.exceptions import exception_summary
 from metrics.stages import delay_contributions, stage_table, typical_hours
 from metrics.stats import percentile
 from metrics.trend import daily_trend, flow_counts, wip_at
-from metrics_fixture import NOW, PIPELINE, WINDOW, load
 
 FLOW = ("placed", "pick", "ship")
 
@@ -22,10 +22,10 @@ def frames(sqlite_store):
     load(sqlite_store.engine)
     e = sqlite_store.engine
     return {
-        "orders": queries.window_orders(e, WINDOW.start, WINDOW.end, None),
-        "ended": queries.visits_ended(e, WINDOW.start, WINDOW.end, PIPELINE.codes, None),
-        "late": queries.late_order_visits(e, WINDOW.start, WINDOW.end, None),
-        "opened": queries.exceptions_opened(e, WINDOW.start, WINDOW.end, None),
+        "orders": frame_sql.window_orders(e, WINDOW.start, WINDOW.end, None),
+        "ended": frame_sql.visits_ended(e, WINDOW.start, WINDOW.end, PIPELINE.codes, None),
+        "late": frame_sql.late_order_visits(e, WINDOW.start, WINDOW.end, None),
+        "opened": frame_sql.exceptions_opened(e, WINDOW.start, WINDOW.end, None),
     }
 
 

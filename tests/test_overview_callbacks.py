@@ -80,7 +80,8 @@ def test_back_button_sets_the_controls(ctx):
 def test_every_chart_and_tile_follows_the_filters(ctx):
     search = "?days=30&line=Line+A&channel=direct"
     (kpis, flow, neck, trend, by_line, by_channel, kinds, as_of, focus_hidden, _focus, banner,
-     banner_hidden) = cb.overview_view(ctx, search, now=END)
+     banner_hidden, filter_warning) = cb.overview_view(ctx, search, now=END)
+    assert filter_warning == []
     pipeline = ctx.settings.pipeline
     state = parse(search)
     window = Window.last_days(30, END, TZ)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from metrics_fixture import NOW, PIPELINE, WINDOW, load
 from sqlalchemy import text
 
 from datasource import queries
-from metrics_fixture import NOW, PIPELINE, WINDOW, load
+from metrics import frames, populations
 
 
 @pytest.fixture
@@ -21,31 +22,31 @@ def _numbers(engine, ids) -> list[str]:
 
 
 def test_window_orders_holds_everything_that_matters(loaded):
-    frame = queries.window_orders(loaded.engine, WINDOW.start, WINDOW.end, None)
+    frame = frames.window_orders(loaded.engine, WINDOW.start, WINDOW.end, None)
     # every order but L (completed at -10, before the window, never in WIP during it)
     assert _numbers(loaded.engine, frame["id"]) == list("ABCDEFGHIJKMNP")
     for column in ("current_since", "placed_at", "completed_at", "cancelled_at", "promised_at"):
         assert str(frame[column].dtype) == "datetime64[us, UTC]"
-    acme = queries.window_orders(loaded.engine, WINDOW.start, WINDOW.end, {"customer": "acme"})
+    acme = frames.window_orders(loaded.engine, WINDOW.start, WINDOW.end, {"customer": "acme"})
     assert _numbers(loaded.engine, acme["id"]) == list("ABCDE")
 
 
 def test_visit_and_exception_frames(loaded):
     e = loaded.engine
-    ended = queries.visits_ended(e, WINDOW.start, WINDOW.end, ["pick"], None)
+    ended = frames.visits_ended(e, WINDOW.start, WINDOW.end, ["pick"], None)
     assert sorted(ended["duration_s"] / 3600) == [1, 4, 4, 4, 9, 14, 15, 18, 20, 50]
     assert ended["is_rework"].dtype == bool and ended["is_rework"].sum() == 1
-    late = queries.late_order_visits(e, WINDOW.start, WINDOW.end, None)
+    late = frames.late_order_visits(e, WINDOW.start, WINDOW.end, None)
     assert sorted(set(_numbers(e, late["order_id"]))) == ["B", "C", "F"]
-    opened = queries.exceptions_opened(e, WINDOW.start, WINDOW.end, {"customer": ("acme",)})
+    opened = frames.exceptions_opened(e, WINDOW.start, WINDOW.end, {"customer": ("acme",)})
     assert sorted(opened["kind"]) == ["shortage", "shortage"]
-    assert queries.count_open_exceptions(e, NOW, None) == 3
-    assert queries.count_placed(e, WINDOW.start, NOW, {"customer": "zenith"}) == 8
+    assert frames.count_open_exceptions(e, NOW, None) == 3
+    assert frames.count_placed(e, WINDOW.start, NOW, {"customer": "zenith"}) == 8
 
 
 def test_unknown_filter_is_refused(loaded):
     with pytest.raises(ValueError, match="unknown filter"):
-        queries.window_orders(loaded.engine, WINDOW.start, WINDOW.end, {"price": "1"})
+        frames.window_orders(loaded.engine, WINDOW.start, WINDOW.end, {"price": "1"})
 
 
 def _plan(engine, stmt) -> str:
@@ -62,7 +63,7 @@ def test_summary_queries_use_indexes_on_sqlite(sqlite_store):
     from sqlalchemy import select
 
     o, v = queries.orders.c, queries.visits.c
-    branches = _plan(e, queries.window_order_ids(WINDOW.start, WINDOW.end))
+    branches = _plan(e, frames.window_order_ids(WINDOW.start, WINDOW.end))
     for index in ("ix_orders_status_stage", "ix_orders_cancelled_at", "ix_orders_completed_at",
                   "ix_orders_placed_at"):
         assert index in branches
@@ -70,5 +71,5 @@ def test_summary_queries_use_indexes_on_sqlite(sqlite_store):
     visits = select(v.stage_code, v.duration_s).where(
         v.stage_code.in_(list(PIPELINE.codes)), v.left_at >= WINDOW.start, v.left_at < WINDOW.end)
     assert "ix_visits_stage_left" in _plan(e, visits)
-    completed = select(o.id).where(*queries.completed_conditions(WINDOW.start, WINDOW.end))
+    completed = select(o.id).where(*populations.completed_conditions(WINDOW.start, WINDOW.end))
     assert "ix_orders_completed_at" in _plan(e, completed)

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from datasource.demo import generate, seed_store
 from datasource.pipeline import default_pipeline
-from datasource.store import init_schema, make_engine
+from datasource.store import open_store
 from orderboard.cli import app
 
 END = datetime(2026, 11, 25, tzinfo=timezone.utc)
@@ -28,8 +28,7 @@ runner = CliRunner()
 @pytest.fixture(scope="module")
 def store_url(tmp_path_factory) -> str:
     url = f"sqlite:///{tmp_path_factory.mktemp('report') / 'store.db'}"
-    engine = make_engine(url)
-    init_schema(engine, default_pipeline())
+    engine = open_store(url, default_pipeline())
     seed_store(engine, default_pipeline(), generate(seed=5, n_orders=900, end=END))
     engine.dispose()
     return url

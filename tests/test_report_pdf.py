@@ -19,10 +19,10 @@ from PIL import Image, ImageChops
 from pypdf import PdfReader
 
 from dashboard.report import fonts, pdf
-from dashboard.report.weekly import build_weekly_report
+from metrics.review import build_weekly_report
 from datasource.demo import generate, seed_store
 from datasource.pipeline import default_pipeline
-from datasource.store import init_schema, make_engine
+from datasource.store import make_engine, open_store
 from metrics.window import Window
 
 END = datetime(2026, 11, 25, tzinfo=timezone.utc)
@@ -34,8 +34,7 @@ UNDER_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 @pytest.fixture(scope="module")
 def store_url(tmp_path_factory) -> str:
     url = f"sqlite:///{tmp_path_factory.mktemp('report-pdf') / 'store.db'}"
-    engine = make_engine(url)
-    init_schema(engine, default_pipeline())
+    engine = open_store(url, default_pipeline())
     seed_store(engine, default_pipeline(), generate(seed=5, n_orders=400, end=END))
     engine.dispose()
     return url

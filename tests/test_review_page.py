@@ -13,7 +13,6 @@ from dash.exceptions import PreventUpdate
 
 from dashboard.app import create_app
 from dashboard.callbacks.review import download, export_file, load_report, navigate, render
-from dashboard.service import CachedService
 from dashboard.layouts.review import RANGE, WEEK, query_of, selection_from, selection_window
 from datasource.demo import generate, seed_store
 from datasource.settings import Settings
@@ -68,11 +67,10 @@ def test_empty_store_renders_the_no_orders_note(ctx):
 def test_render_is_cached_and_exports_match_the_page(ctx, sqlite_store):
     seed_store(sqlite_store.engine, sqlite_store.pipeline, generate(seed=6, n_orders=300, end=NOW))
     selection = selection_from({"week": "2026-W47", "lang": "en"}, NOW, TZ)
-    service = CachedService(ctx.service.cache, ctx.service.version, period_s=3600,
-                            lock_dir=ctx.service.lock_dir)
-    report = load_report(ctx, selection, service)
-    assert load_report(ctx, selection, service).summary.delay == report.summary.delay
-    assert service.computations == 1, "one computation per selection and data version"
+    before = ctx.service.computations
+    report = load_report(ctx, selection)
+    assert load_report(ctx, selection).summary.delay == report.summary.delay
+    assert ctx.service.computations - before == 1, "one computation per selection and data version"
     data, name = export_file(report, "kpis", "xlsx", "en")
     assert name == "orderboard-2026-W47-kpis.xlsx"
     rows = {r[0]: r[2] for r in openpyxl.load_workbook(io.BytesIO(data)).active.iter_rows(min_row=2, values_only=True)}
@@ -135,7 +133,7 @@ def test_the_weekly_workbook_carries_number_formats(seeded_report):
     assert rate[-1].value == pytest.approx(seeded_report.summary.delay.rate)
     assert {c.number_format for c in rate} == {"0.0%"}
     assert {c.number_format for c in column("Stages", "Median (h)")} == {"#,##0.0"}
-    assert {c.number_format for c in column("Stages", "Breach rate")} == {"0.0%"}
+    assert {c.number_format for c in column("Stages", "SLA breach rate")} == {"0.0%"}
     kpis = {r[0].value: r for r in book["KPIs"].iter_rows(min_row=2)}
     delay_rate = next(v for k, v in kpis.items() if "delay" in k.lower() and "rate" in k.lower())
     assert delay_rate[2].number_format == "0.0%" and delay_rate[3].number_format == "0.0%"

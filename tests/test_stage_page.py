@@ -143,7 +143,8 @@ def test_list_spec():
     assert _spec(ui.list_spec("produced", parse("?metric=delay_rate"), p))[:2] == ("late", None)
     assert _spec(ui.list_spec("all", parse("?metric=cycle_time_p90"), p))[:2] == ("completed", None)
     assert _spec(ui.list_spec("all", parse("?metric=nonsense"), p))[:2] == ("wip", None)
-    assert _spec(ui.list_spec("nowhere", parse("?view=wip"), p))[:2] == ("wip", None)
+    with pytest.raises(ui.UnknownStage):
+        ui.list_spec("nowhere", parse("?view=wip"), p)
 
 
 def test_sort_search_filter_and_pages(sqlite_demo):

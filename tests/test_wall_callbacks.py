@@ -25,7 +25,7 @@ from dashboard.wall_settings import parse_wall_settings
 from datasource.demo import generate, seed_store
 from datasource.ingest import EventRecord, OrderRecord, ingest
 from datasource.settings import Settings
-from metrics.definitions import level
+from metrics.catalog import CATALOG, STAGE_COLOUR
 from metrics.summary import compute_summary
 from metrics.window import Filters, Window
 
@@ -142,10 +142,10 @@ def test_refresh_shows_the_summary_numbers(wall):
         "delay_rate": summary.delay.rate, "cycle_time_median": summary.cycle_time.median_h,
         "open_exceptions": summary.exceptions.open_now, "at_risk": summary.delay.at_risk,
     }
-    assert list(shown) == [name for name, _ in KPI_TILES]
+    assert list(shown) == list(KPI_TILES)
     for name, value in expected_values.items():
-        number, unit = value_parts(name, value, "zh")
-        assert shown[name] == (number, unit, f"ob-kpi ob-level-{level(name, value)}")
+        number, unit = value_parts(CATALOG[name], value, "zh")
+        assert shown[name] == (number, unit, f"ob-kpi ob-level-{CATALOG.level(name, value)}")
     assert summary.wip > 0 and summary.delay.completed > 0
     flow = htmls[[i["slot"] for i in html_ids].index("flow")]
     assert [props(t)["data-stage"] for t in flow] == summary.stages["code"].tolist()
@@ -158,8 +158,10 @@ def test_refresh_shows_the_summary_numbers(wall):
         assert ("ob-flow-breach--late" in prop(breach, "className")) == (row.open_breaches_now > 0)
         rate = next(c for c in walk(tile) if "ob-flow-rate" in (prop(c, "className") or ""))
         assert "".join(texts(rate)) == f"近7天超时率 {percent(row.breach_rate)}"
-        assert prop(rate, "className") == f"ob-flow-rate ob-level-{level('sla_breach_rate', row.breach_rate)}"
-        assert prop(tile, "className").startswith(f"ob-flow-stage ob-level-{level('sla_breach_rate', row.breach_rate)}")
+        rate_level = CATALOG.level("sla_breach_rate", CATALOG["sla_breach_rate"].read_stage(row))
+        assert prop(rate, "className") == f"ob-flow-rate ob-level-{rate_level}"
+        share = row.open_breaches_now / row.wip if row.wip else None
+        assert prop(tile, "className").startswith(f"ob-flow-stage ob-level-{CATALOG.level(STAGE_COLOUR, share)}")
     assert summary.stages["open_breaches_now"].gt(0).any() and summary.stages["open_breaches_now"].eq(0).any()
     assert [i["slot"] for i in graph_ids] == ["bottleneck", "trend", "kinds"]
     assert figures[0]["layout"]["font"]["size"] == 28

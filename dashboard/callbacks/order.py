@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 
 from dash import Dash, Input, Output, State, dcc, html
 
@@ -20,7 +20,7 @@ EXPORT_ACTOR = "anonymous"  # no sign-in yet
 
 def order_content(ctx: AppContext, number: str, now: datetime | None = None) -> list:
     """The page body for an order number (a not-found note for an unknown one)."""
-    now = now or datetime.now(timezone.utc)
+    now = now or ctx.moment()
     detail = order_detail(ctx.engine, number)
     if detail is None:
         return [ui.not_found(number)]
@@ -38,6 +38,7 @@ def order_content(ctx: AppContext, number: str, now: datetime | None = None) -> 
         ui.section("事件 · Events", ui.events_view(detail.events, pipeline, tz)),
         ui.section("异常 · Exceptions", ui.exceptions_view(detail.exceptions, pipeline, tz)),
         ui.section("数据质量 · Data quality", ui.findings_view(detail.findings)),
+        ui.section("变更记录 · History", ui.history_view(detail.history, pipeline, tz)),
         ui.section("审计记录 · Audit trail", ui.audit_view(detail.audit, tz)),
     ]
 

@@ -12,19 +12,21 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from dash import Dash, Input, Output, State, ctx as callback_ctx, no_update
+from dash import Dash, Input, Output, State, no_update
+from dash import ctx as callback_ctx
 
-from dashboard.callbacks.stage import moment
+from dashboard.components import scope_text
 from dashboard.context import AppContext
 from dashboard.figures.bottleneck import bottleneck_figure
 from dashboard.figures.breakdown import breakdown_figure
 from dashboard.figures.exceptions import exceptions_figure
 from dashboard.figures.trend import trend_figure
+from dashboard.filter_check import bilingual, filter_values, unknown_filters
 from dashboard.layouts import overview as ui
+from dashboard.summary_cache import summary_result
 from dashboard.url_state import FILTER_PARAMS, ViewState, parse, to_search
-from datasource import queries
 from metrics.drilldown import wip_by
-from metrics.summary import Summary, compute_summary
+from metrics.summary import Summary
 
 CLICK_GRAPHS = (ui.BOTTLENECK, ui.TREND, ui.BY_LINE, ui.BY_CHANNEL)
 
@@ -84,7 +86,7 @@ def sync(ctx: AppContext, search: str | None, trigger: str | None, values: dict,
     state = parse(search)
     if trigger == ui.URL or trigger is None:
         return (no_update, *controls_of(state), *clicks)
-    new = next_state(state, trigger, values, ctx.settings.timezone, now or moment(ctx))
+    new = next_state(state, trigger, values, ctx.settings.timezone, now or ctx.moment())
     text = to_search(new)
     url = no_update if text == (search or "") else text
     if trigger in (ui.RESET, ui.TREND) or (trigger == ui.DAYS and new != state):
@@ -96,10 +98,8 @@ def sync(ctx: AppContext, search: str | None, trigger: str | None, values: dict,
 
 def summary_for(ctx: AppContext, state: ViewState, now: datetime):
     """The cached summary of the state's window and filters (a ``service.Result``)."""
-    pipeline = ctx.settings.pipeline
-    params = {"store": ctx.store_key, "window": state.window_key(), "filters": state.filter_key()}
-    return ctx.service.get("overview.summary", params, lambda: compute_summary(
-        ctx.engine, pipeline, state.window(now, pipeline.timezone), state.filters(), now))
+    window = state.window(now, ctx.settings.timezone)
+    return summary_result(ctx, state.window_key(), window, state.filters(), now)
 
 
 def breakdown_for(ctx: AppContext, state: ViewState, column: str, now: datetime) -> dict[str, int]:
@@ -123,30 +123,28 @@ def _focus_stages(summary: Summary, stage: str | None):
 
 def overview_view(ctx: AppContext, search: str | None, now: datetime | None = None) -> tuple:
     """(kpis, flow, bottleneck, trend, by line, by channel, exceptions, as-of, focus
-    hidden, focus text, banner, banner hidden)."""
-    now = now or moment(ctx)
+    hidden, focus text, banner, banner hidden, filter warnings)."""
+    now = now or ctx.moment()
     state = parse(search)
     try:
         result = summary_for(ctx, state, now)
     except Exception as exc:  # noqa: BLE001 - say so, keep the screen
         message = f"数据源不可用 · store unreachable: {str(exc).splitlines()[0][:160]}"
-        return (*(no_update,) * 10, message, False)
+        return (*(no_update,) * 10, message, False, no_update)
     summary: Summary = result.value
     lines = breakdown_for(ctx, state, "production_line", now)
     channels = breakdown_for(ctx, state, "channel", now)
     labels = {r.code: f"{r.label_zh} · {r.label_en}" for r in summary.stages.itertuples()}
     focus = labels.get(state.stage or "")
     local = result.computed_at.astimezone(ctx.tz)
-    from dashboard.layouts.stage import scope_text
-
     as_of = f"{scope_text(state)} · 数据时间 data as of {local:%H:%M:%S} ({ctx.settings.timezone})"
     banner, banner_hidden = "", True
     if result.stale:
         banner, banner_hidden = f"数据已过期 · stale data: {result.error}", False
     stage_note = f" · {focus}" if focus else ""
     return (
-        ui.kpi_view(summary, state),
-        ui.flow_view(summary, state),
+        ui.kpi_view(summary, state, ctx.catalog),
+        ui.flow_view(summary, state, ctx.catalog),
         bottleneck_figure(_focus_stages(summary, state.stage), "zh", "light"),
         trend_figure(summary.trend, "zh", "light"),
         breakdown_figure(lines, state.line, "zh", "light", title=None if not focus else f"在制{stage_note}"),
@@ -157,16 +155,14 @@ def overview_view(ctx: AppContext, search: str | None, now: datetime | None = No
         focus is None,
         f"聚焦环节 · stage in focus: {focus}" if focus else "",
         banner, banner_hidden,
+        bilingual(unknown_filters(ctx, state.filters())),
     )
 
 
 def filter_options(ctx: AppContext) -> list[list[dict]]:
     """Dropdown options of each filter: the distinct values in the store (cached)."""
-    def compute() -> dict[str, list[str]]:
-        return {key: queries.distinct_values(ctx.engine, column) for key, column in FILTER_PARAMS.items()}
-
-    values = ctx.service.get("overview.choices", {"store": ctx.store_key}, compute).value
-    return [[{"label": v, "value": v} for v in values[key]] for key in FILTER_PARAMS]
+    values = filter_values(ctx)
+    return [[{"label": v, "value": v} for v in values[column]] for column in FILTER_PARAMS.values()]
 
 
 def register(app: Dash, ctx: AppContext) -> None:
@@ -197,11 +193,12 @@ def register(app: Dash, ctx: AppContext) -> None:
         Output(ui.TREND, "figure"), Output(ui.BY_LINE, "figure"), Output(ui.BY_CHANNEL, "figure"),
         Output(ui.EXCEPTIONS, "figure"), Output(ui.ASOF, "children"), Output(ui.FOCUS, "hidden"),
         Output("ov-focus-text", "children"), Output(ui.BANNER, "children"), Output(ui.BANNER, "hidden"),
+        Output(ui.FILTER_WARNING, "children"),
         Input(ui.URL, "search"), Input(ui.TIMER, "n_intervals"), State(ui.URL, "pathname"),
     )
     def _render_overview(search, _n, pathname):
         if (pathname or "/") != "/":
-            return (no_update,) * 12
+            return (no_update,) * 13
         return overview_view(ctx, search)
 
     @app.callback(*(Output(i, "options") for i in filter_ids), Input(ui.URL, "pathname"))

@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 
 from dash import ALL, Dash, Input, Output, State, callback_context, dcc, no_update
 from dash.exceptions import PreventUpdate
@@ -22,21 +21,20 @@ from dashboard.layouts.review import (BODY, DOWNLOAD, ERROR, EXPORT, PERIOD, RAN
 from dashboard.limits import bad_request
 from dashboard.report.charts import CHART_IDS, review_figure
 from dashboard.report.tables import TABLE_IDS, table_formats, table_frame
-from dashboard.report.weekly import WeeklyReport, build_weekly_report
-from dashboard.service import CachedService
+from metrics.review import WeeklyReport, build_weekly_report
 
 FORMATS = (*CHART_FORMATS, *TABLE_FORMATS)
 REVIEW_PERIOD_S = 300  # past weeks change only with the data version, which is in the key
 EXPORT_FAILED = "无法导出图表"
 
 
-def load_report(ctx: AppContext, selection: dict, service: CachedService | None = None) -> WeeklyReport:
+def load_report(ctx: AppContext, selection: dict) -> WeeklyReport:
     """The report of a selection, cached by store, window and data version."""
     window = selection_window(selection, ctx.settings.timezone)
     params = {"store": ctx.store_key, "start": window.start.isoformat(), "end": window.end.isoformat()}
-    service = service or ctx.service
-    result = service.get("review.report", params, lambda: build_weekly_report(
-        ctx.engine, ctx.settings.pipeline, window, datetime.now(timezone.utc)))
+    now = ctx.moment(REVIEW_PERIOD_S)
+    result = ctx.service.get("review.report", params, lambda: build_weekly_report(
+        ctx.engine, ctx.settings.pipeline, window, now), period_s=REVIEW_PERIOD_S)
     return result.value
 
 
@@ -64,11 +62,11 @@ def navigate(week: str | None, start: str | None, end: str | None, selection: di
     return new, query_of(new)
 
 
-def render(ctx: AppContext, selection: dict, service: CachedService | None = None) -> tuple:
+def render(ctx: AppContext, selection: dict) -> tuple:
     """(body, period line, error text, error hidden) for a selection."""
     lang = selection.get("lang") or "zh"
     try:
-        report = load_report(ctx, selection, service)
+        report = load_report(ctx, selection)
     except Exception as exc:  # noqa: BLE001 - say what failed instead of a blank page
         return [], "", f"无法计算 · could not compute the review: {str(exc).splitlines()[0][:200]}", False
     error = selection.get("error")
@@ -106,9 +104,6 @@ def download(report: WeeklyReport, item: str, fmt: str, lang: str) -> tuple:
 
 
 def register(app: Dash, ctx: AppContext) -> None:
-    service = CachedService(ctx.service.cache, ctx.service.version, period_s=REVIEW_PERIOD_S,
-                            redis_client=ctx.service.redis, lock_dir=ctx.service.lock_dir)
-
     @app.callback(
         Output(SELECTION, "data"),
         Output("url", "search", allow_duplicate=True),
@@ -126,7 +121,7 @@ def register(app: Dash, ctx: AppContext) -> None:
         Input(SELECTION, "data"),
     )
     def _render(selection):
-        return render(ctx, _selection(selection), service)
+        return render(ctx, _selection(selection))
 
     @app.callback(
         Output(DOWNLOAD, "data"),
@@ -145,7 +140,7 @@ def register(app: Dash, ctx: AppContext) -> None:
         if item not in (*TABLE_IDS, *CHART_IDS, "report") or fmt not in FORMATS:
             raise bad_request("unknown export")
         try:
-            report = load_report(ctx, selection, service)
+            report = load_report(ctx, selection)
         except (ValueError, TypeError, KeyError) as exc:  # a forged selection: no such period
             raise bad_request(f"no review for this selection: {exc}") from None
         return download(report, item, fmt, selection.get("lang") or "zh")

@@ -18,34 +18,30 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timezone
+from datetime import datetime
 from urllib.parse import unquote
 
 import pandas as pd
 from dash import ALL as ALL_IDS
-from dash import Dash, Input, Output, State, ctx as callback_ctx, dcc, no_update
+from dash import Dash, Input, Output, State, dcc, no_update
+from dash import ctx as callback_ctx
 
+from dashboard.components import scope_text
 from dashboard.context import AppContext
 from dashboard.deadline import local_deadlines
 from dashboard.export import COUNT_FORMAT, HOURS_FORMAT, table_bytes
+from dashboard.filter_check import bilingual, unknown_filters
 from dashboard.layouts import stage as ui
 from dashboard.limits import (MAX_EXPORT_ROWS, MAX_GRID_BLOCK_ROWS, MAX_GRID_START_ROW, MAX_LIST_DAYS,
                               RangeTooLong, bad_request, check_range)
+from dashboard.summary_cache import summary_result
 from dashboard.url_state import ViewState, href, order_href, parse, to_search
-from datasource import queries
 from datasource.order_detail import record_audit
 from datasource.pipeline import Pipeline
+from metrics import frames
 from metrics.drilldown import orders_behind_page
 
 EXPORT_ACTOR = "anonymous"  # no sign-in yet
-
-
-def moment(ctx: AppContext) -> datetime:
-    """Now, floored to the cache period, so a list and the summary it drills into are
-    computed for the same instant within a refresh period."""
-    now = ctx.service.clock()
-    period = max(1, int(ctx.service.period_s))
-    return datetime.fromtimestamp(int(now.timestamp()) // period * period, tz=timezone.utc)
 
 
 def stage_code(pathname: str | None) -> str:
@@ -123,7 +119,7 @@ def fetch(ctx: AppContext, spec: ui.ListSpec, state: ViewState, offset: int, lim
             contains={k: v for k, v in state.column_filters if k in ui.TEXT_FILTER_COLUMNS},
             search=state.q,
         )
-        counts = queries.open_exception_counts(ctx.engine, rows["order_id"].tolist(), now)
+        counts = frames.open_exception_counts(ctx.engine, rows["order_id"].tolist(), now)
         return display_frame(rows, spec, ctx, counts), total
 
     return ctx.service.get("stage.list", params, compute).value
@@ -237,7 +233,7 @@ def get_rows(ctx: AppContext, pathname: str | None, search: str | None, request:
     if range_problem(state):
         return {"rowData": [], "rowCount": 0}
     spec = ui.list_spec(code, state, ctx.settings.pipeline)
-    frame, total = fetch(ctx, spec, state, start, end - start, now or moment(ctx))
+    frame, total = fetch(ctx, spec, state, start, end - start, now or ctx.moment())
     return {"rowData": grid_records(frame), "rowCount": total}
 
 
@@ -271,12 +267,11 @@ def total_text(total: int) -> str:
 def stage_row(ctx: AppContext, code: str, state: ViewState, now: datetime) -> dict | None:
     """The stage's row of the (cached, shared with the overview) summary of the state's
     window and filters; None for no flow stage or when the store cannot be read."""
-    from dashboard.callbacks.overview import summary_for  # the overview imports this module
-
     if code not in {s.code for s in ctx.settings.pipeline.flow_stages}:
         return None
     try:
-        stages = summary_for(ctx, state, now).value.stages
+        window = state.window(now, ctx.settings.timezone)
+        stages = summary_result(ctx, state.window_key(), window, state.filters(), now).value.stages
     except Exception:  # noqa: BLE001 - the list still renders; the stats are a header
         return None
     rows = stages.loc[stages["code"] == code]
@@ -299,12 +294,12 @@ def render_body(ctx: AppContext, pathname: str | None, search: str | None,
         if problem:
             total_label = problem
         else:
-            _, total = fetch(ctx, spec, state, 0, ui.PAGE_SIZE, now or moment(ctx))
+            _, total = fetch(ctx, spec, state, 0, ui.PAGE_SIZE, now or ctx.moment())
             total_label = total_text(total)
     except Exception as exc:  # noqa: BLE001 - say so instead of crashing the page
         total_label = f"数据源不可用 · store unreachable: {str(exc).splitlines()[0][:120]}"
-    scope = ui.scope_text(state)
-    stats = ui.stage_stats_text(stage_row(ctx, code, state, now or moment(ctx)))
+    scope = scope_text(state)
+    stats = ui.stage_stats_text(stage_row(ctx, code, state, now or ctx.moment()))
     if stats:
         scope = f"{scope} · {stats}"
     if grid_shows(shown, keys, state, last_request):
@@ -368,7 +363,7 @@ def export_with_note(ctx: AppContext, pathname: str | None, search: str | None, 
     if problem:
         return None, problem
     spec = ui.list_spec(code, state, ctx.settings.pipeline)
-    moment_ = now or moment(ctx)
+    moment_ = now or ctx.moment()
     frame, total = fetch(ctx, spec, state, 0, MAX_EXPORT_ROWS, moment_)
     note = export_note(len(frame), total)
     formats = {ui.header_name(c): KIND_FORMATS[ui.COLUMNS[c][2]] for c in frame.columns
@@ -445,3 +440,10 @@ def register(app: Dash, ctx: AppContext) -> None:
         fmt = "xlsx" if callback_ctx.triggered_id == ui.EXPORT_XLSX else "csv"
         download, note = export_with_note(ctx, pathname, search, fmt)
         return (download if download is not None else no_update), note
+
+    @app.callback(Output(ui.FILTER_WARNING, "children"), Input(ui.URL, "search"), State(ui.URL, "pathname"))
+    def _stage_filter_warning(search, pathname):
+        pathname, search = _text(pathname, "pathname"), _text(search, "search")
+        if not (pathname or "").startswith("/stages"):
+            return no_update
+        return bilingual(unknown_filters(ctx, parse(search).filters()))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dashboard.i18n import pick
 
+from metrics.catalog import CATALOG
+
 KIND_LABELS: dict[str, tuple[str, str]] = {
     "shortage": ("缺料", "Shortage"),
     "quality_failure": ("质量问题", "Quality failure"),
@@ -13,9 +15,7 @@ KIND_LABELS: dict[str, tuple[str, str]] = {
 }
 
 WORDS: dict[str, tuple[str, str]] = {
-    "placed": ("下单", "Placed"),
-    "completed": ("签收", "Completed"),
-    "delay_rate": ("延误率", "Delay rate"),
+    **{name: (CATALOG[name].label_zh, CATALOG[name].label_en) for name in ("placed", "completed", "delay_rate")},
     "delay_hours": ("超出SLA小时", "Hours beyond SLA"),
     "bottleneck": ("瓶颈", "bottleneck"),
     "orders": ("订单数", "Orders"),

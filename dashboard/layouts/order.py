@@ -1,5 +1,5 @@
 """The order page ``/orders/<number>``: header facts, the stage Gantt, events with their
-operator, exceptions and the audit trail.
+operator, exceptions, the history of values later imports changed, and the audit trail.
 
 ``layout`` builds the frame (no store access); ``dashboard.callbacks.order`` fills it
 from ``datasource.order_detail``. The ``*_view`` functions turn that data into
@@ -18,6 +18,7 @@ from dashboard.context import AppContext
 from dashboard.deadline import deadline_text
 from dashboard.figures.labels import kind_label
 from dashboard.formatting import MISSING, hours, is_missing
+from datasource.importers.history import shown_value
 from datasource.order_detail import OrderDetail
 from datasource.pipeline import Pipeline
 
@@ -149,6 +150,33 @@ def findings_view(findings: pd.DataFrame) -> html.Div:
             for f in findings.itertuples()]
     return table(["类型 Kind", "发现 Finding", "来源 Source · line"], rows,
                  "没有数据质量问题 · no data-quality findings", "order-findings")
+
+
+FIELD_LABELS = {
+    "promised_at": "承诺 Promised", "customer": "客户 Customer", "owner": "负责人 Owner",
+    "channel": "渠道 Channel", "production_line": "产线 Line", "product_line": "产品线 Product",
+    "quantity": "数量 Quantity", "amount": "金额 Amount", "priority": "优先级 Priority",
+    "cancelled": "取消 Cancelled",
+}
+
+
+def field_label(field: str, pipeline: Pipeline) -> str:
+    """A changed field for people: ``承诺 Promised``, or the stage of a milestone."""
+    if field.startswith("enter:"):
+        return f"{stage_name(pipeline, field.removeprefix('enter:'))} 时间 time"
+    return FIELD_LABELS.get(field, field)
+
+
+def history_view(history: pd.DataFrame, pipeline: Pipeline, tz: ZoneInfo) -> html.Div:
+    """Values later imports changed (a promise moved, a customer corrected), newest first:
+    when, what, before, after, and the file and line that said so."""
+    rows = [[when(h.changed_at, tz), field_label(str(h.field), pipeline),
+             shown_value(str(h.field), None if is_missing(h.old_value) else h.old_value, tz),
+             shown_value(str(h.field), None if is_missing(h.new_value) else h.new_value, tz),
+             _text(h.source) + ("" if h.line is None or is_missing(h.line) else f" · {int(h.line)}")]
+            for h in history.itertuples()]
+    return table(["时间 Recorded", "字段 Field", "原值 Before", "新值 After", "来源 Source · line"],
+                 rows, "没有变更 · no changes", "order-history")
 
 
 def audit_view(audit: pd.DataFrame, tz: ZoneInfo) -> html.Div:

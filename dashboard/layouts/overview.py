@@ -10,20 +10,20 @@ the rows listed after the click.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from dash import dcc, html
 
 from dashboard.context import AppContext
-from dashboard.formatting import duration_parts, is_missing, number, percent
+from dashboard.formatting import duration_parts, number, percent
 from dashboard.url_state import FILTER_PARAMS, ViewState, href, parse
-from metrics.definitions import DEFINITIONS, level
+from metrics.catalog import CATALOG, STAGE_COLOUR, Catalog, Metric
 from metrics.summary import Summary
 
 URL = "ov-url"
 TIMER = "ov-timer"
 ASOF = "ov-asof"
 BANNER = "ov-banner"
+FILTER_WARNING = "ov-filter-warning"
 DAYS = "ov-days"
 DATES = "ov-dates"
 FOCUS = "ov-focus"
@@ -43,30 +43,17 @@ DAY_CHOICES = (1, 7, 14, 30, 90)
 REFRESH_S = 60
 
 
-@dataclass(frozen=True)
-class Tile:
-    """A KPI tile: the metric shown, its value, and the count of the rows behind it."""
-
-    metric: str
-    value: Callable[[Summary], float | int | None]
-    count: Callable[[Summary], int]
-    note: Callable[[Summary], str]
-
-
-TILES: tuple[Tile, ...] = (
-    Tile("orders_placed_today", lambda s: s.placed_today, lambda s: s.placed_today,
-         lambda s: "今日0点起 · since midnight"),
-    Tile("wip", lambda s: s.wip, lambda s: s.wip, lambda s: "当前 · now"),
-    Tile("delay_rate", lambda s: s.delay.rate, lambda s: s.delay.late,
-         lambda s: f"延误 {s.delay.late:,} / 签收 {s.delay.completed:,} · late / completed"),
-    Tile("cycle_time_median", lambda s: s.cycle_time.median_h, lambda s: s.cycle_time.count,
-         lambda s: f"{s.cycle_time.count:,} 单签收 · completed"),
-    Tile("overdue_now", lambda s: s.delay.overdue_now, lambda s: s.delay.overdue_now,
-         lambda s: "当前 · now"),
-    Tile("at_risk", lambda s: s.delay.at_risk, lambda s: s.delay.at_risk, lambda s: "当前 · now"),
-    Tile("open_exceptions", lambda s: s.exceptions.open_now, lambda s: s.exceptions.open_now,
-         lambda s: "当前 · now"),
+# The KPI tiles, by catalog name, in order, with the footnote each shows under its value.
+TILES: tuple[str, ...] = (
+    "orders_placed_today", "wip", "delay_rate", "cycle_time_median", "overdue_now", "at_risk",
+    "open_exceptions",
 )
+NOTES: dict[str, Callable[[Summary], str]] = {
+    "orders_placed_today": lambda s: "今日0点起 · since midnight",
+    "delay_rate": lambda s: f"延误 {s.delay.late:,} / 签收 {s.delay.completed:,} · late / completed",
+    "cycle_time_median": lambda s: f"{s.cycle_time.count:,} 单签收 · completed",
+}
+
 
 # Stage-card links: (view, Summary.stages column that counts its rows, zh, en)
 STAGE_LINKS = (
@@ -76,8 +63,8 @@ STAGE_LINKS = (
 )
 
 
-def _value_text(metric: str, value: float | int | None) -> str:
-    unit = DEFINITIONS[metric].unit
+def _value_text(metric: Metric, value: float | int | None) -> str:
+    unit = metric.unit
     if unit == "ratio":
         return percent(value)
     if unit == "h":
@@ -86,31 +73,33 @@ def _value_text(metric: str, value: float | int | None) -> str:
     return number(value)
 
 
-def kpi_view(summary: Summary, state: ViewState) -> list:
+def kpi_view(summary: Summary, state: ViewState, catalog: Catalog = CATALOG) -> list:
     tiles = []
-    for tile in TILES:
-        d = DEFINITIONS[tile.metric]
-        value = tile.value(summary)
+    for name in TILES:
+        metric = catalog[name]
+        value = metric.read(summary)
+        note = NOTES[name](summary) if name in NOTES else "当前 · now"
         # dcc.Link takes no data-* attributes: the count sits on a wrapper
         tiles.append(html.Div(
-            id=f"ov-kpi-{tile.metric}", className=f"ob-mkpi ob-level-{level(tile.metric, value)}",
-            title=d.description, **{"data-count": str(tile.count(summary))},
-            children=dcc.Link(href=href("/stages/all", state.scope().with_(metric=tile.metric)),
+            id=f"ov-kpi-{name}", className=f"ob-mkpi ob-level-{metric.level(value)}",
+            title=metric.description, **{"data-count": str(metric.rows(summary))},
+            children=dcc.Link(href=href("/stages/all", state.scope().with_(metric=name)),
                               className="ob-mkpi-link", children=[
-                html.Div(f"{d.label_zh} · {d.label_en}", className="ob-mkpi-label"),
-                html.Div(_value_text(tile.metric, value), className="ob-mkpi-value"),
-                html.Div(tile.note(summary), className="ob-mkpi-note"),
+                html.Div(f"{metric.label_zh} · {metric.label_en}", className="ob-mkpi-label"),
+                html.Div(_value_text(metric, value), className="ob-mkpi-value"),
+                html.Div(note, className="ob-mkpi-note"),
             ]),
         ))
     return tiles
 
 
-def flow_view(summary: Summary, state: ViewState) -> list:
+def flow_view(summary: Summary, state: ViewState, catalog: Catalog = CATALOG) -> list:
     cards = []
     scope = state.scope()
+    colour = catalog[STAGE_COLOUR]
     for row in summary.stages.itertuples():
-        rate = None if is_missing(row.breach_rate) else float(row.breach_rate)
-        classes = f"ob-mstage ob-level-{level('sla_breach_rate', rate)}"
+        share = colour.read_stage(row)
+        classes = f"ob-mstage ob-level-{colour.level(share)}"
         if row.is_bottleneck:
             classes += " ob-mstage--bottleneck"
         if state.stage == row.code:
@@ -122,7 +111,8 @@ def flow_view(summary: Summary, state: ViewState) -> list:
                                         href=href(f"/stages/{row.code}", scope.with_(view=view))))
             for view, column, zh, en in STAGE_LINKS
         ]
-        cards.append(html.Div(className=classes, id=f"ov-stage-{row.code}", children=[
+        why = f"颜色 colour: {colour.label_zh} · {colour.label_en} {percent(share)}"
+        cards.append(html.Div(className=classes, id=f"ov-stage-{row.code}", title=why, children=[
             html.Div(f"{row.label_zh} · {row.label_en}", className="ob-mstage-label"),
             html.Div(id=f"ov-stage-{row.code}-wip", className="ob-mstage-wip",
                      title="在此环节 · in the stage now", **{"data-count": str(int(row.wip))},
@@ -188,6 +178,7 @@ def layout(ctx: AppContext, **params: str) -> html.Div:
         ]),
         filters_bar(state),
         html.Div(id=BANNER, className="ob-banner", hidden=True),
+        html.Div(id=FILTER_WARNING, className="ob-filter-warnings"),
         html.Div(id=FOCUS, className="ob-focus", children=[
             html.Span(id="ov-focus-text"),
             html.Button("× 取消聚焦 · clear focus", id=FOCUS_CLEAR, n_clicks=0, className="ob-button"),

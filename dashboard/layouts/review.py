@@ -8,7 +8,7 @@ queries the store); ``review_body`` turns a ``WeeklyReport`` into components.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from dash import dcc, html
@@ -21,7 +21,7 @@ from dashboard.report.charts import CHARTS, review_figure
 from dashboard.report.tables import TABLES, table_text
 from dashboard.report.tables import change_text, kpi_text
 from dashboard.report.text import empty_note, period_text, previous_text, word
-from dashboard.report.weekly import WeeklyReport, last_week
+from metrics.review import WeeklyReport, last_week
 from metrics.window import Window
 
 WEEK = "review-week"
@@ -94,7 +94,7 @@ def _buttons(item: str, formats: tuple[str, ...]) -> html.Div:
 
 
 def layout(ctx: AppContext, **params: str) -> html.Div:
-    now = datetime.now(timezone.utc)
+    now = ctx.moment()
     selection = selection_from(params, now, ctx.settings.timezone)
     weeks = recent_weeks(now, ctx.settings.timezone)
     if selection["week"] and selection["week"] not in weeks:

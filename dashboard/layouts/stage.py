@@ -4,7 +4,7 @@ one number, in a server-side paged grid.
 Which list is shown (``list_spec``):
 - ``/stages/<code>?view=...``: one of ``STAGE_VIEWS`` for that stage (default ``wip``).
 - ``/stages/all?metric=<name>``: the orders behind a KPI tile (``METRIC_LISTS``; the
-  names are ``metrics.definitions.DEFINITIONS`` keys).
+  names are ``metrics.catalog`` names; the list is the metric's population).
 - ``/stages/<code>?metric=<name>``: the stage view of that metric when it has one
   (``METRIC_TO_VIEW``), else the metric's list over all stages.
 
@@ -18,11 +18,12 @@ from dataclasses import dataclass
 import dash_ag_grid as dag  # at import: Dash must know the component library before callbacks run
 from dash import dcc, html
 
+from dashboard.components import not_found, scope_text
 from dashboard.context import AppContext
 from dashboard.formatting import is_missing
 from dashboard.url_state import ViewState, href, parse, to_search
 from datasource.pipeline import Pipeline
-from metrics.definitions import DEFINITIONS
+from metrics.catalog import CATALOG
 
 URL = "stage-url"
 LIST = "stage-list"
@@ -31,6 +32,7 @@ TOTAL = "stage-total"
 TITLE = "stage-title"
 SCOPE = "stage-scope"
 BODY = "stage-body"
+FILTER_WARNING = "stage-filter-warning"
 GRID = "stage-grid"          # pattern-matching type: {"type": GRID, "key": ...}
 GRID_KEY = "stage-grid-key"  # the key of the grid on screen
 EXPORT_CSV = "stage-export-csv"
@@ -46,26 +48,17 @@ STAGE_VIEWS: dict[str, tuple[str, str, str]] = {
     "wip": ("stage_wip", "在此环节", "In the stage now"),
     "breached": ("stage_open_breaches", "已超SLA(在制)", "Over SLA now"),
     "overdue": ("overdue_now", "已逾期(在制)", "Past promised date now"),
-    "at_risk": ("at_risk", "延误风险", "At risk"),
+    "at_risk": ("at_risk", CATALOG["at_risk"].label_zh, CATALOG["at_risk"].label_en),
     "delayed": ("stage_delayed", "延误订单(本环节超时)", "Late orders delayed here"),
     "breaches": ("stage_breaches", "超时记录(期间内)", "SLA breaches in the window"),
     "rework": ("stage_rework", "返工记录", "Rework visits in the window"),
     "visits": ("stage_visits", "离开本环节(期间内)", "Visits ended in the window"),
-    "exceptions": ("open_exceptions", "未关闭异常", "Open exceptions"),
+    "exceptions": ("open_exceptions", CATALOG["open_exceptions"].label_zh, CATALOG["open_exceptions"].label_en),
 }
-# KPI metric -> drill-down kind over all stages
+# Metric -> its population over all stages (every whole-flow metric of the catalog with one)
 METRIC_LISTS: dict[str, str] = {
-    "orders_placed_today": "placed_today",
-    "wip": "wip",
-    "delay_rate": "late",
-    "cycle_time_median": "completed",
-    "cycle_time_mean": "completed",
-    "cycle_time_p90": "completed",
-    "overdue_now": "overdue_now",
-    "at_risk": "at_risk",
-    "open_exceptions": "open_exceptions",
-    "exception_ack_median": "exceptions_opened",
-    "exception_resolve_median": "exceptions_opened",
+    name: metric.population for name, metric in CATALOG.items()
+    if metric.population is not None and metric.value is not None
 }
 # KPI metric -> stage view, for /stages/<code>?metric=...
 METRIC_TO_VIEW: dict[str, str] = {
@@ -86,9 +79,16 @@ class ListSpec:
     title_en: str
 
 
+class UnknownStage(LookupError):
+    """A stage code the pipeline does not have (the page is a 404)."""
+
+
 def list_spec(code: str, state: ViewState, pipeline: Pipeline) -> ListSpec:
-    """The list a URL asks for (unknown values fall back to the default list)."""
+    """The list a URL asks for (an unknown view or metric falls back to the default
+    list; an unknown stage code raises ``UnknownStage``)."""
     flow = {s.code: s for s in pipeline.flow_stages}
+    if code != ALL and code not in flow:
+        raise UnknownStage(code)
     if code != ALL and code in flow:
         view = state.view if state.view in STAGE_VIEWS else None
         if view is None and state.metric in METRIC_TO_VIEW:
@@ -99,25 +99,15 @@ def list_spec(code: str, state: ViewState, pipeline: Pipeline) -> ListSpec:
             s = flow[code]
             return ListSpec(what, code, view, f"{s.label_zh} · {zh}", f"{s.label_en} · {en}")
     metric = state.metric if state.metric in METRIC_LISTS else "wip"
-    d = DEFINITIONS[metric]
+    d = CATALOG[metric]
     return ListSpec(METRIC_LISTS[metric], None, metric, d.label_zh, d.label_en)
 
 
 def list_options(code: str, pipeline: Pipeline) -> list[dict]:
     if code != ALL and code in {s.code for s in pipeline.flow_stages}:
         return [{"label": f"{zh} · {en}", "value": v} for v, (_, zh, en) in STAGE_VIEWS.items()]
-    return [{"label": f"{DEFINITIONS[m].label_zh} · {DEFINITIONS[m].label_en}", "value": m}
+    return [{"label": f"{CATALOG[m].label_zh} · {CATALOG[m].label_en}", "value": m}
             for m in METRIC_LISTS]
-
-
-def scope_text(state: ViewState) -> str:
-    """The window and filters in words, e.g. "last 7 days · line=A"."""
-    if state.start is not None and state.end is not None:
-        parts = [f"{state.start:%Y-%m-%d} – {state.end:%Y-%m-%d}"]
-    else:
-        parts = [f"近{state.days}天 · last {state.days} days"]
-    parts += [f"{k}={v}" for k, v in state.filter_key().items()]
-    return " · ".join(parts)
 
 
 def stage_stats_text(row: dict | None) -> str:
@@ -136,7 +126,11 @@ def stage_stats_text(row: dict | None) -> str:
 
 def layout(ctx: AppContext, code: str = ALL, **params: str) -> html.Div:
     state = parse(to_search_params(params))
-    spec = list_spec(code, state, ctx.settings.pipeline)
+    try:
+        spec = list_spec(code, state, ctx.settings.pipeline)
+    except UnknownStage:
+        known = ", ".join(s.code for s in ctx.settings.pipeline.flow_stages)
+        return not_found(f"/stages/{code}", f"没有这个环节 · no stage “{code}” (stages: {known})")
     return html.Div(className="ob-page ob-manager ob-stage-page", children=[
         dcc.Location(id=URL, refresh="callback-nav"),  # callback changes reach the shell too
         html.Header(className="ob-mheader", children=[
@@ -144,6 +138,7 @@ def layout(ctx: AppContext, code: str = ALL, **params: str) -> html.Div:
             html.H1(f"{spec.title_zh} · {spec.title_en}", id=TITLE, className="ob-mtitle"),
             html.Div(scope_text(state), id=SCOPE, className="ob-scope"),
         ]),
+        html.Div(id=FILTER_WARNING, className="ob-filter-warnings"),
         html.Div(className="ob-toolbar", children=[
             dcc.Dropdown(id=LIST, options=list_options(code, ctx.settings.pipeline), value=spec.choice,
                          clearable=False, className="ob-list-select"),
@@ -168,7 +163,7 @@ def to_search_params(params: dict[str, str]) -> str:
     return urlencode({k: v for k, v in params.items() if isinstance(v, str)})
 
 
-__all__ = ["layout", "list_spec", "ListSpec", "to_search", "scope_text"]
+__all__ = ["ListSpec", "layout", "list_spec", "to_search"]
 
 
 # -- the grid -------------------------------------------------------------------------
@@ -191,9 +186,9 @@ COLUMNS: dict[str, tuple[str, str, str]] = {
     "sla_h": ("SLA", "SLA (h)", "hours"),
     "promised_at": ("承诺交期", "Promised", "time"),
     "hours_late": ("延误 h", "Hours late", "hours"),
-    "open_exceptions": ("未关闭异常", "Open exceptions", "count"),
+    "open_exceptions": (CATALOG["open_exceptions"].label_zh, CATALOG["open_exceptions"].label_en, "count"),
     "contribution_h": ("超时贡献 h", "Beyond SLA here (h)", "hours"),
-    "placed_at": ("下单", "Placed", "time"),
+    "placed_at": ("下单时间", "Placed", "time"),
     "completed_at": ("签收", "Completed", "time"),
     "cycle_time_h": ("履约周期 h", "Cycle time (h)", "hours"),
     "kind": ("异常类型", "Exception", "text"),

@@ -1,7 +1,8 @@
 """The HTML parts of the wall views, built from ``WallData`` (pure: data in, components out).
 
-KPI tiles and stage-flow tiles carry a ``ob-level-<level>`` class from
-``metrics.definitions.level``; colours live in ``assets/wall.css``. Each tile says what it
+KPI tiles and stage-flow tiles carry a ``ob-level-<level>`` class from the catalog
+(``metrics.catalog``: a KPI tile by its own metric, a stage tile by
+``stage_over_sla_now``, which its title names); colours live in ``assets/wall.css``. Each tile says what it
 counts: the full metric description in its ``title`` and a footnote with the scope and the
 thresholds, each threshold in its level's colour (the overview shows the coloured limits
 alone, the key-figures view also their words).
@@ -23,17 +24,10 @@ from dashboard.i18n import pick
 from dashboard.url_state import order_href
 from dashboard.wall_data import SUMMARY_DAYS, WallData
 from dashboard.wall_settings import WallConfig
-from metrics.definitions import DEFINITIONS, level
+from metrics.catalog import CATALOG, STAGE_COLOUR, Catalog, Metric
 
-# (metric, scope key); the order is the order of the tiles.
-KPI_TILES = (
-    ("orders_placed_today", "today"),
-    ("wip", "now"),
-    ("delay_rate", "window"),
-    ("cycle_time_median", "window"),
-    ("open_exceptions", "now"),
-    ("at_risk", "now"),
-)
+# The key figures, by catalog name, in the order of the tiles.
+KPI_TILES = ("orders_placed_today", "wip", "delay_rate", "cycle_time_median", "open_exceptions", "at_risk")
 
 TEXT: dict[str, tuple[str, str]] = {
     "title": ("订单履约看板", "Order fulfilment"),
@@ -42,7 +36,6 @@ TEXT: dict[str, tuple[str, str]] = {
     "window": (f"近{SUMMARY_DAYS}天签收", f"{SUMMARY_DAYS}-day completions"),
     "warning": ("警告", "warn"),
     "critical": ("严重", "crit"),
-    "wip": ("在制", "WIP"),
     "median": ("中位", "median"),
     "sla": ("SLA", "SLA"),
     "open_breaches": ("超时", "late"),
@@ -60,13 +53,14 @@ TEXT: dict[str, tuple[str, str]] = {
     "more": ("另有 {n} 单", "{n} more"),
     "waiting": ("正在等待数据…", "Waiting for data…"),
     "overdue_title": ("逾期最久的订单", "Most overdue orders"),
-    "exceptions_title": ("未关闭异常", "Open exceptions"),
+    "exceptions_title": (CATALOG["open_exceptions"].label_zh, CATALOG["open_exceptions"].label_en),
     "flow_title": ("环节流转", "Stage flow"),
     "kpi_title": ("关键指标", "Key figures"),
     "bottleneck_title": (f"延误贡献 · 近{SUMMARY_DAYS}天", f"Delay contribution · last {SUMMARY_DAYS} days"),
     "trend_title": ("14天趋势", "14-day trend"),
     "kinds_title": (f"近{SUMMARY_DAYS}天新开异常 · 按类型", f"Opened, last {SUMMARY_DAYS} days, by kind"),
     "as_of": ("数据时间", "data as of"),
+    "colour": ("颜色 = {metric} {value}: {description}", "Colour = {metric} {value}: {description}"),
     "stale": ("数据已过期 · data is stale since {since} (store unreachable)",
               "数据已过期 · data is stale since {since} (store unreachable)"),
     "no_data": ("暂无数据 · waiting for data: {why}", "暂无数据 · waiting for data: {why}"),
@@ -79,21 +73,9 @@ def t(key: str, lang: str, **values: object) -> str:
     return text.format(**values) if values else text
 
 
-def kpi_value(data: WallData, name: str) -> float | int | None:
-    s = data.summary
-    return {
-        "orders_placed_today": s.placed_today,
-        "wip": s.wip,
-        "delay_rate": s.delay.rate,
-        "cycle_time_median": s.cycle_time.median_h,
-        "open_exceptions": s.exceptions.open_now,
-        "at_risk": s.delay.at_risk,
-    }[name]
-
-
-def value_parts(name: str, value: float | int | None, lang: str) -> tuple[str, str]:
+def value_parts(metric: Metric, value: float | int | None, lang: str) -> tuple[str, str]:
     """(number, unit) as the tile shows them."""
-    unit = DEFINITIONS[name].unit
+    unit = metric.unit
     if unit == "ratio":
         text = percent(value)
         return (text[:-1], "%") if text != MISSING else (text, "")
@@ -102,27 +84,27 @@ def value_parts(name: str, value: float | int | None, lang: str) -> tuple[str, s
     return number(value), ""
 
 
-def thresholds(name: str, lang: str) -> list[tuple[str, str]]:
+def thresholds(metric: Metric, lang: str) -> list[tuple[str, str]]:
     """(level, text) of a metric's warning and critical limits, e.g. ("warning", "≥5%")."""
-    d = DEFINITIONS[name]
     limits = []
-    for key, limit in (("warning", d.warning), ("critical", d.critical)):
+    for key, limit in (("warning", metric.warning), ("critical", metric.critical)):
         if limit is not None:
-            shown = "".join(value_parts(name, limit, lang)).replace(".0", "")
-            limits.append((key, f"{'≥' if d.good_direction == 'down' else '≤'}{shown}"))
+            shown = "".join(value_parts(metric, limit, lang)).replace(".0", "")
+            limits.append((key, f"{'≥' if metric.good_direction == 'down' else '≤'}{shown}"))
     return limits
 
 
-def threshold_note(name: str, lang: str) -> str:
+def threshold_note(metric: Metric, lang: str) -> str:
     """The limits as one line of text: "警告≥5% · 严重≥10%" (the tile's ``title`` reads it)."""
-    return " · ".join(f"{t(key, lang)}{limit}" for key, limit in thresholds(name, lang))
+    return " · ".join(f"{t(key, lang)}{limit}" for key, limit in thresholds(metric, lang))
 
 
-def kpi_note(name: str, scope: str, lang: str) -> html.Div:
+def kpi_note(metric: Metric, lang: str) -> html.Div:
     """The tile's footnote: its scope, then each limit in its level's colour."""
+    scope = metric.scope
     limits = [html.Span(className=f"ob-kpi-limit ob-level-{key}", children=[
         html.Span(t(key, lang), className="ob-kpi-limit-word"), limit,
-    ]) for key, limit in thresholds(name, lang)]
+    ]) for key, limit in thresholds(metric, lang)]
     return html.Div(className="ob-kpi-note", children=[
         html.Span(t(scope, lang), className="ob-kpi-scope"),
         html.Span(limits, className="ob-kpi-limits") if limits else None,
@@ -134,43 +116,48 @@ def link(path: str, config: WallConfig, **extra: str) -> str:
     return path + ("?" + urlencode(pairs) if pairs else "")
 
 
-def kpi_tiles(data: WallData, config: WallConfig) -> list:
+def kpi_tiles(data: WallData, config: WallConfig, catalog: Catalog = CATALOG) -> list:
     lang = config.lang
     tiles = []
-    for name, scope in KPI_TILES:
-        d = DEFINITIONS[name]
-        value = kpi_value(data, name)
-        shown, unit = value_parts(name, value, lang)
+    for name in KPI_TILES:
+        metric = catalog[name]
+        value = metric.read(data.summary)
+        shown, unit = value_parts(metric, value, lang)
         tiles.append(html.A(
             href=link("/stages/all", config, metric=name),
-            className=f"ob-kpi ob-level-{level(name, value)}",
-            title=" ".join(p for p in (f"{d.label(lang)}: {d.description}", threshold_note(name, lang)) if p),
+            className=f"ob-kpi ob-level-{metric.level(value)}",
+            title=" ".join(p for p in (f"{metric.label(lang)}: {metric.description}",
+                                       threshold_note(metric, lang)) if p),
             **{"data-metric": name},
             children=[
-                html.Div(d.label(lang), className="ob-kpi-label"),
+                html.Div(metric.label(lang), className="ob-kpi-label"),
                 html.Div(className="ob-kpi-number", children=[
                     html.Span(shown, className="ob-kpi-value"),
                     html.Span(unit, className="ob-kpi-unit"),
                 ]),
-                kpi_note(name, scope, lang),
+                kpi_note(metric, lang),
             ],
         ))
     return tiles
 
 
-def flow_tiles(data: WallData, config: WallConfig) -> list:
+def flow_tiles(data: WallData, config: WallConfig, catalog: Catalog = CATALOG) -> list:
     lang = config.lang
     tiles = []
+    colour = catalog[STAGE_COLOUR]
+    breach_rate = catalog["sla_breach_rate"]
     for row in data.summary.stages.itertuples():
-        rate = None if is_missing(row.breach_rate) else float(row.breach_rate)
-        grade = level("sla_breach_rate", rate)
+        share = colour.read_stage(row)
+        grade = colour.level(share)
+        rate = breach_rate.read_stage(row)
         late = None if is_missing(row.open_breaches_now) else int(row.open_breaches_now)
         med, med_unit = duration_parts(row.median_h, lang)
         neck = bool(row.is_bottleneck)
         tiles.append(html.A(
             href=link(f"/stages/{row.code}", config),
             className=f"ob-flow-stage ob-level-{grade}" + (" ob-flow-stage--bottleneck" if neck else ""),
-            title=f"{DEFINITIONS['sla_breach_rate'].description}",
+            title=t("colour", lang, metric=colour.label(lang), value=percent(share),
+                    description=colour.description),
             **{"data-stage": row.code},
             children=[
                 html.Div(className="ob-flow-label", children=[
@@ -186,8 +173,8 @@ def flow_tiles(data: WallData, config: WallConfig) -> list:
                          children=[html.Span(f"{t('sla', lang)} {row.sla_hours:g}h", className="ob-flow-sla"),
                                    html.Span(" · ", className="ob-flow-sep"),
                                    html.Span(f"{t('open_breaches', lang)} {number(late)}", className="ob-flow-late")]),
-                # What the tile's colour means (shown where there is room: the flow view).
-                html.Div(className=f"ob-flow-rate ob-level-{grade}", children=[
+                # The 7-day breach rate in its own level's colour (where there is room: the flow view).
+                html.Div(className=f"ob-flow-rate ob-level-{breach_rate.level(rate)}", children=[
                     t("breach_rate", lang), " ", html.Span(percent(rate))]),
             ],
         ))

@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 
 from dashboard.figures import bottleneck_figure, exceptions_figure, trend_figure
 from dashboard.figures.review import stage_time_figure, week_trend_figure
-from dashboard.report.weekly import WeeklyReport
+from metrics.review import WeeklyReport
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ from dashboard.report.charts import CHARTS, review_figure
 from dashboard.report.fonts import flowable_texts, register_document_font
 from dashboard.report.tables import REPORT_DEFINITIONS, definitions_table, table_spec, table_text
 from dashboard.report.text import cover_lines, empty_note, period_text, word
-from dashboard.report.weekly import WeeklyReport
+from metrics.review import WeeklyReport
 
 log = logging.getLogger(__name__)
 

@@ -16,8 +16,8 @@ from dashboard.export import COUNT_FORMAT, HOURS_FORMAT, PERCENT_FORMAT
 from dashboard.figures.labels import kind_label
 from dashboard.formatting import MISSING, hours, is_missing, number, percent
 from dashboard.i18n import pick
-from dashboard.report.weekly import WeeklyReport
-from metrics.definitions import DEFINITIONS
+from metrics.review import WeeklyReport
+from metrics.catalog import CATALOG
 
 HEADERS: dict[str, tuple[str, str]] = {
     "metric": ("指标", "Metric"), "unit": ("单位", "Unit"), "value": ("本期", "This period"),
@@ -27,7 +27,7 @@ HEADERS: dict[str, tuple[str, str]] = {
     "median_h": ("中位数 (h)", "Median (h)"), "median_h_prev": ("上期中位数 (h)", "Median prev. (h)"),
     "p90_h": ("P90 (h)", "P90 (h)"), "visits": ("完成次数", "Visits"),
     "breaches": ("超时", "Breaches"), "breaches_prev": ("上期超时", "Breaches prev."),
-    "breach_rate": ("超时率", "Breach rate"), "breach_rate_prev": ("上期超时率", "Breach rate prev."),
+    "breach_rate": (CATALOG["sla_breach_rate"].label_zh, CATALOG["sla_breach_rate"].label_en), "breach_rate_prev": ("上期超时率", "Breach rate prev."),
     "delay_contribution_h": ("延误贡献 (h)", "Delay contr. (h)"),
     "delay_contribution_h_prev": ("上期延误贡献 (h)", "Delay contr. prev. (h)"),
     "order_number": ("订单号", "Order"), "customer": ("客户", "Customer"), "owner": ("负责人", "Owner"),
@@ -36,8 +36,8 @@ HEADERS: dict[str, tuple[str, str]] = {
     "late_by_h": ("延误 (h)", "Late by (h)"), "cycle_time_h": ("周期 (h)", "Cycle time (h)"),
     "kind": ("异常类型", "Kind"), "opened": ("本期新增", "Opened"), "opened_prev": ("上期新增", "Opened prev."),
     "period": ("周期", "Period"), "start": ("开始日期", "Start"), "completed": ("签收", "Completed"),
-    "late": ("延误", "Late"), "delay_rate": ("延误率", "Delay rate"), "placed": ("下单", "Placed"),
-    "exceptions_opened": ("新增异常", "Exceptions opened"), "description": ("定义", "Definition"),
+    "late": ("延误", "Late"), "description": ("定义", "Definition"),
+    **{name: (CATALOG[name].label_zh, CATALOG[name].label_en) for name in ("delay_rate", "placed", "exceptions_opened")},
     "name": ("代码", "Code"),
 }
 UNIT_TEXT = {"orders": ("单", "orders"), "ratio": ("比率", "ratio"), "h": ("小时", "h"),
@@ -85,22 +85,7 @@ def trend_table(report: WeeklyReport, lang: str = "en") -> pd.DataFrame:
     return report.trend.copy()
 
 
-# The numbers of the review that ``metrics.definitions`` does not define as one metric.
-LOCAL_DEFINITIONS: dict[str, tuple[str, str, str, str]] = {
-    "completed": ("签收订单", "Orders completed", "orders",
-                  "Orders completed in W: not cancelled, completed_at (entering the terminal "
-                  "stage) in W. Rates and cycle times are over these orders."),
-    "late": ("延误订单", "Late orders", "orders",
-             "Orders completed in W with completed_at > promised_at (worst first: the most "
-             "hours past the promised date)."),
-    "placed": ("下单", "Orders placed", "orders", "Orders with placed_at in W, any status."),
-    "exceptions_opened": ("新增异常", "Exceptions opened", "exceptions",
-                          "Exceptions with opened_at in W, by kind."),
-    "time_in_stage": ("工序停留时间", "Time in stage", "h",
-                      "Per stage: median and p90 of time in stage (entering the stage to "
-                      "entering the next one) over the visits that ended in W, rework included."),
-}
-# What the review shows, in the order it shows it: local names, then metrics.definitions.
+# What the review's definitions table explains, in the order it shows it (catalog names).
 REPORT_DEFINITIONS: tuple[str, ...] = (
     "completed", "late", "delay_rate", "cycle_time_median", "cycle_time_p90", "placed",
     "exceptions_opened", "exception_ack_median", "exception_resolve_median", "time_in_stage",
@@ -109,16 +94,11 @@ REPORT_DEFINITIONS: tuple[str, ...] = (
 
 
 def definitions_table(lang: str = "en", names: tuple[str, ...] | None = None) -> pd.DataFrame:
-    """What each number means: ``names`` (default: every metric definition), labels in ``lang``."""
+    """What each number means: ``names`` (default: every metric of the catalog), labels in ``lang``."""
     rows = []
-    for name in names or tuple(DEFINITIONS):
-        if name in DEFINITIONS:
-            d = DEFINITIONS[name]
-            rows.append({"metric": d.label(lang), "name": name, "unit": d.unit, "description": d.description})
-        else:
-            zh, en, unit_name, description = LOCAL_DEFINITIONS[name]
-            rows.append({"metric": en if lang == "en" else zh, "name": name, "unit": unit_name,
-                         "description": description})
+    for name in names or tuple(CATALOG):
+        d = CATALOG[name]
+        rows.append({"metric": d.label(lang), "name": name, "unit": d.unit, "description": d.description})
     return _headed(pd.DataFrame(rows, columns=["metric", "name", "unit", "description"]), lang)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from dashboard.i18n import pick
-from dashboard.report.weekly import WeeklyReport
+from metrics.review import WeeklyReport
 
 WORDS: dict[str, tuple[str, str]] = {
     "title": ("每周履约复盘", "Weekly fulfilment review"),

@@ -14,9 +14,10 @@ from dashboard.export import workbook_bytes
 from dashboard.report.tables import (REPORT_DEFINITIONS, TABLES, definitions_table, table_formats,
                                      table_frame)
 from dashboard.report.text import cover_lines
+from metrics.catalog import CATALOG
 
 
-SHEETS = {"kpis": "KPIs", "stages": "Stages", "late_orders": "Late orders",
+SHEETS = {"kpis": "KPIs", "stages": "Stages", "late_orders": CATALOG["late"].label_en,
           "exceptions": "Exceptions", "trend": "Trend"}
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from dashboard.app import create_app
 from datasource.demo import generate, seed_store
-from datasource.demo_feed import DemoFeed
+from datasource.demo.feed import DemoFeed
 from datasource.settings import Settings
 
 SHOTS = os.environ.get("ORDERBOARD_SCREENSHOTS")

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from dashboard.app import create_app
 from datasource.demo import generate, seed_store
 from datasource.settings import Settings
-from dashboard.report.weekly import last_week
+from metrics.review import last_week
 
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "review.png"
 

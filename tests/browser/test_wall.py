@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from dashboard.app import create_app
 from dashboard.figures.labels import KIND_LABELS
 from dashboard.layouts.wall_views import KPI_TILES, TEXT, value_parts
+from metrics.catalog import CATALOG
 from dashboard.wall_data import NAMESPACE, wall_params
 from dashboard.wall_frame import OVERDUE_ROWS
 from dashboard.wall_settings import VIEWS, parse_wall_settings
@@ -145,7 +146,7 @@ def wall_app(sqlite_store, tmp_path):
 
 
 def tile_texts(page) -> dict[str, str]:
-    return {name: page.inner_text(TILE.format(name=name)) for name, _ in KPI_TILES}
+    return {name: page.inner_text(TILE.format(name=name)) for name in KPI_TILES}
 
 
 def open_view(page, url: str) -> None:
@@ -227,7 +228,7 @@ def test_tiles_show_the_numbers_of_orderboard_metrics(wall_app, live_server, ope
         "delay_rate": cli_summary["delay"]["rate"], "cycle_time_median": cli_summary["cycle_time"]["median_h"],
         "open_exceptions": cli_summary["exceptions"]["open_now"], "at_risk": cli_summary["delay"]["at_risk"],
     }
-    assert shown == {name: value_parts(name, v, "en")[0] for name, v in values.items()}
+    assert shown == {name: value_parts(CATALOG[name], v, "en")[0] for name, v in values.items()}
     assert cli_summary["wip"] > 0 and cli_summary["delay"]["completed"] > 0
     assert "Line A" in page.inner_text(".ob-wall-scope")
     assert page.inner_text(".ob-wall-asof").startswith("data as of ")

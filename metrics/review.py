@@ -21,7 +21,7 @@ import pandas as pd
 from sqlalchemy.engine import Engine
 
 from datasource.pipeline import Pipeline
-from metrics.definitions import DEFINITIONS
+from metrics.catalog import CATALOG, Catalog, Metric
 from metrics.drilldown import orders_behind
 from metrics.summary import Summary, compute_summary
 from metrics.window import Filters, Window, as_utc
@@ -33,51 +33,25 @@ TREND_PERIODS = 8
 WORST_LATE = 10
 
 
-@dataclass(frozen=True)
-class KpiSpec:
-    """A KPI of the review: where its value sits in ``Summary.to_dict()`` and how to read it.
-    Labels and direction come from ``metrics.definitions`` when the metric is defined there."""
-
-    name: str
-    path: tuple[str, ...]
-    unit: str  # "orders", "ratio", "h", "exceptions"
-    definition: str | None = None
-    label_zh: str = ""
-    label_en: str = ""
-    good_direction: Literal["up", "down"] | None = None
-
-    def label(self, lang: str) -> str:
-        if self.definition:
-            return DEFINITIONS[self.definition].label(lang)
-        return self.label_en if lang == "en" else self.label_zh
-
-    @property
-    def direction(self) -> Literal["up", "down"] | None:
-        if self.definition:
-            return DEFINITIONS[self.definition].good_direction
-        return self.good_direction
-
-
-KPI_SPECS: tuple[KpiSpec, ...] = (
-    KpiSpec("completed", ("delay", "completed"), "orders", None, "签收订单", "Orders completed", "up"),
-    KpiSpec("late", ("delay", "late"), "orders", None, "延误订单", "Late orders", "down"),
-    KpiSpec("delay_rate", ("delay", "rate"), "ratio", "delay_rate"),
-    KpiSpec("cycle_time_median", ("cycle_time", "median_h"), "h", "cycle_time_median"),
-    KpiSpec("cycle_time_p90", ("cycle_time", "p90_h"), "h", "cycle_time_p90"),
-    KpiSpec("placed", ("flow", "placed"), "orders", None, "下单", "Orders placed", None),
-    KpiSpec("exceptions_opened", ("exceptions", "opened_in_window"), "exceptions", None,
-            "新增异常", "Exceptions opened", "down"),
-    KpiSpec("exception_ack_median", ("exceptions", "ack_median_h"), "h", "exception_ack_median"),
-    KpiSpec("exception_resolve_median", ("exceptions", "resolve_median_h"), "h",
-            "exception_resolve_median"),
+# The review's KPIs, by catalog name, in the order they are shown.
+KPIS: tuple[str, ...] = (
+    "completed", "late", "delay_rate", "cycle_time_median", "cycle_time_p90", "placed",
+    "exceptions_opened", "exception_ack_median", "exception_resolve_median",
 )
 
 
 @dataclass(frozen=True)
 class KpiChange:
-    spec: KpiSpec
+    """One KPI of the review, this period and the previous one. It holds the metric's name,
+    not the metric (a report is cached, and metrics hold functions)."""
+
+    name: str
     value: float | None
     previous: float | None
+
+    @property
+    def spec(self) -> Metric:
+        return CATALOG[self.name]
 
     @property
     def change(self) -> float | None:
@@ -90,11 +64,11 @@ class KpiChange:
     def verdict(self) -> Verdict:
         """Whether the change goes the definition's good direction ("none" when ungraded)."""
         change = self.change
-        if change is None or self.spec.direction is None:
+        if change is None or self.spec.good_direction is None:
             return "none"
         if abs(change) < 1e-9:
             return "same"
-        return "better" if (change > 0) == (self.spec.direction == "up") else "worse"
+        return "better" if (change > 0) == (self.spec.good_direction == "up") else "worse"
 
 
 @dataclass(frozen=True)
@@ -173,14 +147,13 @@ def trailing_windows(window: Window, periods: int) -> list[Window]:
 # -- building -----------------------------------------------------------------------------
 
 
-def value_at(data: dict, path: tuple[str, ...]) -> float | None:
-    for key in path:
-        data = data[key]
-    return None if data is None else float(data)
+def _number(value: float | int | None) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)
 
 
-def kpi_changes(current: dict, previous: dict) -> tuple[KpiChange, ...]:
-    return tuple(KpiChange(s, value_at(current, s.path), value_at(previous, s.path)) for s in KPI_SPECS)
+def kpi_changes(current: Summary, previous: Summary, catalog: Catalog = CATALOG) -> tuple[KpiChange, ...]:
+    return tuple(KpiChange(name, _number(catalog[name].read(current)),
+                           _number(catalog[name].read(previous))) for name in KPIS)
 
 
 def trend_frame(summaries: list[Summary], tz: str) -> pd.DataFrame:
@@ -258,7 +231,7 @@ def build_weekly_report(
         now=as_utc(now),
         summary=current,
         previous=previous,
-        kpis=kpi_changes(current.to_dict(), previous.to_dict()),
+        kpis=kpi_changes(current, previous),
         trend=trend_frame(summaries[-periods:], tz),
         stages=stage_changes(current.stages, previous.stages),
         late_orders=worst_late(late, late_limit),

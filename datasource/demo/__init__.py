@@ -1,16 +1,16 @@
 """The demo factory: a seeded, reproducible order history, then a live feed.
 
 ``generate`` builds about 90 days of history for a factory with two production lines and
-an online shop (see ``datasource.demo_world`` for the cast): orders flow through the
+an online shop (see ``datasource.demo.world`` for the cast): orders flow through the
 pipeline's stages with lognormal stays around the SLAs, promised dates a few days to
 weeks out (about one completed order in seven is late), rework after failed inspection,
 cancellations, exceptions with opened/acknowledged/resolved times, and the orders still
 open at ``end`` spread over the stages. The same seed and window give identical records.
 
-The lives are drawn by ``datasource.demo_model`` (vectorised with numpy) and cut at
-``end`` by ``datasource.demo_records``; ``seed_store`` writes them through ``ingest`` in
+The lives are drawn by ``datasource.demo.model`` (vectorised with numpy) and cut at
+``end`` by ``datasource.demo.records``; ``seed_store`` writes them through ``ingest`` in
 batches and records the model's parameters in the store, so that the live feed
-(``datasource.demo_feed``) continues the same lives and draws new orders from the same
+(``datasource.demo.feed``) continues the same lives and draws new orders from the same
 model afterwards.
 """
 
@@ -25,8 +25,8 @@ from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from datasource.bulk import cyclic_gc_paused
-from datasource.demo_model import DemoModel
-from datasource.demo_records import records_between
+from datasource.demo.model import DemoModel
+from datasource.demo.records import records_between
 from datasource.ingest import EventRecord, ExceptionRecord, IngestResult, OrderRecord, ingest
 from datasource.pipeline import Pipeline, default_pipeline
 from datasource.schema import Order, StoreMeta
@@ -100,6 +100,8 @@ def seed_store(
     made the history, so the live feed may write to it and continues that model from
     ``data.end``. ``progress`` is called with the number of orders written after each batch.
     """
+    if data.start is None or data.end is None:
+        raise ValueError("a demo history needs its start and end")
     model = DemoModel(data.seed, len(data.orders), data.start, data.end, pipeline)
     mark_demo_store(engine, model)
     events_of: dict[str, list[EventRecord]] = defaultdict(list)

@@ -1,7 +1,7 @@
 """What happens to the demo's orders in a time window, as records for ``ingest``.
 
 ``records_between(lives, pipeline, lo, hi)`` is the one place where drawn lives
-(``datasource.demo_lives.Lifecycles``) become orders, events and exceptions: those of
+(``datasource.demo.lives.Lifecycles``) become orders, events and exceptions: those of
 the window (lo, hi], in microseconds UTC. The history is the window up to its end; each
 step of the live feed is the window since the previous step. Every record carries a
 stable id derived from the order and what happened, so the same moment sent twice is
@@ -21,8 +21,8 @@ from operator import attrgetter
 import numpy as np
 import pandas as pd
 
-from datasource import demo_world as world
-from datasource.demo_lives import Lifecycles
+from datasource.demo import world
+from datasource.demo.lives import Lifecycles
 from datasource.ingest import EventRecord, ExceptionRecord, OrderRecord
 from datasource.pipeline import Pipeline
 

@@ -1,7 +1,7 @@
 """The cast of the demo factory: customers, channels, products, people, stage timings.
 
 Everything here is data plus vectorised samplers, shared by the history generator
-(``datasource.demo``) and the live feed (``datasource.demo_feed``) so that new orders look
+(``datasource.demo``) and the live feed (``datasource.demo.feed``) so that new orders look
 like old ones. The factory makes pumps, valves, motors and control cabinets on two
 production lines; an online shop sells spare parts and small pumps from stock (its orders
 skip production and inspection).
@@ -142,7 +142,9 @@ def order_path(pipeline: Pipeline, online: bool) -> tuple[str, ...]:
     """The stages an order goes through, ending with the terminal stage."""
     skip = set(production_codes(pipeline)) if online else set()
     flow = tuple(s.code for s in pipeline.flow_stages if s.code not in skip)
-    return flow + (pipeline.terminal,)
+    if pipeline.terminal is None:
+        raise ValueError("the demo needs a pipeline with a terminal stage")
+    return (*flow, pipeline.terminal)
 
 
 def sample_attributes(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
@@ -183,6 +185,6 @@ def promise_lead_days(rng: np.random.Generator, expected_hours: np.ndarray,
 
     Urgent orders get a tighter promise, so they are late more often.
     """
-    margin = rng.lognormal(np.log(1.4), 0.25, expected_hours.shape[0])
+    margin: np.ndarray = rng.lognormal(np.log(1.4), 0.25, int(expected_hours.shape[0]))
     margin = np.where(priority == PRIORITIES.index("urgent"), margin * 0.8, margin)
     return np.maximum(2, np.ceil(expected_hours * margin / 24.0)).astype(np.int64)

@@ -1,7 +1,7 @@
 """The demo factory's model: one simulation for the seeded history and the live feed.
 
-Each order's whole life is drawn the moment it is placed (``datasource.demo_lives``);
-nothing is cut at "now". ``datasource.demo_records`` turns the part of those lives that
+Each order's whole life is drawn the moment it is placed (``datasource.demo.lives``);
+nothing is cut at "now". ``datasource.demo.records`` turns the part of those lives that
 falls in a time window into records: the history is the window up to its end, the live
 feed the windows after it, step by step. So the feed replays the very lives the history
 began (an order open at the end of the history moves on exactly as drawn) and new orders
@@ -25,8 +25,8 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from datasource import demo_world as world
-from datasource.demo_lives import DAY_US, HOUR_US, Lifecycles, simulate
+from datasource.demo import world
+from datasource.demo.lives import DAY_US, HOUR_US, Lifecycles, simulate
 from datasource.pipeline import Pipeline
 
 FEED_STREAM = 1  # second word of the seed of the days after the history
@@ -107,6 +107,7 @@ class DemoModel:
     def offset_us(self) -> int:
         """The zone's UTC offset at the end of the history (the factory keeps one clock)."""
         offset = ZoneInfo(self.pipeline.timezone).utcoffset(self.end.replace(tzinfo=None))
+        assert offset is not None  # a ZoneInfo always knows its offset
         return int(offset.total_seconds()) * 1_000_000
 
     @property

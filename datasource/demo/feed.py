@@ -20,9 +20,9 @@ from datetime import datetime
 from sqlalchemy import Engine
 
 from datasource.demo import DEMO_MARK, FED_UNTIL_KEY, MODEL_KEY, read_meta, write_meta
-from datasource.demo_lives import Lifecycles
-from datasource.demo_model import DemoModel, to_us
-from datasource.demo_records import Records, records_between
+from datasource.demo.lives import Lifecycles
+from datasource.demo.model import DemoModel, to_us
+from datasource.demo.records import Records, records_between
 from datasource.ingest import IngestResult, ingest
 from datasource.pipeline import Pipeline
 

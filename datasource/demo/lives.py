@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from datasource import demo_world as world
+from datasource.demo import world
 from datasource.pipeline import Pipeline
 
 HOUR_US = 3_600_000_000
@@ -70,7 +70,7 @@ class Lifecycles:
 def simulate(rng: np.random.Generator, placed: np.ndarray, numbers: list[str], offset_us: int,
              pipeline: Pipeline) -> Lifecycles:
     """Draw the lives of orders placed at ``placed`` (sorted microseconds UTC)."""
-    n = placed.shape[0]
+    n = int(placed.shape[0])
     attrs = world.sample_attributes(rng, n)
     plan = _StayPlan.build(rng, pipeline, attrs)
     exc = _sample_exceptions(rng, pipeline, plan)
@@ -167,7 +167,7 @@ class _Exceptions:
 def _sample_exceptions(rng: np.random.Generator, pipeline: Pipeline, plan: _StayPlan) -> _Exceptions:
     """Pick the orders that hit an exception; the exception lengthens that stay."""
     codes = list(pipeline.codes)
-    n = plan.stage.shape[0]
+    n = int(plan.stage.shape[0])
     parts: list[tuple[np.ndarray, np.ndarray, str, np.ndarray, np.ndarray]] = []
     for kind, (code, share, extra_h, _sev) in world.EXCEPTION_KINDS.items():
         hit = rng.random(n) < share
@@ -218,12 +218,13 @@ def _operators(rng: np.random.Generator, pipeline: Pipeline, stage: np.ndarray) 
 def _after_sales(rng, pipeline: Pipeline, plan: _StayPlan, enter: np.ndarray, happens: np.ndarray
                  ) -> tuple[str | None, np.ndarray, np.ndarray, np.ndarray]:
     """A few received orders come back for after-sales service, when the pipeline has it."""
-    n = plan.stage.shape[0]
+    n = int(plan.stage.shape[0])
     ask = rng.random(n) < AFTER_SALES_SHARE
     wait = (rng.lognormal(np.log(72), 0.6, n) * HOUR_US).astype(np.int64)
     work = (rng.lognormal(np.log(40), 0.6, n) * HOUR_US).astype(np.int64)
-    later = [s for s in pipeline.stages if s.optional and s.position > pipeline.position(pipeline.terminal)]
-    terminal = plan.stage == pipeline.codes.index(pipeline.terminal)
+    end_code = world.order_path(pipeline, online=False)[-1]  # the terminal stage
+    later = [s for s in pipeline.stages if s.optional and s.position > pipeline.position(end_code)]
+    terminal = plan.stage == pipeline.codes.index(end_code)
     reached = (terminal & happens).any(axis=1)
     received = enter[np.arange(n), np.argmax(terminal, axis=1)]
     code = later[0].code if later else None
@@ -234,7 +235,7 @@ def _settle_exceptions(rng: np.random.Generator, pipeline: Pipeline, exc: _Excep
                        cancelled: np.ndarray, cancel_col: np.ndarray, cancel_at: np.ndarray) -> dict:
     """The ``exc_*`` fields of ``Lifecycles``: moments, stage, severity and owner of each
     exception; those of a step the order never takes (cancelled before) do not happen."""
-    m = exc.order.shape[0]
+    m = int(exc.order.shape[0])
     ack_delay = (rng.lognormal(np.log(1.5), 0.9, m) * HOUR_US).astype(np.int64)
     sev_pick = rng.random(m)
     who_pick = rng.random(m)

@@ -1,0 +1,330 @@
+"""The metric catalog: every number OrderBoard shows, defined once (DESIGN.md section 4).
+
+Each ``Metric`` holds its name, labels, unit, exact description, good direction and
+warning/critical thresholds; how its value is read from a ``Summary`` (``value``, or
+``stage_value`` from a row of ``Summary.stages`` for per-stage metrics); and the
+population behind it: the drill-down (``metrics.populations``) that lists its rows, and
+how many rows that is (``count``). The wall, the overview, the review, the reports, the
+command line and the drill-down lists read metrics by name from here.
+
+Colour rule, the same on every screen: a tile or figure is coloured by the level of the
+metric whose value it shows (``Catalog.level``); a stage tile, which shows several
+numbers, is coloured by ``stage_over_sla_now`` and says so in its title.
+
+A deployment changes thresholds in its TOML file::
+
+    [metrics.delay_rate]
+    warning = 0.08
+    critical = 0.15
+
+(``Catalog.with_thresholds``; an unknown metric or key is an error naming the valid ones).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from metrics.summary import Summary
+
+Direction = Literal["up", "down"]
+Level = Literal["good", "warning", "critical", "none"]
+Unit = Literal["orders", "ratio", "h", "exceptions", "visits", "visits/day"]
+Scope = Literal["today", "now", "window"]
+Value = float | int | None
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One metric. ``warning``/``critical`` are the values at which that level starts
+    (reached or passed in the bad direction); None means the metric is not graded.
+    ``scope`` says which moment or period the value describes. ``population`` names the
+    drill-down listing the rows behind the value (None: the value has no list of its own);
+    ``count`` reads how many rows that list has (default: the value itself)."""
+
+    name: str
+    label_zh: str
+    label_en: str
+    unit: Unit
+    description: str
+    good_direction: Direction | None
+    scope: Scope = "window"
+    warning: float | None = None
+    critical: float | None = None
+    value: Callable[[Summary], Value] | None = None
+    stage_value: Callable[[Any], Value] | None = None
+    population: str | None = None
+    count: Callable[[Summary], int] | None = None
+
+    def label(self, lang: str) -> str:
+        return self.label_en if lang == "en" else self.label_zh
+
+    def read(self, summary: Summary) -> Value:
+        """The metric's value in ``summary`` (whole flow)."""
+        if self.value is None:
+            raise ValueError(f"{self.name} is a per-stage metric; read it with read_stage")
+        return self.value(summary)
+
+    def read_stage(self, row: Any) -> Value:
+        """The metric's value for one stage (a row of ``Summary.stages``)."""
+        if self.stage_value is None:
+            raise ValueError(f"{self.name} is not a per-stage metric")
+        return _plain(self.stage_value(row))
+
+    def rows(self, summary: Summary) -> int | None:
+        """How many rows its drill-down lists (None without a population)."""
+        if self.population is None:
+            return None
+        if self.count is not None:
+            return int(self.count(summary))
+        value = self.read(summary)
+        return None if value is None else int(value)
+
+    def level(self, value: Value) -> Level:
+        """The traffic-light level of ``value``: "none" for a missing value (None or NaN)
+        or an ungraded metric; "critical" when the value reaches the critical threshold in
+        the bad direction, "warning" when it reaches the warning one, else "good"."""
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return "none"
+        if (self.warning is None and self.critical is None) or self.good_direction is None:
+            return "none"
+        worse = (lambda v, t: v >= t) if self.good_direction == "down" else (lambda v, t: v <= t)
+        if self.critical is not None and worse(value, self.critical):
+            return "critical"
+        if self.warning is not None and worse(value, self.warning):
+            return "warning"
+        return "good"
+
+
+def _plain(value: Any) -> Value:
+    """A plain int or float (numpy scalars converted), None for missing or NaN."""
+    if value is None:
+        return None
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(number) else number
+
+
+def _share(part: Any, whole: Any) -> float | None:
+    try:
+        whole = float(whole)
+        part = float(part)
+    except (TypeError, ValueError):
+        return None
+    if not whole or math.isnan(whole) or math.isnan(part):
+        return None
+    return part / whole
+
+
+_W = "W = the window [start, end), filters restrict every order counted."
+
+_METRICS: tuple[Metric, ...] = (
+    Metric(
+        "orders_placed_today", "今日下单", "Orders today", "orders",
+        "Orders (any status, cancelled included) placed from local midnight of today "
+        "(pipeline time zone) up to now.",
+        "up", scope="today", value=lambda s: s.placed_today, population="placed_today",
+    ),
+    Metric(
+        "wip", "在制订单", "WIP", "orders",
+        "Open orders now: status open, placed at or before now, current stage a flow stage "
+        "(before the terminal stage, not optional). Cancelled and completed orders are "
+        "never WIP. Over time, WIP at t = orders placed before t, neither completed nor "
+        "cancelled before t (cancelled at an unknown time: never WIP).",
+        "down", scope="now", value=lambda s: s.wip, population="wip",
+        stage_value=lambda row: row.wip,
+    ),
+    Metric(
+        "completed", "签收订单", "Orders completed", "orders",
+        "Orders completed in W: not cancelled, completed_at (entering the terminal stage) "
+        "in W. Rates and cycle times are over these orders. " + _W,
+        "up", value=lambda s: s.delay.completed, population="completed",
+    ),
+    Metric(
+        "late", "延误订单", "Late orders", "orders",
+        "Orders completed in W with completed_at > promised_at. " + _W,
+        "down", value=lambda s: s.delay.late, population="late",
+    ),
+    Metric(
+        "delay_rate", "延误率", "Delay rate", "ratio",
+        "late / completed over the orders completed in W (not cancelled, completed_at in W); "
+        "late = completed_at > promised_at. Orders without a promised date are counted in "
+        "completed and never late. No completed orders: no value (—), never 0 % or 100 %. "
+        + _W,
+        "down", warning=0.05, critical=0.10, value=lambda s: s.delay.rate,
+        population="late", count=lambda s: s.delay.late,
+    ),
+    Metric(
+        "cycle_time_median", "履约周期中位数", "Cycle time (median)", "h",
+        "Median of completed_at - placed_at over the orders completed in W, in hours "
+        "(days = hours / 24); completed_at = entering the terminal stage. " + _W,
+        "down", warning=240, critical=336, value=lambda s: s.cycle_time.median_h,
+        population="completed", count=lambda s: s.cycle_time.count,
+    ),
+    Metric(
+        "cycle_time_mean", "履约周期均值", "Cycle time (mean)", "h",
+        "Mean of completed_at - placed_at over the orders completed in W, in hours. " + _W,
+        "down", warning=264, critical=360, value=lambda s: s.cycle_time.mean_h,
+        population="completed", count=lambda s: s.cycle_time.count,
+    ),
+    Metric(
+        "cycle_time_p90", "履约周期P90", "Cycle time (p90)", "h",
+        "90th percentile (linear interpolation between closest ranks) of completed_at - "
+        "placed_at over the orders completed in W, in hours. " + _W,
+        "down", warning=408, critical=504, value=lambda s: s.cycle_time.p90_h,
+        population="completed", count=lambda s: s.cycle_time.count,
+    ),
+    Metric(
+        "overdue_now", "当前逾期", "Overdue now", "orders",
+        "Orders in WIP now whose promised_at is before now.",
+        "down", scope="now", warning=1, critical=20, value=lambda s: s.delay.overdue_now,
+        population="overdue_now",
+    ),
+    Metric(
+        "at_risk", "延误风险", "At risk", "orders",
+        "Orders in WIP now, not overdue, with now + max(0, typical hours of the current "
+        "stage - age in it) + typical hours of the remaining flow stages > promised_at. "
+        "Age = now - current_since. Typical hours of a stage = median time in stage of its "
+        "visits that ended in W (the stage SLA when none ended in W). Orders without a "
+        "promised date are never at risk.",
+        "down", scope="now", warning=5, critical=30, value=lambda s: s.delay.at_risk,
+        population="at_risk",
+    ),
+    Metric(
+        "placed", "下单", "Orders placed", "orders",
+        "Orders with placed_at in W, any status. " + _W,
+        None, value=lambda s: s.flow.placed,
+    ),
+    Metric(
+        "open_exceptions", "未关闭异常", "Open exceptions", "exceptions",
+        "Exceptions opened at or before now and not resolved by now (resolved_at empty "
+        "or after now), whenever they were opened.",
+        "down", scope="now", warning=5, critical=20, value=lambda s: s.exceptions.open_now,
+        population="open_exceptions",
+    ),
+    Metric(
+        "exceptions_opened", "新增异常", "Exceptions opened", "exceptions",
+        "Exceptions with opened_at in W, by kind and stage. " + _W,
+        "down", value=lambda s: s.exceptions.opened_in_window, population="exceptions_opened",
+    ),
+    Metric(
+        "exception_ack_median", "异常响应时间", "Exception response (median)", "h",
+        "Median of acknowledged_at - opened_at, in hours, over exceptions opened in W and "
+        "acknowledged by now. " + _W,
+        "down", warning=2, critical=8, value=lambda s: s.exceptions.ack_median_h,
+        population="exceptions_opened", count=lambda s: s.exceptions.opened_in_window,
+    ),
+    Metric(
+        "exception_resolve_median", "异常解决时间", "Exception resolution (median)", "h",
+        "Median of resolved_at - opened_at, in hours, over exceptions opened in W and "
+        "resolved by now. " + _W,
+        "down", warning=24, critical=72, value=lambda s: s.exceptions.resolve_median_h,
+        population="exceptions_opened", count=lambda s: s.exceptions.opened_in_window,
+    ),
+    Metric(
+        "time_in_stage", "工序停留时间", "Time in stage", "h",
+        "Per stage: time from entering the stage to the start of the order's next visit "
+        "(or the stage's own complete event), over the visits that ended in W, rework "
+        "included; shown as mean, median, p90 and total. " + _W,
+        "down", stage_value=lambda row: row.median_h, population="stage_visits",
+    ),
+    Metric(
+        "throughput", "吞吐量", "Throughput", "visits/day",
+        "Per stage: visits that left the stage in W (left_at in W, non-negative duration, "
+        "rework included) / elapsed days of W (days from start to min(end, now)). For the "
+        "whole flow, orders placed and completed per local day (trend).",
+        "up", stage_value=lambda row: row.throughput_per_day, population="stage_visits",
+    ),
+    Metric(
+        "sla_breach_rate", "超时率", "SLA breach rate", "ratio",
+        "Per stage: breaches / visits over the visits that ended in W with a non-negative "
+        "duration (rework included); breach = time in stage > stage SLA. Open visits "
+        "already older than the SLA are shown separately as open breaches now. No "
+        "visits: no value. " + _W,
+        "down", warning=0.10, critical=0.25, stage_value=lambda row: row.breach_rate,
+        population="stage_breaches",
+    ),
+    Metric(
+        "stage_over_sla_now", "超SLA占比(在制)", "Share over SLA now", "ratio",
+        "Per stage: orders in the stage now whose age in it exceeds the stage SLA (open "
+        "breaches now) / orders in the stage now. No orders in the stage: no value. This "
+        "colours the stage tiles.",
+        "down", scope="now", warning=0.10, critical=0.25,
+        stage_value=lambda row: _share(row.open_breaches_now, row.wip),
+        population="stage_open_breaches",
+    ),
+    Metric(
+        "delay_contribution", "延误贡献", "Delay contribution", "h",
+        "Per stage: sum over the late orders completed in W of max(0, time in stage - "
+        "stage SLA) per visit, in hours. The bottleneck is the stage with the largest "
+        "contribution (none when all are zero). " + _W,
+        "down", stage_value=lambda row: row.delay_contribution_h, population="stage_delayed",
+    ),
+)
+
+THRESHOLD_KEYS = ("warning", "critical")
+# The metric that colours a stage tile (it shows several numbers; its title names this one).
+STAGE_COLOUR = "stage_over_sla_now"
+
+
+class Catalog(Mapping[str, Metric]):
+    """The metrics by name, in catalog order; ``level(name, value)`` grades a value."""
+
+    def __init__(self, metrics: tuple[Metric, ...]) -> None:
+        self._metrics = {m.name: m for m in metrics}
+
+    def __getitem__(self, name: str) -> Metric:
+        try:
+            return self._metrics[name]
+        except KeyError:
+            raise KeyError(f"unknown metric {name!r} (one of {', '.join(self._metrics)})") from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._metrics)
+
+    def __len__(self) -> int:
+        return len(self._metrics)
+
+    def level(self, name: str, value: Value) -> Level:
+        return self[name].level(value)
+
+    def with_thresholds(self, overrides: Mapping[str, Mapping[str, Any]] | None) -> Catalog:
+        """A catalog with a deployment's thresholds (``{name: {"warning": x, "critical":
+        y}}``); unknown names or keys and non-numbers raise ValueError."""
+        if not overrides:
+            return self
+        metrics = dict(self._metrics)
+        for name, values in overrides.items():
+            if name not in metrics:
+                raise ValueError(f"[metrics.{name}]: unknown metric (one of {', '.join(metrics)})")
+            if not isinstance(values, Mapping):
+                raise ValueError(f"[metrics.{name}] must be a table with warning and/or critical")
+            changes: dict[str, float | None] = {}
+            for key, value in values.items():
+                if key not in THRESHOLD_KEYS:
+                    raise ValueError(f"[metrics.{name}] {key}: unknown key (warning, critical)")
+                if isinstance(value, bool) or not isinstance(value, int | float):
+                    raise ValueError(f"[metrics.{name}] {key} must be a number, not {value!r}")
+                changes[key] = float(value)
+            metrics[name] = replace(metrics[name], **changes)  # type: ignore[arg-type]
+            metric = metrics[name]
+            if metric.good_direction is None:
+                raise ValueError(f"[metrics.{name}]: {name} is not graded; it takes no thresholds")
+            if metric.warning is not None and metric.critical is not None:
+                ordered = (metric.warning <= metric.critical if metric.good_direction == "down"
+                           else metric.warning >= metric.critical)
+                if not ordered:
+                    raise ValueError(f"[metrics.{name}]: warning {metric.warning:g} must come before "
+                                     f"critical {metric.critical:g} (good direction: {metric.good_direction})")
+        return Catalog(tuple(metrics.values()))
+
+
+CATALOG = Catalog(_METRICS)
