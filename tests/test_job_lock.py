@@ -177,8 +177,8 @@ def test_a_lost_session_runs_nothing_until_the_lock_is_back(pg_store, caplog):
     other = job_lock_for(respelled(url), other_engine)
     try:
         assert not other.acquire()  # held by the first
-        with engine.connect() as admin:  # the server cuts the first's session
-            admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": _backend_pid(mine)})
+        with engine.connect() as admin:  # the server cuts the first's session and waits for its end
+            admin.execute(text("SELECT pg_terminate_backend(:pid, 30000)"), {"pid": _backend_pid(mine)})
             admin.commit()
         assert other.acquire()  # the lock died with the session; the other takes over
         job = running.scheduler.get_job("tick")
