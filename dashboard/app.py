@@ -21,7 +21,7 @@ from dashboard.components import not_found
 from dashboard.context import AppContext
 from dashboard.limits import MAX_REQUEST_BYTES
 from dashboard.pages import Page, default_pages, resolve
-from dashboard.service import CachedService, cache_config
+from dashboard.service import CachedService, cache_config, redis_timeouts
 from dashboard.webfont import register_font_route
 from datasource.settings import Settings, load_settings
 from datasource.store import data_version, make_engine
@@ -40,7 +40,7 @@ def create_app(
 ) -> Dash:
     """A Dash app over the store of ``settings`` (default: defaults < config < environment)."""
     settings = settings or load_settings()
-    engine = engine or make_engine(settings.database_url)
+    engine = engine or make_engine(settings.database_url, wait_s=settings.wait_s)
     app = Dash(
         __name__,
         assets_folder=str(ASSETS),
@@ -50,10 +50,12 @@ def create_app(
         update_title=None,
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
     )
-    cache = Cache(config=cache_config(settings.cache_url, settings.cache_dir))
+    cache = Cache(config=cache_config(settings.cache_url, settings.cache_dir,
+                                      cache_wait_s=settings.cache_wait_s))
     cache.init_app(app.server)
     service = CachedService(cache, lambda: data_version(engine), period_s=SERVICE_PERIOD_S,
-                            redis_client=_redis_client(settings.cache_url))
+                            redis_client=_redis_client(settings.cache_url, settings.cache_wait_s),
+                            lock_wait_s=settings.wait_s)
     ctx = AppContext(settings, engine, service)
     ctx.catalog  # a wrong [metrics] table in the config stops the start, naming the key
     pages = pages if pages is not None else default_pages()
@@ -149,10 +151,11 @@ def _check_callback_request(body: object, callbacks: dict) -> None:
         raise BadRequest("a callback request carries lists of inputs and state")
 
 
-def _redis_client(cache_url: str | None):
-    """A Redis client for cross-process locks and counters (connects on first use)."""
+def _redis_client(cache_url: str | None, cache_wait_s: float):
+    """A Redis client for cross-process locks and counters (connects on first use; each
+    call bounded by ``cache_wait_s``)."""
     if not cache_url or not cache_url.startswith(("redis://", "rediss://", "unix://")):
         return None
     import redis
 
-    return redis.Redis.from_url(cache_url)
+    return redis.Redis.from_url(cache_url, **redis_timeouts(cache_wait_s))

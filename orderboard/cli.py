@@ -107,6 +107,13 @@ def settings_for(db: str | None, config: Path | None) -> Settings:
     except (OSError, tomllib.TOMLDecodeError, PipelineError) as exc:
         source = config or os.environ.get("ORDERBOARD_CONFIG")
         fail(f"configuration file {source}: {getattr(exc, 'strerror', None) or exc}")
+    if settings.alert_tables:
+        from orderboard.alerts.config import AlertConfigError, alert_config
+
+        try:
+            alert_config(settings)
+        except AlertConfigError as exc:
+            fail(f"configuration file {settings.config_file}: {exc}")
     try:
         backend = make_url(settings.database_url).get_backend_name()
     except ArgumentError:
@@ -458,6 +465,108 @@ def worker(
         fail(str(exc))
     except NoStore as exc:
         refuse_store(exc)
+
+
+alerts_app = typer.Typer(cls=OneLineErrors, help="Alert rules: evaluate now, test a channel, silence alerts.",
+                         epilog=EXIT_STATUS,
+                         rich_markup_mode=None, no_args_is_help=True)
+app.add_typer(alerts_app, name="alerts")
+
+
+def alert_setup(db: str | None, config: Path | None):
+    """(settings, checked alert configuration, engine on the store) for the alerts commands."""
+    from orderboard.alerts.config import alert_config
+
+    settings = settings_for(db, config)
+    alerts = alert_config(settings)
+    if not alerts.channels:
+        fail("the configuration has no [[alert_channels]] (see README, Alerts)")
+    return settings, alerts, opened_store(settings, create=False)
+
+
+@alerts_app.command("check", epilog=EXIT_STATUS)
+def alerts_check(
+    once: Annotated[bool, typer.Option("--once", help="Evaluate once, now (the worker runs it every interval).")] = True,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print what is due; send and change nothing.")] = False,
+    db: DbOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Evaluate every alert rule now and send (or, with --dry-run, print) what is due."""
+    from orderboard.alerts.runner import AlertRunner
+
+    settings, alerts, engine = alert_setup(db, config)
+    try:
+        report = AlertRunner(engine, settings, alerts).run(dry_run=dry_run)
+    finally:
+        engine.dispose()
+    for line in report.lines():
+        typer.echo(line)
+    if report.unavailable:
+        raise typer.Exit(EXIT_REFUSED)
+
+
+@alerts_app.command("test", epilog=EXIT_STATUS)
+def alerts_test(
+    channel: Annotated[str, typer.Argument(help="Name of an [[alert_channels]] entry.")],
+    db: DbOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Send a test message to one channel (logged like every delivery)."""
+    from datetime import datetime, timezone
+
+    from orderboard.alerts.dispatch import Dispatcher
+    from orderboard.alerts.messages import Message
+
+    settings, alerts, engine = alert_setup(db, config)
+    if channel not in alerts.channels:
+        engine.dispose()
+        fail(f"no [[alert_channels]] named {channel!r} (one of {', '.join(alerts.channels)})", EXIT_USAGE)
+    people = tuple(alerts.contacts)[:5]
+    message = Message(channel=channel, kind="test", title="OrderBoard 测试消息 · test message",
+                      note=f"channel {channel} ({alerts.channels[channel].kind}) works.", people=people,
+                      alerts_url=settings.public_url.rstrip("/") + "/alerts")
+    try:
+        result = Dispatcher(engine, alerts, "", settings.public_url).send_direct(
+            channel, message, datetime.now(timezone.utc))
+    finally:
+        engine.dispose()
+    if not result.ok:
+        fail(f"{channel}: not delivered ({result.http_status or '-'} {result.error_code}: {result.error})")
+    typer.echo(f"sent a test message to {channel}")
+
+
+@alerts_app.command("silence", epilog=EXIT_STATUS)
+def alerts_silence(
+    match: Annotated[list[str], typer.Option("--match", help="LABEL=VALUE (rule, severity, order, owner, stage, department, ...; * wildcards); repeat for several.")],
+    duration_text: Annotated[str, typer.Option("--for", help="How long, e.g. 30m, 2h, 1d.")],
+    by: Annotated[str, typer.Option("--by", help="Who sets it.")],
+    why: Annotated[str, typer.Option("--why", help="Why.")],
+    db: DbOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Silence the alerts matching every --match until the time given by --for."""
+    from datetime import datetime, timedelta, timezone
+
+    from datasource.alert_store import add_silence
+    from orderboard.alerts.config import AlertConfigError, duration
+
+    matchers = {}
+    for text_ in match:
+        label, sep, value = text_.partition("=")
+        if not sep or not label.strip():
+            fail(f"--match {text_!r}: write LABEL=VALUE", EXIT_USAGE)
+        matchers[label.strip()] = value.strip()
+    try:
+        seconds = duration(duration_text, "--for")
+    except AlertConfigError as exc:
+        fail(str(exc), EXIT_USAGE)
+    engine = opened_store(settings_for(db, config), create=False)
+    now = datetime.now(timezone.utc)
+    try:
+        silence_id = add_silence(engine, matchers, now + timedelta(seconds=seconds), by, why, now)
+    finally:
+        engine.dispose()
+    typer.echo(f"silence {silence_id}: {matchers} until {(now + timedelta(seconds=seconds)):%Y-%m-%d %H:%M} UTC")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -53,7 +53,7 @@ def test_every_command_is_in_the_cli_table():
     from orderboard.cli import app
 
     names = {c.name or c.callback.__name__ for c in app.registered_commands}
-    names |= {g.name for g in app.registered_groups}  # orderboard mapping ...
+    names |= {g.name for g in app.registered_groups}  # orderboard mapping ..., alerts ...
     documented = set(re.findall(r"^\| `orderboard (\w+)", README, flags=re.M))
     assert names == documented
 
