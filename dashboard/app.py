@@ -11,12 +11,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from dash import Dash, Input, Output, State, dcc, html, no_update
-from flask import redirect
+from dash.exceptions import DependencyException
+from flask import Flask, Response, redirect, request
 from flask_caching import Cache
 from sqlalchemy import Engine
+from werkzeug.exceptions import BadRequest
 
 from dashboard.components import not_found
 from dashboard.context import AppContext
+from dashboard.limits import MAX_REQUEST_BYTES
 from dashboard.pages import Page, default_pages, resolve
 from dashboard.service import CachedService, cache_config, redis_timeouts
 from dashboard.webfont import register_font_route
@@ -62,6 +65,7 @@ def create_app(
         html.Main(id=PAGE, className="ob-main"),
     ])
     register_font_route(app.server)
+    guard_requests(app.server, app.callback_map)
     _register_retired_paths(app.server)
     _register_router(app, ctx, pages)
     registered: set[int] = set()
@@ -107,6 +111,44 @@ def render_page(ctx: AppContext, pages: list[Page], pathname: str | None, search
         return not_found(pathname or "/", f"没有这个页面 · no page at {pathname}")
     page, params = found
     return page.layout(ctx, **params)
+
+
+def guard_requests(server: Flask, callbacks: dict) -> None:
+    """Bounds and answers for requests that are not the app's own (``dashboard.limits``):
+    a body over ``MAX_REQUEST_BYTES`` is a 413; a NUL byte anywhere in the path, the query
+    or a JSON body is a 400 (no store accepts one in text, and no screen sends one); a
+    callback request that is not JSON of dash-renderer's shape, or names no callback of
+    ``callbacks``, is a 400; an asset path Dash does not serve is a 404. None of them
+    logs a traceback."""
+    server.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
+
+    @server.before_request
+    def _refuse_nul_bytes():
+        query = request.query_string
+        if "\x00" in request.path or b"\x00" in query or b"%00" in query:
+            raise BadRequest("NUL byte in the URL")
+        if request.method in ("POST", "PUT", "PATCH") and request.content_length != 0:
+            body = request.get_data(cache=True)  # bounded by MAX_CONTENT_LENGTH (413 beyond it)
+            if b"\x00" in body or b"\\u0000" in body or b"%00" in body:  # %00: a URL in a callback
+                raise BadRequest("NUL byte in the request body")
+        if request.method == "POST" and request.path.endswith("/_dash-update-component"):
+            _check_callback_request(request.get_json(silent=True), callbacks)
+        return None
+
+    @server.errorhandler(DependencyException)
+    def _unknown_asset(_exc: DependencyException):
+        return Response("not found", status=404, mimetype="text/plain")
+
+
+def _check_callback_request(body: object, callbacks: dict) -> None:
+    """A 400 unless ``body`` names a callback and carries lists of inputs and state."""
+    if not isinstance(body, dict) or not isinstance(body.get("output"), str):
+        raise BadRequest("a callback request is a JSON object naming its output")
+    if body["output"] not in callbacks:
+        raise BadRequest("no such callback")
+    if not (isinstance(body.get("inputs"), list) and isinstance(body.get("state", []), list)
+            and isinstance(body.get("outputs"), (list, dict))):
+        raise BadRequest("a callback request carries lists of inputs and state")
 
 
 def _redis_client(cache_url: str | None, cache_wait_s: float):

@@ -18,7 +18,10 @@ converting instants to the store's zone, so a sheet shows local times as on scre
 is UTF-8 with a BOM so Excel opens Chinese text correctly. XLSX cells are real numbers
 and real Excel dates that carry their format: datetimes ``DATETIME_FORMAT``, and the
 columns a caller names in ``formats`` (rates ``PERCENT_FORMAT``, hours ``HOURS_FORMAT``,
-counts ``COUNT_FORMAT``), so a delay rate reads 14.8%, not 0.1481481.
+counts ``COUNT_FORMAT``), so a delay rate reads 14.8%, not 0.1481481. Text is text: a
+cell that a spreadsheet would run as a formula (an imported customer named
+``=HYPERLINK(...)``) is defused by ``datasource.formula_guard`` in both formats, and
+XLSX text cells are typed as strings.
 """
 
 from __future__ import annotations
@@ -43,6 +46,8 @@ from xml.sax.saxutils import escape
 
 import pandas as pd
 import plotly.graph_objects as go
+
+from datasource.formula_guard import defused_frame, text_columns
 
 log = logging.getLogger(__name__)
 
@@ -315,11 +320,14 @@ def local_naive(frame: pd.DataFrame, tz: str | None) -> pd.DataFrame:
 
 
 def table_bytes(frame: pd.DataFrame, fmt: TableFormat = "xlsx", tz: str | None = None,
-                sheet: str = "data", formats: ColumnFormats | None = None) -> bytes:
+                sheet: str = "data", formats: ColumnFormats | None = None,
+                date_format: str | None = None) -> bytes:
     """``frame`` as an XLSX workbook of one sheet (number formats: see ``workbook_bytes``),
-    or as CSV (UTF-8 with BOM)."""
+    or as CSV (UTF-8 with BOM; datetimes as ``date_format`` when given). Text that could
+    start a formula is defused (``datasource.formula_guard``) in both."""
     if fmt == "csv":
-        return local_naive(frame, tz).to_csv(index=False).encode("utf-8-sig")
+        text = defused_frame(local_naive(frame, tz)).to_csv(index=False, date_format=date_format)
+        return text.encode("utf-8-sig")
     if fmt == "xlsx":
         return workbook_bytes({sheet: frame}, tz, {sheet: formats or {}})
     raise ValueError(f"table format must be one of {TABLE_FORMATS}, not {fmt!r}")
@@ -348,6 +356,18 @@ def _apply_formats(worksheet, frame: pd.DataFrame, formats: ColumnFormats) -> No
                 worksheet.cell(row=row, column=idx).number_format = number_format
 
 
+def _text_as_text(worksheet, frame: pd.DataFrame) -> None:
+    """Type every text cell (headers and text columns) as a string: openpyxl would make
+    text that begins with "=" a formula and "#N/A" an error value."""
+    for cell in worksheet[1]:
+        if isinstance(cell.value, str):
+            cell.data_type = "s"
+    for position in text_columns(frame):
+        for (cell,) in worksheet.iter_rows(min_row=2, min_col=position + 1, max_col=position + 1):
+            if isinstance(cell.value, str) and cell.data_type != "s":
+                cell.data_type = "s"
+
+
 def workbook_bytes(sheets: Mapping[str, pd.DataFrame], tz: str | None = None,
                    formats: Mapping[str, ColumnFormats] | None = None) -> bytes:
     """One XLSX workbook, one sheet per frame, columns sized to their content. Datetimes
@@ -358,8 +378,10 @@ def workbook_bytes(sheets: Mapping[str, pd.DataFrame], tz: str | None = None,
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         for name, frame in sheets.items():
             title = sheet_name(name)
-            local_naive(frame, tz).to_excel(writer, sheet_name=title, index=False)
+            safe = defused_frame(local_naive(frame, tz))
+            safe.to_excel(writer, sheet_name=title, index=False)
             worksheet = writer.sheets[title]
+            _text_as_text(worksheet, safe)
             _apply_formats(worksheet, frame, formats.get(name, {}))
             for idx, column in enumerate(frame.columns, start=1):
                 longest = max([len(str(column)), *(len(str(v)) for v in frame[column].head(200))])

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, Optional, TypeVar
 import typer
 from typer.core import TyperGroup
 
+from datasource.masking import masked_url
 from datasource.settings import Settings, load_settings
 
 if TYPE_CHECKING:
@@ -119,7 +120,7 @@ def settings_for(db: str | None, config: Path | None) -> Settings:
     except ArgumentError:
         backend = None
     if backend not in ("sqlite", "postgresql"):
-        fail(f"{settings.database_url} is not a store URL: OrderBoard stores are SQLite or PostgreSQL "
+        fail(f"{masked_url(settings.database_url)} is not a store URL: OrderBoard stores are SQLite or PostgreSQL "
              "(e.g. sqlite:///orderboard.db or postgresql+psycopg://user@host/db)", EXIT_USAGE)
     return settings
 
@@ -172,7 +173,7 @@ def init(db: DbOption = None, config: ConfigOption = None) -> None:
     """Create the schema and the stage pipeline (safe to run again)."""
     settings = settings_for(db, config)
     opened_store(settings, create=True).dispose()
-    typer.echo(f"initialised {settings.database_url} with stages {', '.join(settings.pipeline.codes)}")
+    typer.echo(f"initialised {masked_url(settings.database_url)} with stages {', '.join(settings.pipeline.codes)}")
 
 
 @command("import")
@@ -441,7 +442,7 @@ def demo(
             refuse_store(exc)
         if not seeded:
             bar.remove_task(task)
-    typer.echo(f"demo store: {settings.database_url} ({'seeded' if seeded else 'reused'})")
+    typer.echo(f"demo store: {masked_url(settings.database_url)} ({'seeded' if seeded else 'reused'})")
     jobs = [] if no_feed else registered_jobs(settings, engine, demo=True, seed=seed)
     feed = "off" if no_feed else "on (new orders and events at the pace of the seeded history)"
     typer.echo(f"live feed: {feed}")
@@ -462,7 +463,8 @@ def serve(
 
     settings = settings_for(db, config)
     engine = opened_store(settings, create=False)  # never serve an empty new file
-    typer.echo(f"dashboard: http://{host}:{port}/  store: {settings.database_url}")
+    cache = f"  cache: {masked_url(settings.cache_url)}" if settings.cache_url else ""
+    typer.echo(f"dashboard: http://{host}:{port}/  store: {masked_url(settings.database_url)}{cache}")
     serving.serve(settings, host, port, engine, with_jobs=not no_jobs)
 
 
@@ -480,7 +482,7 @@ def worker(
     settings = settings_for(db, config)
 
     def started(ids: list[str]) -> None:
-        typer.echo(f"worker: running {', '.join(ids) if ids else 'no jobs yet'} for {settings.database_url}")
+        typer.echo(f"worker: running {', '.join(ids) if ids else 'no jobs yet'} for {masked_url(settings.database_url)}")
 
     try:
         run_worker(settings, demo=demo_feed, seed=seed, on_start=started)

@@ -1,36 +1,30 @@
 """Scheduled jobs, run by exactly one process per store.
 
-A BackgroundScheduler started by every gunicorn worker (or twice under Flask's reloader)
-would run each job several times. ``start_scheduler`` therefore first takes an exclusive,
-non-blocking ``fcntl.flock`` on a lock file derived from the database URL: next to a
-SQLite file, or in the system temp dir for a server URL. The process that gets the lock
-runs the jobs until it exits (the kernel releases the lock with the process); every
-other process gets ``None`` and runs none. Across several hosts, run one
-``orderboard worker`` instead (a file lock only covers one host).
+A BackgroundScheduler started by every gunicorn worker (or twice under Flask's reloader),
+or by two ``orderboard worker`` processes, would run each job several times.
+``start_scheduler`` therefore first takes the store's job lock (``orderboard.job_lock``:
+a PostgreSQL advisory lock keyed by the store's own identity, or a lock file beside the
+SQLite file), without waiting. The process that gets it runs the jobs until it exits;
+every other process gets ``None`` and runs none, whatever URL spelling, temp dir or host
+it has. Before each run a job checks that its process still holds the lock.
 
 Jobs are data (``Job``); ``registered_jobs`` lists the ones a deployment runs.
 """
 
 from __future__ import annotations
 
-import fcntl
-import hashlib
 import logging
-import os
-import tempfile
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from pathlib import Path
-from typing import IO
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import Engine
-from sqlalchemy.engine import make_url
 
 from datasource.settings import Settings
+from orderboard.job_lock import JobLock, job_lock_for
 
 log = logging.getLogger(__name__)
 
@@ -52,50 +46,6 @@ class Job:
     timezone: str | None = None
 
 
-def lock_path_for(database_url: str) -> Path:
-    """The lock file for a store: ``<file>.jobs.lock`` beside a SQLite file, otherwise a
-    file in the temp dir named by a hash of the URL (so two stores never share a lock)."""
-    url = make_url(database_url)
-    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-        return Path(url.database).resolve().with_name(Path(url.database).name + ".jobs.lock")
-    digest = hashlib.sha1(database_url.encode("utf-8")).hexdigest()[:16]
-    return Path(tempfile.gettempdir()) / f"orderboard-jobs-{digest}.lock"
-
-
-class JobLock:
-    """An exclusive, non-blocking file lock held for the life of the process (or until
-    ``release``)."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._handle: IO[str] | None = None
-
-    def acquire(self) -> bool:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle = open(self.path, "a+")  # noqa: SIM115 - kept open while the lock is held
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            handle.close()
-            return False
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"{os.getpid()}\n")
-        handle.flush()
-        self._handle = handle
-        return True
-
-    def release(self) -> None:
-        if self._handle is not None:
-            fcntl.flock(self._handle, fcntl.LOCK_UN)
-            self._handle.close()
-            self._handle = None
-
-    @property
-    def held(self) -> bool:
-        return self._handle is not None
-
-
 @dataclass
 class RunningJobs:
     """The scheduler of the one process that holds the lock."""
@@ -103,6 +53,7 @@ class RunningJobs:
     scheduler: BackgroundScheduler
     lock: JobLock
     jobs: tuple[Job, ...] = field(default_factory=tuple)
+    engine: Engine | None = None  # made for the lock alone: disposed at shutdown
 
     def shutdown(self, wait: bool = True) -> None:
         try:
@@ -110,36 +61,62 @@ class RunningJobs:
                 self.scheduler.shutdown(wait=wait)
         finally:
             self.lock.release()
+            if self.engine is not None:
+                self.engine.dispose()
 
 
 def start_scheduler(
-    settings: Settings, jobs: list[Job] | tuple[Job, ...], lock_path: Path | None = None
+    settings: Settings, jobs: list[Job] | tuple[Job, ...], engine: Engine | None = None,
+    lock: JobLock | None = None,
 ) -> RunningJobs | None:
     """Start the jobs in a background thread, unless another process already runs them.
 
-    Returns the running scheduler, or None when the lock is held elsewhere.
+    ``engine``: an engine on the store (one is made when needed and not given);
+    ``lock``: the job lock (default ``job_lock_for`` the store). Returns the running
+    scheduler, or None when the lock is held elsewhere.
     """
-    lock = JobLock(lock_path or lock_path_for(settings.database_url))
+    own_engine = None
+    if lock is None:
+        if engine is None and not settings.database_url.startswith("sqlite"):
+            from datasource.store import make_engine
+
+            engine = own_engine = make_engine(settings.database_url)
+        lock = job_lock_for(settings.database_url, engine)
     if not lock.acquire():
-        log.info("scheduled jobs already run in another process (lock %s)", lock.path)
+        log.info("scheduled jobs already run in another process (%s)", lock.describe())
+        if own_engine is not None:
+            own_engine.dispose()
         return None
     scheduler = BackgroundScheduler(timezone=timezone.utc)
     for job in jobs:
+        func = _while_locked(job, lock)
         if job.cron is not None:
             scheduler.add_job(
-                job.func, CronTrigger(timezone=job.timezone or "UTC", **job.cron), id=job.id,
+                func, CronTrigger(timezone=job.timezone or "UTC", **job.cron), id=job.id,
                 name=job.description or job.id, max_instances=1, coalesce=True,
                 misfire_grace_time=3600,  # a report due at 08:00 is still wanted at 08:30
             )
             continue
         scheduler.add_job(
-            job.func, "interval", seconds=job.seconds, id=job.id, name=job.description or job.id,
+            func, "interval", seconds=job.seconds, id=job.id, name=job.description or job.id,
             max_instances=1, coalesce=True, misfire_grace_time=max(1, int(job.seconds)),
             next_run_time=datetime.now(timezone.utc),
         )
     scheduler.start()
-    log.info("scheduled jobs started: %s (lock %s)", ", ".join(j.id for j in jobs) or "none", lock.path)
-    return RunningJobs(scheduler, lock, tuple(jobs))
+    log.info("scheduled jobs started: %s (%s)", ", ".join(j.id for j in jobs) or "none", lock.describe())
+    return RunningJobs(scheduler, lock, tuple(jobs), own_engine)
+
+
+def _while_locked(job: Job, lock: JobLock) -> Callable[[], None]:
+    """``job.func``, run only while this process holds the job lock."""
+    def run() -> None:
+        if not lock.still_held():
+            log.warning("job %s skipped: this process no longer holds the job lock (%s)",
+                        job.id, lock.describe())
+            return
+        job.func()
+
+    return run
 
 
 def demo_feed_job(settings: Settings, engine: Engine,

@@ -1,7 +1,7 @@
 """Running OrderBoard: the live demo, the embedded web server and the job worker.
 
 The ``demo``, ``serve`` and ``worker`` commands call these functions. The embedded server
-is Flask's (through Dash) with threads, one process, jobs in-process under the file lock;
+is Flask's (through Dash) with threads, one process, jobs in-process under the store's job lock;
 for several web workers use gunicorn with ``dashboard.wsgi:server`` and one worker.
 The web app's waits for the store and the cache are bounded by the ``wait_s`` and
 ``cache_wait_s`` settings, below gunicorn's worker timeout (README, "Timeouts").
@@ -16,8 +16,10 @@ from collections.abc import Callable
 
 from sqlalchemy import Engine
 
+from datasource.masking import masked_url
 from datasource.settings import Settings
-from orderboard.jobs import RunningJobs, lock_path_for, registered_jobs, start_scheduler, wait_forever
+from orderboard.job_lock import job_lock_for
+from orderboard.jobs import RunningJobs, registered_jobs, start_scheduler, wait_forever
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +31,7 @@ class NotADemoStore(RuntimeError):
 
 
 class JobsRunElsewhere(RuntimeError):
-    """Another process on this host already runs the scheduled jobs of this store."""
+    """Another process (on any host) already runs the scheduled jobs of this store."""
 
 
 def prepare_demo_store(
@@ -52,7 +54,7 @@ def prepare_demo_store(
         if not is_demo_store(engine):
             engine.dispose()
             raise NotADemoStore(
-                f"{settings.database_url} holds orders that the demo did not create; "
+                f"{masked_url(settings.database_url)} holds orders that the demo did not create; "
                 "pass --db with a new or demo store"
             )
         return engine, False
@@ -74,7 +76,7 @@ def serve_app(settings: Settings, host: str, port: int, engine: Engine | None = 
     from dashboard.app import create_app
     from datasource.store import make_engine
 
-    running: RunningJobs | None = start_scheduler(settings, jobs) if jobs else None
+    running: RunningJobs | None = start_scheduler(settings, jobs, engine) if jobs else None
     if jobs and running is None:
         log.warning("scheduled jobs already run in another process; serving only")
     try:
@@ -108,14 +110,14 @@ def run_worker(settings: Settings, demo: bool = False, seed: int = 7,
     engine = open_store(settings.database_url, settings.pipeline)
     if demo and not is_demo_store(engine):
         engine.dispose()
-        raise NotADemoStore(f"{settings.database_url} is not a demo store; the demo feed only "
+        raise NotADemoStore(f"{masked_url(settings.database_url)} is not a demo store; the demo feed only "
                             "writes to stores created by `orderboard demo`")
     jobs = registered_jobs(settings, engine, demo=demo, seed=seed)
-    running = start_scheduler(settings, jobs)
+    lock = job_lock_for(settings.database_url, engine)
+    running = start_scheduler(settings, jobs, engine, lock)
     if running is None:
         engine.dispose()
-        raise JobsRunElsewhere(f"another process already runs the jobs of this store "
-                               f"(lock {lock_path_for(settings.database_url)})")
+        raise JobsRunElsewhere(f"another process already runs the jobs of this store ({lock.describe()})")
     stop = stop or threading.Event()
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -23,6 +23,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from sqlalchemy import Engine
 
+from datasource.masking import masked_url
 from datasource.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -125,7 +126,7 @@ def send_report(smtp_url: str, recipients: tuple[str, ...], week: str, files: li
     """Email ``files`` to ``recipients`` through the server of ``smtp_url``."""
     url = urlsplit(smtp_url)
     if url.scheme not in ("smtp", "smtps"):
-        raise ValueError(f"SMTP URL must start with smtp:// or smtps://, not {smtp_url!r}")
+        raise ValueError(f"SMTP URL must start with smtp:// or smtps://, not {masked_url(smtp_url)!r}")
     host = url.hostname or "localhost"
     sender = parse_qs(url.query).get("from", [f"orderboard@{host}"])[0]
     client_class = smtplib.SMTP_SSL if url.scheme == "smtps" else smtplib.SMTP

@@ -13,17 +13,15 @@ from sqlalchemy import func, select
 from datasource.demo import FED_UNTIL_KEY, generate, read_meta, seed_store
 from datasource.schema import OrderEvent
 from datasource.settings import Settings
-from orderboard.jobs import Job, JobLock, demo_feed_job, lock_path_for, registered_jobs, start_scheduler
+from orderboard.job_lock import FileJobLock, job_lock_for
+from orderboard.jobs import Job, demo_feed_job, registered_jobs, start_scheduler
 
 
-def test_lock_file_sits_beside_a_sqlite_store(tmp_path):
-    assert lock_path_for(f"sqlite:///{tmp_path / 'a.db'}") == tmp_path / "a.db.jobs.lock"
-
-
-def test_server_urls_get_distinct_lock_files_in_the_temp_dir():
-    one = lock_path_for("postgresql+psycopg://u@h/one")
-    two = lock_path_for("postgresql+psycopg://u@h/two")
-    assert one != two and one.name.startswith("orderboard-jobs-")
+def test_lock_file_sits_beside_a_sqlite_store(tmp_path, monkeypatch):
+    lock = job_lock_for(f"sqlite:///{tmp_path / 'a.db'}")
+    assert lock.path == tmp_path / "a.db.jobs.lock"
+    monkeypatch.chdir(tmp_path)  # a relative spelling of the same file: the same lock file
+    assert job_lock_for("sqlite:///./sub/../a.db").path == lock.path
 
 
 def _settings(tmp_path) -> Settings:
@@ -62,7 +60,7 @@ def test_another_process_on_the_same_host_does_not_start_jobs(tmp_path):
 
 
 def test_lock_is_exclusive_and_released(tmp_path):
-    a, b = JobLock(tmp_path / "x.lock"), JobLock(tmp_path / "x.lock")
+    a, b = FileJobLock(tmp_path / "x.lock"), FileJobLock(tmp_path / "x.lock")
     assert a.acquire() and not b.acquire()
     a.release()
     assert b.acquire()
@@ -107,7 +105,3 @@ def test_demo_feed_job_on_a_store_it_cannot_feed_warns_once(sqlite_store, caplog
     with sqlite_store.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(OrderEvent)).scalar_one() == 0
 
-
-@pytest.mark.parametrize("url", ["sqlite:///:memory:", "postgresql+psycopg://postgres@127.0.0.1/test"])
-def test_lock_path_is_stable(url):
-    assert lock_path_for(url) == lock_path_for(url)

@@ -14,6 +14,7 @@ from aiosmtpd.controller import Controller
 
 from datasource.demo import generate, seed_store
 from datasource.settings import Settings
+from orderboard.job_lock import FileJobLock
 from orderboard.jobs import registered_jobs, start_scheduler
 from orderboard.weekly_job import run_weekly_report, send_report
 
@@ -84,11 +85,11 @@ def test_cron_job_is_due_monday_0800_local_in_one_process(sqlite_store, tmp_path
     jobs = [j for j in registered_jobs(settings, sqlite_store.engine) if j.id == "weekly-report"]
     assert jobs and jobs[0].cron == {"day_of_week": "mon", "hour": 8, "minute": 0}
     lock = tmp_path / "jobs.lock"
-    running = start_scheduler(settings, jobs, lock_path=lock)
+    running = start_scheduler(settings, jobs, lock=FileJobLock(lock))
     assert running is not None
     try:
         due = running.scheduler.get_job("weekly-report").next_run_time.astimezone(ZoneInfo("Asia/Shanghai"))
         assert (due.isoweekday(), due.hour, due.minute) == (1, 8, 0)
-        assert start_scheduler(settings, jobs, lock_path=lock) is None  # a second process runs none
+        assert start_scheduler(settings, jobs, lock=FileJobLock(lock)) is None  # a second process runs none
     finally:
         running.shutdown()

@@ -10,6 +10,7 @@ from datetime import datetime
 from dash import Dash, Input, Output, State, dcc, html
 
 from dashboard.context import AppContext
+from dashboard.export import table_bytes
 from dashboard.figures.timeline import timeline_figure
 from dashboard.layouts import order as ui
 from datasource.order_detail import order_detail, order_events, find_order, record_audit
@@ -51,7 +52,7 @@ def export_events(ctx: AppContext, number: str, actor: str = EXPORT_ACTOR) -> di
     frame = events.drop(columns=["id"]).copy()
     frame["occurred_at"] = frame["occurred_at"].dt.tz_convert(ctx.tz).dt.strftime(ui.TIME_FMT)
     record_audit(ctx.engine, actor, "export", f"/orders/{number}", f"csv, {len(frame)} events")
-    return dcc.send_bytes(frame.to_csv(index=False).encode("utf-8-sig"), f"order-{number}-events.csv")
+    return dcc.send_bytes(table_bytes(frame, "csv"), f"order-{number}-events.csv")
 
 
 def register(app: Dash, ctx: AppContext) -> None:

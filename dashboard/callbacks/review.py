@@ -15,13 +15,15 @@ from dash import ALL, Dash, Input, Output, State, callback_context, dcc, no_upda
 from dash.exceptions import PreventUpdate
 
 from dashboard.context import AppContext
-from dashboard.export import ExportError, figure_bytes, table_bytes
+from dashboard.export import CHART_FORMATS, TABLE_FORMATS, ExportError, figure_bytes, table_bytes
 from dashboard.layouts.review import (BODY, DOWNLOAD, ERROR, EXPORT, PERIOD, RANGE, SELECTION, WEEK,
                                       period_line, query_of, review_body, selection_window)
+from dashboard.limits import bad_request
 from dashboard.report.charts import CHART_IDS, review_figure
 from dashboard.report.tables import TABLE_IDS, table_formats, table_frame
 from metrics.review import WeeklyReport, build_weekly_report
 
+FORMATS = (*CHART_FORMATS, *TABLE_FORMATS)
 REVIEW_PERIOD_S = 300  # past weeks change only with the data version, which is in the key
 EXPORT_FAILED = "无法导出图表"
 
@@ -37,17 +39,26 @@ def load_report(ctx: AppContext, selection: dict) -> WeeklyReport:
 
 
 def navigate(week: str | None, start: str | None, end: str | None, selection: dict,
-             trigger: str | None) -> tuple[dict, str]:
-    """(selection, URL query) after the week dropdown or the date range changed."""
+             trigger: str | None, tz: str = "UTC") -> tuple[dict, str]:
+    """(selection, URL query) after the week dropdown or the date range changed; a bad
+    or too long range keeps the period on screen and says why (``error``)."""
     lang = selection.get("lang") or "zh"
     if trigger == RANGE:
         if not (start and end):
             raise PreventUpdate  # wait for the second date
+        if not (isinstance(start, str) and isinstance(end, str)):
+            raise bad_request("dates must be text")
         new = {"week": None, "from": start[:10], "to": end[:10], "lang": lang, "error": None}
     else:
         if not week:
             raise PreventUpdate
+        if not isinstance(week, str):
+            raise bad_request("week must be text")
         new = {"week": week, "from": None, "to": None, "lang": lang, "error": None}
+    try:
+        selection_window(new, tz)
+    except ValueError as exc:  # a bad date, or a range longer than a page computes
+        return {**selection, "lang": lang, "error": str(exc)}, no_update
     return new, query_of(new)
 
 
@@ -102,7 +113,7 @@ def register(app: Dash, ctx: AppContext) -> None:
     )
     def _navigate(week, start, end, selection):
         trigger = callback_context.triggered_id
-        return navigate(week, start, end, selection or {}, trigger)
+        return navigate(week, start, end, _selection(selection), trigger, ctx.settings.timezone)
 
     @app.callback(
         Output(BODY, "children"), Output(PERIOD, "children"),
@@ -110,7 +121,7 @@ def register(app: Dash, ctx: AppContext) -> None:
         Input(SELECTION, "data"),
     )
     def _render(selection):
-        return render(ctx, selection or {})
+        return render(ctx, _selection(selection))
 
     @app.callback(
         Output(DOWNLOAD, "data"),
@@ -124,9 +135,24 @@ def register(app: Dash, ctx: AppContext) -> None:
         fired = callback_context.triggered[0]["value"] if callback_context.triggered else None
         if not trigger or not fired:
             raise PreventUpdate  # buttons that just appeared, not a click
-        selection = selection or {}
-        report = load_report(ctx, selection)
-        return download(report, trigger["item"], trigger["fmt"], selection.get("lang") or "zh")
+        selection = _selection(selection)
+        item, fmt = trigger.get("item"), trigger.get("fmt")
+        if item not in (*TABLE_IDS, *CHART_IDS, "report") or fmt not in FORMATS:
+            raise bad_request("unknown export")
+        try:
+            report = load_report(ctx, selection)
+        except (ValueError, TypeError, KeyError) as exc:  # a forged selection: no such period
+            raise bad_request(f"no review for this selection: {exc}") from None
+        return download(report, item, fmt, selection.get("lang") or "zh")
+
+
+def _selection(selection: object) -> dict:
+    """The page's selection store as sent by the browser: an object, else a 400."""
+    if selection is None:
+        return {}
+    if not isinstance(selection, dict):
+        raise bad_request("the selection must be an object")
+    return selection
 
 
 __all__ = ["register", "render", "navigate", "export_file", "download", "load_report", "no_update"]

@@ -32,6 +32,8 @@ from dashboard.deadline import local_deadlines
 from dashboard.export import COUNT_FORMAT, HOURS_FORMAT, table_bytes
 from dashboard.filter_check import bilingual, unknown_filters
 from dashboard.layouts import stage as ui
+from dashboard.limits import (MAX_EXPORT_ROWS, MAX_GRID_BLOCK_ROWS, MAX_GRID_START_ROW, MAX_LIST_DAYS,
+                              RangeTooLong, bad_request, check_range)
 from dashboard.summary_cache import summary_result
 from dashboard.url_state import ViewState, href, order_href, parse, to_search
 from datasource.order_detail import record_audit
@@ -151,10 +153,52 @@ def grid_records(frame: pd.DataFrame) -> list[dict]:
 
 # -- the grid request <-> the URL -----------------------------------------------------
 
+def _row_number(value: object, default: int, name: str) -> int:
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        else:
+            raise bad_request(f"{name} must be a whole number")
+    if not 0 <= value <= MAX_GRID_START_ROW + MAX_GRID_BLOCK_ROWS:
+        raise bad_request(f"{name} must be between 0 and {MAX_GRID_START_ROW:,}")
+    return value
+
+
+def block_bounds(request: dict | None) -> tuple[int, int]:
+    """(start, end) rows of a grid block request; a 400 for anything but
+    0 <= start < end, end - start <= ``MAX_GRID_BLOCK_ROWS``, start <= ``MAX_GRID_START_ROW``."""
+    request = checked_request(request) or {}
+    start = _row_number(request.get("startRow"), 0, "startRow")
+    end = _row_number(request.get("endRow"), start + ui.PAGE_SIZE, "endRow")
+    if start > MAX_GRID_START_ROW:
+        raise bad_request(f"startRow must be at most {MAX_GRID_START_ROW:,}")
+    if not start < end <= start + MAX_GRID_BLOCK_ROWS:
+        raise bad_request(f"a grid block is 1 to {MAX_GRID_BLOCK_ROWS} rows (startRow < endRow)")
+    return start, end
+
+
+def checked_request(request: object) -> dict | None:
+    """The grid's block request if it has the grid's shape (a sort model list of
+    objects, a filter model object), else a 400."""
+    if request is None:
+        return None
+    if not isinstance(request, dict):
+        raise bad_request("a grid request is an object")
+    sort_model = request.get("sortModel") or []
+    filter_model = request.get("filterModel") or {}
+    if not (isinstance(sort_model, list) and all(isinstance(s, dict) for s in sort_model)
+            and isinstance(filter_model, dict)):
+        raise bad_request("sortModel must be a list of objects and filterModel an object")
+    return request
+
+
 def state_from_request(state: ViewState, request: dict | None) -> ViewState:
     """The URL state after the grid asked for a block: its sort, column filters, page."""
     if not request:
         return state
+    start, _ = block_bounds(request)
     sort_model = request.get("sortModel") or []
     sort = None
     if sort_model:
@@ -164,19 +208,32 @@ def state_from_request(state: ViewState, request: dict | None) -> ViewState:
         (col, str(f.get("filter")).strip()) for col, f in (request.get("filterModel") or {}).items()
         if col in ui.TEXT_FILTER_COLUMNS and isinstance(f, dict) and str(f.get("filter") or "").strip()
     ))
-    page = int(request.get("startRow") or 0) // ui.PAGE_SIZE + 1
+    page = start // ui.PAGE_SIZE + 1
     return state.with_(sort=sort, column_filters=filters, page=page)
+
+
+def range_problem(state: ViewState) -> str | None:
+    """Why the list of ``state`` is not computed on a page (its from..to range is longer
+    than ``MAX_LIST_DAYS``), or None."""
+    if state.start is None or state.end is None:
+        return None  # ?days= is bounded by the URL grammar already
+    try:
+        check_range(state.start, state.end, MAX_LIST_DAYS, "orderboard metrics --from --to")
+    except RangeTooLong as exc:
+        return f"时间范围过长 · {exc}"
+    return None
 
 
 def get_rows(ctx: AppContext, pathname: str | None, search: str | None, request: dict | None,
              now: datetime | None = None) -> dict:
     """The grid's block request -> {"rowData": [...], "rowCount": total}."""
     code = stage_code(pathname)
+    start, end = block_bounds(request)
     state = state_from_request(parse(search), request)
+    if range_problem(state):
+        return {"rowData": [], "rowCount": 0}
     spec = ui.list_spec(code, state, ctx.settings.pipeline)
-    start = int((request or {}).get("startRow") or 0)
-    end = int((request or {}).get("endRow") or start + ui.PAGE_SIZE)
-    frame, total = fetch(ctx, spec, state, start, max(1, end - start), now or ctx.moment())
+    frame, total = fetch(ctx, spec, state, start, end - start, now or ctx.moment())
     return {"rowData": grid_records(frame), "rowCount": total}
 
 
@@ -232,9 +289,13 @@ def render_body(ctx: AppContext, pathname: str | None, search: str | None,
     pipeline = ctx.settings.pipeline
     spec = ui.list_spec(code, state, pipeline)
     keys = grid_keys(code, state)
+    problem = range_problem(state)
     try:
-        _, total = fetch(ctx, spec, state, 0, ui.PAGE_SIZE, now or ctx.moment())
-        total_label = total_text(total)
+        if problem:
+            total_label = problem
+        else:
+            _, total = fetch(ctx, spec, state, 0, ui.PAGE_SIZE, now or ctx.moment())
+            total_label = total_text(total)
     except Exception as exc:  # noqa: BLE001 - say so instead of crashing the page
         total_label = f"数据源不可用 · store unreachable: {str(exc).splitlines()[0][:120]}"
     scope = scope_text(state)
@@ -275,23 +336,58 @@ KIND_FORMATS = {"hours": HOURS_FORMAT, "count": COUNT_FORMAT}
 
 
 def export_list(ctx: AppContext, pathname: str | None, search: str | None, fmt: str,
-                now: datetime | None = None, actor: str = EXPORT_ACTOR) -> dict:
-    """The whole list as shown (filters, search, sort; every page) for dcc.Download."""
+                now: datetime | None = None, actor: str = EXPORT_ACTOR) -> dict | None:
+    """The whole list as shown (filters, search, sort; every page, at most
+    ``MAX_EXPORT_ROWS`` rows) for dcc.Download."""
+    return export_with_note(ctx, pathname, search, fmt, now, actor)[0]
+
+
+def export_note(exported: int, total: int) -> str:
+    """The line shown beside the export buttons: empty, or that the file holds only the
+    first rows of a longer list."""
+    if total <= exported:
+        return ""
+    return (f"导出仅含前 {exported:,} 单（共 {total:,} 单）· the file holds the first {exported:,} "
+            f"of {total:,} rows (export limit); narrow the filters or the dates for the rest")
+
+
+def export_with_note(ctx: AppContext, pathname: str | None, search: str | None, fmt: str,
+                     now: datetime | None = None, actor: str = EXPORT_ACTOR) -> tuple[dict | None, str]:
+    """(download, note): the list as ``export_list`` makes it, and ``export_note``; no
+    file and the reason when the list's range is too long for a page."""
+    if fmt not in ("csv", "xlsx"):
+        raise bad_request("export format must be csv or xlsx")
     code = stage_code(pathname)
     state = parse(search)
+    problem = range_problem(state)
+    if problem:
+        return None, problem
     spec = ui.list_spec(code, state, ctx.settings.pipeline)
     moment_ = now or ctx.moment()
-    frame, total = fetch(ctx, spec, state, 0, None, moment_)
+    frame, total = fetch(ctx, spec, state, 0, MAX_EXPORT_ROWS, moment_)
+    note = export_note(len(frame), total)
     formats = {ui.header_name(c): KIND_FORMATS[ui.COLUMNS[c][2]] for c in frame.columns
                if ui.COLUMNS[c][2] in KIND_FORMATS}
     frame = frame.rename(columns={c: ui.header_name(c) for c in frame.columns})
     stamp = moment_.astimezone(ctx.tz).strftime("%Y%m%d-%H%M")
     name = f"orders-{spec.stage or spec.choice}-{stamp}.{fmt}"
     record_audit(ctx.engine, actor, "export", href(pathname or "/stages/all", state),
-                 f"{fmt}, {total} rows, {name}")
+                 f"{fmt}, {len(frame)} of {total} rows, {name}")
     if fmt == "xlsx":
-        return dcc.send_bytes(table_bytes(frame, "xlsx", sheet="orders", formats=formats), name)
-    return dcc.send_bytes(frame.to_csv(index=False, date_format="%Y-%m-%d %H:%M").encode("utf-8-sig"), name)
+        return dcc.send_bytes(table_bytes(frame, "xlsx", sheet="orders", formats=formats), name), note
+    return dcc.send_bytes(table_bytes(frame, "csv", date_format="%Y-%m-%d %H:%M"), name), note
+
+
+def _text(value: object, name: str) -> str | None:
+    """A URL part or text from the browser: text without NUL bytes (also not as ``%00``),
+    or nothing; else a 400."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise bad_request(f"{name} must be text")
+    if "\x00" in value or "%00" in value:
+        raise bad_request(f"NUL byte in {name}")
+    return value
 
 
 def register(app: Dash, ctx: AppContext) -> None:
@@ -305,9 +401,10 @@ def register(app: Dash, ctx: AppContext) -> None:
         State({"type": ui.GRID, "key": ALL_IDS}, "getRowsRequest"),
     )
     def _render_stage(search, pathname, shown, requests):
+        pathname, search = _text(pathname, "pathname"), _text(search, "search")
         if not (pathname or "").startswith("/stages"):
             return (no_update,) * 9
-        return render_body(ctx, pathname, search, shown, (requests or [None])[-1])
+        return render_body(ctx, pathname, search, shown, checked_request((requests or [None])[-1]))
 
     @app.callback(
         Output({"type": ui.GRID, "key": ALL_IDS}, "getRowsResponse"),
@@ -315,6 +412,7 @@ def register(app: Dash, ctx: AppContext) -> None:
         prevent_initial_call=True,
     )
     def _grid_rows(requests, pathname, search):
+        pathname, search = _text(pathname, "pathname"), _text(search, "search")
         trigger = callback_ctx.triggered_id
         ids = [i["id"] for i in callback_ctx.outputs_list]
         return [get_rows(ctx, pathname, search, r) if i == trigger and r else no_update
@@ -327,20 +425,25 @@ def register(app: Dash, ctx: AppContext) -> None:
         prevent_initial_call=True,
     )
     def _sync_stage_url(choice, text, requests, pathname, search):
+        pathname, search = _text(pathname, "pathname"), _text(search, "search")
+        text = _text(text, "search text")
         return sync_search(ctx.settings.pipeline, pathname, search, choice, text, requests, callback_ctx.triggered_id)
 
     @app.callback(
-        Output(ui.DOWNLOAD, "data"),
+        Output(ui.DOWNLOAD, "data"), Output(ui.EXPORT_NOTE, "children"),
         Input(ui.EXPORT_CSV, "n_clicks"), Input(ui.EXPORT_XLSX, "n_clicks"),
         State(ui.URL, "pathname"), State(ui.URL, "search"),
         prevent_initial_call=True,
     )
     def _export_stage(_csv, _xlsx, pathname, search):
+        pathname, search = _text(pathname, "pathname"), _text(search, "search")
         fmt = "xlsx" if callback_ctx.triggered_id == ui.EXPORT_XLSX else "csv"
-        return export_list(ctx, pathname, search, fmt)
+        download, note = export_with_note(ctx, pathname, search, fmt)
+        return (download if download is not None else no_update), note
 
     @app.callback(Output(ui.FILTER_WARNING, "children"), Input(ui.URL, "search"), State(ui.URL, "pathname"))
     def _stage_filter_warning(search, pathname):
+        pathname, search = _text(pathname, "pathname"), _text(search, "search")
         if not (pathname or "").startswith("/stages"):
             return no_update
         return bilingual(unknown_filters(ctx, parse(search).filters()))

@@ -16,6 +16,7 @@ from dash import dcc, html
 from dashboard.url_state import order_href
 from dashboard.context import AppContext
 from dashboard.export import CHART_FORMATS, TABLE_FORMATS
+from dashboard.limits import MAX_REVIEW_DAYS, check_range
 from dashboard.report.charts import CHARTS, review_figure
 from dashboard.report.tables import TABLES, table_text
 from dashboard.report.tables import change_text, kpi_text
@@ -53,7 +54,7 @@ def selection_from(params: dict[str, str], now: datetime, tz: str) -> dict[str, 
     error = None
     if first and last:
         try:
-            Window.between_dates(date.fromisoformat(first), date.fromisoformat(last), tz)
+            selection_window({"from": first, "to": last}, tz)
             return {"week": None, "from": first, "to": last, "lang": lang, "error": None}
         except ValueError as exc:
             error = f"{first}..{last}: {exc}"
@@ -68,9 +69,12 @@ def selection_from(params: dict[str, str], now: datetime, tz: str) -> dict[str, 
 
 
 def selection_window(selection: dict, tz: str) -> Window:
+    """The window of a selection; ValueError for a bad one, ``RangeTooLong`` for a range
+    longer than ``MAX_REVIEW_DAYS`` (the command line writes those)."""
     if selection.get("from") and selection.get("to"):
-        return Window.between_dates(date.fromisoformat(selection["from"]),
-                                    date.fromisoformat(selection["to"]), tz)
+        first, last = date.fromisoformat(selection["from"]), date.fromisoformat(selection["to"])
+        check_range(first, last, MAX_REVIEW_DAYS, "orderboard report --from --to")
+        return Window.between_dates(first, last, tz)
     return Window.iso_week(selection["week"], tz)
 
 

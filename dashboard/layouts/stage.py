@@ -38,6 +38,7 @@ GRID_KEY = "stage-grid-key"  # the key of the grid on screen
 EXPORT_CSV = "stage-export-csv"
 EXPORT_XLSX = "stage-export-xlsx"
 DOWNLOAD = "stage-download"
+EXPORT_NOTE = "stage-export-note"  # says when an export holds only the first rows
 BACK = "stage-back"
 PAGE_SIZE = 50
 ALL = "all"
@@ -148,6 +149,7 @@ def layout(ctx: AppContext, code: str = ALL, **params: str) -> html.Div:
             html.Button("CSV", id=EXPORT_CSV, className="ob-button", n_clicks=0),
             html.Button("XLSX", id=EXPORT_XLSX, className="ob-button", n_clicks=0),
             dcc.Download(id=DOWNLOAD),
+            html.Span("", id=EXPORT_NOTE, className="ob-export-note", role="status"),
         ]),
         dcc.Store(id=GRID_KEY),
         html.Div(id=BODY, className="ob-grid-box"),

@@ -44,6 +44,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 
 from datasource.bulk import cyclic_gc_paused
+from datasource.formula_guard import defused_row
 from datasource.importers.attributes import RowContext
 from datasource.importers.batch import (
     Batch,
@@ -335,9 +336,9 @@ def _write_rejects(report: ImportReport, header: list[str]) -> None:
     assert report.rejects_path is not None
     with report.rejects_path.open("w", newline="", encoding=CSV_ENCODING) as fh:
         out = csv.writer(fh)
-        out.writerow(["line", "reason", *header])
+        out.writerow(defused_row(["line", "reason", *header]))
         for r in report.rejects:
-            out.writerow([r.line, r.reason, *("" if v is None else v for v in r.values)])
+            out.writerow(defused_row([r.line, r.reason, *("" if v is None else v for v in r.values)]))
 
 
 def _write_warnings(report: ImportReport) -> None:
@@ -349,7 +350,7 @@ def _write_warnings(report: ImportReport) -> None:
         out = csv.writer(fh)
         out.writerow(["line", "order_number", "warning"])
         for n in report.warnings:
-            out.writerow(["" if n.line is None else n.line, n.order_number or "", n.message])
+            out.writerow(defused_row(["" if n.line is None else n.line, n.order_number or "", n.message]))
 
 
 SQLITE_IMPORT_CACHE_KIB = 65_536
