@@ -140,7 +140,7 @@ def hostile(sqlite_store, tmp_path):
         csv.writer(fh).writerows(_ledger())
     mapping.write_text(MAPPING, "utf-8")
     report = run_import(sqlite_store.url, sqlite_store.pipeline, ledger, mapping,
-                        rejects_path=tmp_path / "ledger.rejects.csv", progress=False)
+                        rejects_path=tmp_path / "ledger.rejects.csv")
     settings = Settings(database_url=sqlite_store.url, cache_dir=str(tmp_path / "cache"),
                         pipeline=sqlite_store.pipeline, report_dir=str(tmp_path / "reports"))
     ctx = create_app(settings, engine=sqlite_store.engine).server.config["ORDERBOARD_CONTEXT"]
