@@ -12,6 +12,10 @@ from pathlib import Path
 
 from datasource.pipeline import Pipeline, load_pipeline
 
+# The languages of the screens and reports; a page's ``?lang=`` overrides the ``lang`` setting.
+LANGS = ("zh", "en")
+DEFAULT_LANG = "zh"
+
 
 @dataclass(frozen=True)
 class Setting:
@@ -36,6 +40,8 @@ SETTINGS: tuple[Setting, ...] = (
             "smtp://host:port to email the weekly report; no email when unset."),
     Setting("report_to", "ORDERBOARD_REPORT_TO", None,
             "Comma-separated recipients of the weekly report."),
+    Setting("lang", "ORDERBOARD_LANG", DEFAULT_LANG,
+            "Language of every page unless its URL says `?lang=`: zh or en."),
 )
 
 
@@ -48,6 +54,7 @@ class Settings:
     report_dir: str = "reports"
     smtp_url: str | None = None
     report_to: str | None = None
+    lang: str = DEFAULT_LANG
     pipeline: Pipeline = field(default_factory=lambda: load_pipeline(None))
     # The config file's [metrics.<name>] tables (warning/critical thresholds), checked
     # against the catalog by ``metrics.catalog.Catalog.with_thresholds``.
@@ -56,6 +63,19 @@ class Settings:
     @property
     def timezone(self) -> str:
         return self.pipeline.timezone
+
+
+class SettingError(ValueError):
+    """A setting with a value OrderBoard cannot use (the message names the setting and the choices)."""
+
+
+def check_lang_setting(value: str | None) -> str:
+    """The ``lang`` setting, checked: one of ``LANGS`` (case and spaces ignored)."""
+    text = str(value or "").strip().lower()
+    if text not in LANGS:
+        raise SettingError(f"lang = {value!r} is not a language of OrderBoard: choose {' or '.join(LANGS)} "
+                         "(ORDERBOARD_LANG or [orderboard] lang in the config file)")
+    return text
 
 
 def load_settings(**overrides: str | None) -> Settings:
@@ -79,6 +99,7 @@ def load_settings(**overrides: str | None) -> Settings:
         if value is not None:
             values[key] = value
     values["config_file"] = config_file
+    values["lang"] = check_lang_setting(values["lang"])
     settings = Settings(**values)  # type: ignore[arg-type]
     thresholds = dict(data.get("metrics", {})) if config_file else {}
     return replace(settings, pipeline=load_pipeline(config_file), metric_thresholds=thresholds)

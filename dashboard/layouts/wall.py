@@ -14,9 +14,9 @@ from dash import dcc, html
 
 from dashboard.context import AppContext
 from dashboard.figures.theme import THEMES, empty_figure
-from dashboard.i18n import pick
 from dashboard.layouts.wall_views import t
 from dashboard.wall_settings import VIEWS, WallConfig, parse_wall_settings
+from dashboard.words import word
 
 ROOT = "wall-root"
 CONFIG = "wall-config"
@@ -50,14 +50,8 @@ VIEW_SLOTS: dict[str, tuple[tuple[str, str], ...]] = {
 SLOT_TITLES = {"kpi": "kpi_title", "flow": "flow_title", "overdue": "overdue_title",
                "bottleneck": "bottleneck_title", "trend": "trend_title",
                "exceptions": "exceptions_title", "kinds": "kinds_title"}
-VIEW_NAMES = {"main": ("总览", "Overview"), "kpi": ("关键指标", "Key figures"),
-              "flow": ("环节流转", "Stage flow"), "bottleneck": ("瓶颈", "Bottleneck"),
-              "trend": ("趋势", "Trend"), "overdue": ("逾期订单", "Overdue"),
-              "exceptions": ("异常", "Exceptions")}
-
-
 def view_name(view: str, lang: str) -> str:
-    return pick(VIEW_NAMES[view], lang)
+    return word("wall", f"view_{view}", lang)
 
 
 def _slot(view: str, slot: str, kind: str, lang: str) -> html.Div:
@@ -92,18 +86,18 @@ def _view(view: str, active: bool, lang: str) -> html.Section:
 def _nav(config: WallConfig) -> list:
     if config.kiosk:
         return []
-    query = config.filter_query()
+    query = config.link_query()
     links = [dcc.Link(view_name(v, config.lang), href=f"/wall/{v}{query}", className="ob-wall-link")
              for v in VIEWS]
     return [html.Nav(className="ob-wall-nav", children=[
-        dcc.Link("OrderBoard", href="/", className="ob-wall-link ob-wall-home"), *links,
+        dcc.Link("OrderBoard", href=f"/{query}", className="ob-wall-link ob-wall-home"), *links,
     ])]
 
 
 def layout(ctx: AppContext, view: str | None = None, **params: str) -> html.Div:
-    config = parse_wall_settings(params, view)
+    config = parse_wall_settings(params, view, default_lang=ctx.settings.lang)
     lang = config.lang
-    store = {**config.to_store(), "tz": ctx.settings.timezone, "q": config.filter_query()}
+    store = {**config.to_store(), "tz": ctx.settings.timezone, "q": config.link_query()}
     scope = " · ".join(v for v in (config.line, config.channel) if v)
     classes = f"ob-wall ob-wall--{lang}" + (" ob-wall--kiosk" if config.kiosk else "")
     return html.Div(id=ROOT, className=classes, lang="en" if lang == "en" else "zh-CN", children=[

@@ -11,8 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 from dashboard.app import create_app
-from dashboard.figures.labels import KIND_LABELS
-from dashboard.layouts.wall_views import KPI_TILES, TEXT, value_parts
+from dashboard.words import TABLES
+from dashboard.layouts.wall_views import KPI_TILES, value_parts
 from metrics.catalog import CATALOG
 from dashboard.wall_data import NAMESPACE, wall_params
 from dashboard.wall_frame import OVERDUE_ROWS
@@ -138,7 +138,7 @@ def wall_app(sqlite_store, tmp_path):
                EventRecord(n, ("prepared", "produced", "shipped")[k % 3], "enter", end - timedelta(days=3, hours=k)))],
            exceptions=[ExceptionRecord(f"late-{n}", n, ("prepared", "produced", "shipped")[k % 3], kind,
                                        end - timedelta(days=2, hours=k), severity=("high", "medium", "low")[k % 3])
-                       for k, (n, kind) in enumerate(zip(late, cycle(KIND_LABELS)))])
+                       for k, (n, kind) in enumerate(zip(late, cycle(TABLES["kinds"])))])
     settings = Settings(database_url=sqlite_store.url, cache_dir=str(tmp_path / "cache"),
                         pipeline=sqlite_store.pipeline)
     app = create_app(settings, engine=sqlite_store.engine)
@@ -156,7 +156,7 @@ def open_view(page, url: str) -> None:
     page.wait_for_function("() => !document.querySelector('.ob-view--active .ob-waiting')")
     page.wait_for_function("""(waiting) => [...document.querySelectorAll('.ob-view--active .ob-graph')]
         .every(g => g.querySelector('.ytick text') || [...g.querySelectorAll('.annotation-text')]
-                    .some(a => !waiting.includes(a.textContent)))""", arg=list(TEXT["waiting"]))
+                    .some(a => !waiting.includes(a.textContent)))""", arg=list(TABLES["wall"]["waiting"]))
 
 
 def readable(page, height: int) -> dict:

@@ -1,0 +1,52 @@
+"""The wall ``/wall``: tiles, lists, slot titles and view names. The open-exceptions
+slot's title is its metric's label (``dashboard.layouts.wall_views.t`` reads the catalog)."""
+
+from dashboard.wall_data import SUMMARY_DAYS
+
+WORDS: dict[str, tuple[str, str]] = {
+    "title": ("订单履约看板", "Order fulfilment"),
+    "today": ("今日0点起", "since midnight"),
+    "now": ("当前", "right now"),
+    "window": (f"近{SUMMARY_DAYS}天签收", f"{SUMMARY_DAYS}-day completions"),
+    "warning": ("警告", "warn"),
+    "critical": ("严重", "crit"),
+    "median": ("中位", "median"),
+    "sla": ("SLA", "SLA"),
+    "open_breaches": ("超时", "late"),
+    "breach_rate": (f"近{SUMMARY_DAYS}天超时率", f"{SUMMARY_DAYS}-day breach rate"),
+    "bottleneck": ("瓶颈", "bottleneck"),
+    "order": ("订单", "Order"),
+    "stage": ("环节", "Stage"),
+    "owner": ("负责人", "Owner"),
+    "overdue_by": ("逾期(小时)", "Hours overdue"),
+    "kind": ("异常类型", "Kind"),
+    "opened": ("已开启", "Open for"),
+    "severity": ("级别", "Severity"),
+    "none_overdue": ("没有逾期订单", "No overdue orders"),
+    "none_open": ("没有未关闭异常", "No open exceptions"),
+    "more": ("另有 {n} 单", "{n} more"),
+    "waiting": ("正在等待数据…", "Waiting for data…"),
+    "overdue_title": ("逾期最久的订单", "Most overdue orders"),
+    "flow_title": ("环节流转", "Stage flow"),
+    "kpi_title": ("关键指标", "Key figures"),
+    "bottleneck_title": (f"延误贡献 · 近{SUMMARY_DAYS}天", f"Delay contribution · last {SUMMARY_DAYS} days"),
+    "trend_title": ("14天趋势", "14-day trend"),
+    "kinds_title": (f"近{SUMMARY_DAYS}天新开异常 · 按类型", f"Opened, last {SUMMARY_DAYS} days, by kind"),
+    "as_of": ("数据时间", "data as of"),
+    "colour": ("颜色 = {metric} {value}: {description}", "Colour = {metric} {value}: {description}"),
+    "stale": ("数据已过期 · data is stale since {since} (store unreachable)",
+              "数据已过期 · data is stale since {since} (store unreachable)"),
+    "no_data": ("暂无数据 · waiting for data: {why}", "暂无数据 · waiting for data: {why}"),
+    # exception severities
+    "severity_high": ("高", "high"),
+    "severity_medium": ("中", "medium"),
+    "severity_low": ("低", "low"),
+    # view names (``dashboard.wall_settings.VIEWS``)
+    "view_main": ("总览", "Overview"),
+    "view_kpi": ("关键指标", "Key figures"),
+    "view_flow": ("环节流转", "Stage flow"),
+    "view_bottleneck": ("瓶颈", "Bottleneck"),
+    "view_trend": ("趋势", "Trend"),
+    "view_overdue": ("逾期订单", "Overdue"),
+    "view_exceptions": ("异常", "Exceptions"),
+}
