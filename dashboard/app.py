@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 from dashboard.components import not_found, register_lang_switch
 from dashboard.context import AppContext
 from dashboard.pages import Page, default_pages, resolve
-from dashboard.service import CachedService, cache_config
+from dashboard.service import CachedService, cache_config, redis_timeouts
 from dashboard.url_state import href, parse
 from dashboard.webfont import register_font_route
 from dashboard.words import word
@@ -39,7 +39,7 @@ def create_app(
 ) -> Dash:
     """A Dash app over the store of ``settings`` (default: defaults < config < environment)."""
     settings = settings or load_settings()
-    engine = engine or make_engine(settings.database_url)
+    engine = engine or make_engine(settings.database_url, wait_s=settings.wait_s)
     app = Dash(
         __name__,
         assets_folder=str(ASSETS),
@@ -49,10 +49,12 @@ def create_app(
         update_title=None,
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
     )
-    cache = Cache(config=cache_config(settings.cache_url, settings.cache_dir))
+    cache = Cache(config=cache_config(settings.cache_url, settings.cache_dir,
+                                      cache_wait_s=settings.cache_wait_s))
     cache.init_app(app.server)
     service = CachedService(cache, lambda: data_version(engine), period_s=SERVICE_PERIOD_S,
-                            redis_client=_redis_client(settings.cache_url))
+                            redis_client=_redis_client(settings.cache_url, settings.cache_wait_s),
+                            lock_wait_s=settings.wait_s)
     ctx = AppContext(settings, engine, service)
     ctx.catalog  # a wrong [metrics] table in the config stops the start, naming the key
     pages = pages if pages is not None else default_pages()
@@ -113,10 +115,11 @@ def render_page(ctx: AppContext, pages: list[Page], pathname: str | None, search
     return page.layout(ctx, **params)
 
 
-def _redis_client(cache_url: str | None):
-    """A Redis client for cross-process locks and counters (connects on first use)."""
+def _redis_client(cache_url: str | None, cache_wait_s: float):
+    """A Redis client for cross-process locks and counters (connects on first use; each
+    call bounded by ``cache_wait_s``)."""
     if not cache_url or not cache_url.startswith(("redis://", "rediss://", "unix://")):
         return None
     import redis
 
-    return redis.Redis.from_url(cache_url)
+    return redis.Redis.from_url(cache_url, **redis_timeouts(cache_wait_s))

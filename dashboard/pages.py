@@ -51,6 +51,8 @@ class Page:
 
 def default_pages() -> list[Page]:
     """The pages the app serves, most specific first."""
+    from dashboard.callbacks import alerts as alerts_callbacks
+    from dashboard.layouts import alerts as alerts_layout
     from dashboard.callbacks import review as review_callbacks
     from dashboard.layouts import review as review_layout
     from dashboard.callbacks import order as order_callbacks
@@ -65,6 +67,7 @@ def default_pages() -> list[Page]:
     return [
         Page("/", overview_layout.layout, overview_callbacks.register, "OrderBoard · overview",
              owns_query=True),
+        Page("/alerts", alerts_layout.layout, alerts_callbacks.register, "OrderBoard · alerts"),
         Page("/review", review_layout.layout, review_callbacks.register, "OrderBoard · weekly review"),
         Page("/stages/<code>", stage_layout.layout, stage_callbacks.register, "OrderBoard · stage",
              owns_query=True),

@@ -26,6 +26,11 @@ was computed, the data version it was computed from, and whether it is stale.
   returned with ``stale=True`` and ``stale_since`` (the first failure), so a wall screen
   keeps its numbers under a banner instead of going blank. Without any last good value the
   error is raised.
+- Every wait is bounded (README, "Timeouts"): Redis calls by ``cache_wait_s`` (socket and
+  connect timeouts), lock waits by ``lock_wait_s``; the store's own bounds are the
+  engine's. Failures are logged once per streak (``dashboard.fault_streak``), and after a
+  cache failure the cache is skipped for ``CACHE_RETRY_S`` (one probe per pause), so a
+  hung Redis costs one timeout per pause, not one per call.
 """
 
 from __future__ import annotations
@@ -46,12 +51,17 @@ from typing import Any, Generic, TypeVar
 
 from flask_caching import Cache
 
+from dashboard.fault_streak import FaultStreak
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 LAST_GOOD_TIMEOUT = 7 * 24 * 3600
 SWR_PERIODS = 3  # how many periods old a value stale-while-revalidate may still serve
 COUNTER_PREFIX = "orderboard:computations:"
+LOCK_WAIT_S = 10.0  # the default of the wait_s setting
+CACHE_WAIT_S = 0.25  # the default of the cache_wait_s setting
+CACHE_RETRY_S = 5.0  # after a cache failure, calls skip the cache this long between probes
 
 
 @dataclass(frozen=True)
@@ -64,14 +74,22 @@ class Result(Generic[T]):
     error: str | None = None
 
 
-def cache_config(cache_url: str | None, cache_dir: str | None, prefix: str = "orderboard:") -> dict:
-    """Flask-Caching configuration: Redis when a URL is given, else the file system."""
+def cache_config(cache_url: str | None, cache_dir: str | None, prefix: str = "orderboard:",
+                 cache_wait_s: float = CACHE_WAIT_S) -> dict:
+    """Flask-Caching configuration: Redis when a URL is given (every call bounded by
+    ``cache_wait_s``), else the file system."""
     if cache_url:
         return {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": cache_url,
-                "CACHE_KEY_PREFIX": prefix, "CACHE_DEFAULT_TIMEOUT": 300}
+                "CACHE_KEY_PREFIX": prefix, "CACHE_DEFAULT_TIMEOUT": 300,
+                "CACHE_OPTIONS": redis_timeouts(cache_wait_s)}
     directory = cache_dir or os.path.join(tempfile.gettempdir(), "orderboard-cache")
     return {"CACHE_TYPE": "FileSystemCache", "CACHE_DIR": directory,
             "CACHE_THRESHOLD": 2000, "CACHE_DEFAULT_TIMEOUT": 300}
+
+
+def redis_timeouts(cache_wait_s: float) -> dict:
+    """The redis-py options that bound one call (connecting, then each read and write)."""
+    return {"socket_timeout": cache_wait_s, "socket_connect_timeout": cache_wait_s}
 
 
 def cache_key(namespace: str, params: dict[str, Any], *parts: str) -> str:
@@ -95,6 +113,7 @@ class CachedService:
         clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
         redis_client: Any | None = None,
         lock_dir: str | None = None,
+        lock_wait_s: float = LOCK_WAIT_S,
     ) -> None:
         self.cache = cache
         self.version = version
@@ -107,6 +126,9 @@ class CachedService:
         self._refreshing: set[str] = set()
         self._threads: list[threading.Thread] = []
         self.computations = 0  # in this process; the Redis counter spans processes
+        self.lock_wait_s = lock_wait_s
+        self.cache_faults = FaultStreak("cache", log, retry_s=CACHE_RETRY_S)
+        self.store_faults = FaultStreak("store", log)
 
     # -- public -----------------------------------------------------------------
     def get(
@@ -171,6 +193,8 @@ class CachedService:
         # that a hit is one cache read; at worst a failure within one period of a recovery
         # is reported as part of the earlier episode (an earlier "stale since").
         self._cache_delete(last_good_key + ":failing")
+        if version is not None:  # read from the store (not derived from a cached value)
+            self.store_faults.succeeded()
         return result
 
     def _refresh_in_background(self, namespace, key, last_good_key, version, period, compute) -> None:
@@ -187,7 +211,7 @@ class CachedService:
                     if acquired and self._cache_get(key) is None:
                         self._store(namespace, key, last_good_key, version, period, compute())
             except Exception as exc:  # noqa: BLE001 - the next request tries again
-                log.warning("background refresh of %s failed: %s", namespace, exc)
+                self.store_faults.failed(f"background refresh of {namespace}", exc)
             finally:
                 with self._guard:
                     self._refreshing.discard(key)
@@ -203,7 +227,7 @@ class CachedService:
         self._threads = [t for t in self._threads if t.is_alive()]
 
     def _stale(self, last_good_key: str, exc: Exception) -> Result:
-        log.warning("store unreachable or computation failed: %s", exc)
+        self.store_faults.failed("store unreachable or computation failed", exc)
         last = self._cache_get(last_good_key)
         if last is None:
             raise exc
@@ -217,25 +241,29 @@ class CachedService:
     def _count(self, namespace: str) -> None:
         self.computations += 1
         if self.redis is not None:
-            with contextlib.suppress(Exception):
-                self.redis.incr(COUNTER_PREFIX + namespace)
+            self._cache_call("count", lambda: self.redis.incr(COUNTER_PREFIX + namespace))
+
+    def _cache_call(self, what: str, call: Callable[[], Any]) -> Any:
+        """``call()``, or None when it fails or the cache is in a retry pause: the cache is
+        never a point of failure (the caller computes instead)."""
+        if self.cache_faults.skip():
+            return None
+        try:
+            value = call()
+        except Exception as exc:  # noqa: BLE001 - logged once per failure streak
+            self.cache_faults.failed(f"{what}; computing without the cache", exc)
+            return None
+        self.cache_faults.succeeded()
+        return value
 
     def _cache_get(self, key: str) -> Any:
-        try:
-            return self.cache.get(key)
-        except Exception as exc:  # noqa: BLE001 - the cache is never a point of failure
-            log.warning("cache read failed for %s: %s; computing instead", key, exc)
-            return None
+        return self._cache_call("cache read", lambda: self.cache.get(key))
 
     def _cache_set(self, key: str, value: Any, timeout: int) -> None:
-        try:
-            self.cache.set(key, value, timeout=timeout)
-        except Exception as exc:  # noqa: BLE001
-            log.warning("cache write failed for %s: %s", key, exc)
+        self._cache_call("cache write", lambda: self.cache.set(key, value, timeout=timeout))
 
     def _cache_delete(self, key: str) -> None:
-        with contextlib.suppress(Exception):
-            self.cache.delete(key)
+        self._cache_call("cache delete", lambda: self.cache.delete(key))
 
     @contextlib.contextmanager
     def _lock(self, key: str) -> Iterator[None]:
@@ -247,13 +275,17 @@ class CachedService:
     @contextlib.contextmanager
     def _process_lock(self, key: str, blocking: bool = True) -> Iterator[bool]:
         """Hold the key's lock across processes; yields whether it was acquired (when not
-        blocking, or after waiting 30 s, the caller may go on without it)."""
+        blocking, or after waiting ``lock_wait_s``, the caller may go on without it)."""
         if self.redis is not None:
+            if self.cache_faults.skip():  # the cache is failing: compute without its lock
+                yield True
+                return
             try:
-                lock = self.redis.lock("orderboard:lock:" + key, timeout=60, blocking_timeout=30)
+                lock = self.redis.lock("orderboard:lock:" + key, timeout=60,
+                                       blocking_timeout=self.lock_wait_s)
                 acquired = bool(lock.acquire(blocking=blocking))
             except Exception as exc:  # noqa: BLE001
-                log.warning("cache lock unavailable (%s); computing without it", exc)
+                self.cache_faults.failed("cache lock; computing without it", exc)
                 yield True
                 return
             try:
@@ -267,7 +299,7 @@ class CachedService:
         path = os.path.join(self.lock_dir, key.replace(":", "_") + ".lock")
         with open(path, "w") as handle:
             acquired = False
-            deadline = time.monotonic() + (30 if blocking else 0)
+            deadline = time.monotonic() + (self.lock_wait_s if blocking else 0)
             while True:
                 try:
                     fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -276,7 +308,7 @@ class CachedService:
                 except BlockingIOError:
                     if time.monotonic() >= deadline:
                         if blocking:
-                            log.warning("waited 30 s for %s; computing anyway", key)
+                            log.warning("waited %.0f s for %s; computing anyway", self.lock_wait_s, key)
                         break
                     time.sleep(0.02)
             try:

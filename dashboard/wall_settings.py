@@ -21,6 +21,7 @@ VIEWS = ("main", "kpi", "flow", "bottleneck", "trend", "overdue", "exceptions")
 DEFAULT_VIEWS = ("main", "bottleneck", "trend", "exceptions")
 TRUE_WORDS = ("1", "true", "yes", "on", "y")
 MAX_FILTER_CHARS = 100
+MIN_RELOAD_H = 1.0  # a reload blanks the screen for a moment: never more than once an hour
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,8 @@ WALL_SETTINGS: tuple[WallSetting, ...] = (
     WallSetting("channel", "", "Only orders of this sales channel (e.g. online)."),
     WallSetting("lang", DEFAULT_LANG, "Labels: zh or en (default: the deployment's `lang` setting)."),
     WallSetting("kiosk", "0", "1 hides the navigation links (for TVs in kiosk mode)."),
-    WallSetting("reload", "6", "Hours after which the page reloads itself (0 = never, up to 168)."),
+    WallSetting("reload", "6", "Hours after which the page reloads itself (0 = never, else 1-168); "
+                "it reloads only once the server answers."),
 )
 
 
@@ -101,6 +103,12 @@ def _number(value: object, default: float, low: float, high: float) -> float:
     return min(high, max(low, number))
 
 
+def _reload_hours(value: object) -> float:
+    """0 (never), else between ``MIN_RELOAD_H`` and a week."""
+    hours = _number(value, 6.0, 0.0, 168.0)
+    return hours if hours == 0 else max(MIN_RELOAD_H, hours)
+
+
 def _text(value: object) -> str | None:
     if value is None:
         return None
@@ -133,5 +141,5 @@ def parse_wall_settings(params: Mapping[str, object], view: str | None = None,
         channel=_text(params.get("channel")),
         lang=lang if lang in LANGS else default_lang,
         kiosk=str(params.get("kiosk") or "").strip().lower() in TRUE_WORDS,
-        reload_h=_number(params.get("reload"), 6.0, 0.0, 168.0),
+        reload_h=_reload_hours(params.get("reload")),
     )

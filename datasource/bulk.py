@@ -29,6 +29,7 @@ from typing import Any
 
 from sqlalchemy import Table, insert
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql import FromClause
 
 from datasource.schema import UTCDateTime, stored_utc
 
@@ -40,7 +41,7 @@ def sqlite_instant(value: datetime) -> str:
     return stored_utc(value).isoformat(" ", "microseconds")
 
 
-def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]],
+def insert_rows(conn: Connection, table: FromClause, rows: Sequence[dict[str, Any]],
                 memo: dict[int, tuple] | None = None) -> None:
     """Insert ``rows`` (dicts with the same keys, column names of ``table``).
 
@@ -51,6 +52,7 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]],
     """
     if not rows:
         return
+    assert isinstance(table, Table), "insert_rows writes into a table"
     if conn.dialect.name != "sqlite":
         conn.execute(insert(table), list(rows))
         return
@@ -63,7 +65,7 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]],
             default = table.c[key].default
             if default is None or not default.is_scalar:
                 raise ValueError(f"insert into {table.name}: no value for {key}")
-            defaults[key] = default.arg  # type: ignore[attr-defined]  # a ScalarElementColumnDefault
+            defaults[key] = default.arg
     if defaults:
         rows = [{**defaults, **row} for row in rows]
     # Column by column: one comprehension per column instead of Python steps per cell.

@@ -1,22 +1,32 @@
 """Writing orders, events, exceptions and findings into the store, idempotently.
 
 One call is one transaction: either everything in the batch is stored or nothing is.
-Re-sending an event (same stable id) or re-importing a file changes nothing. A value
-already stored is never overwritten by a different one: the stored value is kept and
-the difference is returned as a warning. The derived ``stage_visits`` and the order's
-status/current stage are recomputed for every order that received new events.
+Re-sending an event (same stable id) or re-importing a file changes nothing. The derived
+``stage_visits`` and the order's status/current stage are recomputed for every order
+that received new events.
+
+A stored value and a different one sent later:
+
+- by default (the demo feed, events from scanners) the stored value is kept and the
+  difference is returned as a warning; an empty stored value is filled.
+- with ``update`` (imports of ledgers, which are living documents: a promise moved, a
+  customer corrected), the attributes named in it take the new value, and each change
+  is recorded in ``order_changes`` (old value, new value, source and line from
+  ``origins``, time). A value the source leaves empty is never a deletion: the stored
+  one stays and is returned in ``IngestResult.vanished``. ``moves`` change the time of
+  a stored milestone (``enter`` event) the same way.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import NamedTuple
 
-from sqlalchemy import Engine, bindparam, delete, insert, select, update
+from sqlalchemy import Engine, Table, bindparam, delete, insert, select, update
 from sqlalchemy.engine import Connection
 
 from datasource.bulk import insert_rows
@@ -26,6 +36,7 @@ from datasource.schema import (
     AuditEntry,
     DataQualityFinding,
     Order,
+    OrderChange,
     OrderEvent,
     OrderException,
     StageVisit,
@@ -107,6 +118,28 @@ class FindingRecord:
         return f"{self.kind}:{self.order_number or ''}:{self.detail}"[:160]
 
 
+@dataclass(frozen=True)
+class MilestoneMove:
+    """A stored milestone (the one ``enter`` of ``stage``, at ``old``) that a source
+    now gives at ``new``; ``line`` is where the source says so."""
+
+    order_number: str
+    stage: str
+    old: datetime
+    new: datetime
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class ChangeRecord:
+    order_number: str
+    field: str
+    old: object
+    new: object
+    source: str | None = None
+    line: int | None = None
+
+
 @dataclass
 class IngestResult:
     orders_created: int = 0
@@ -120,12 +153,26 @@ class IngestResult:
     #: findings derived from the events of the orders this batch touched (out of
     #: pipeline order...), whether or not the store had them already
     derived_findings: list[FindingRecord] = field(default_factory=list)
+    #: values changed in stored orders (``update`` and ``moves``), as recorded
+    changes: list[ChangeRecord] = field(default_factory=list)
+    #: ``(order number, attribute, stored value)`` the source left empty (``update``)
+    vanished: list[tuple[str, str, object]] = field(default_factory=list)
+    #: ``(order number, attribute, stored value, value sent)`` kept for orders in ``keep``
+    kept: list[tuple[str, str, object, object]] = field(default_factory=list)
+    #: order numbers created by this batch, and stored orders it changed (attributes,
+    #: milestones moved, new events); lists, so that results add up (``+``)
+    created: list[str] = field(default_factory=list)
+    changed_orders: list[str] = field(default_factory=list)
+    #: the events of the batch that were stored (the objects sent; of several with one
+    #: stable id, the first)
+    new_events: list[EventRecord] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
         return bool(
             self.orders_created or self.orders_updated or self.events_added
             or self.exceptions_added or self.exceptions_updated or self.findings_added
+            or self.changes
         )
 
 
@@ -143,12 +190,22 @@ def ingest(
     findings: Iterable[FindingRecord] = (),
     actor: str = "ingest",
     target: str | None = None,
-    origins: dict[str, tuple[str | None, int | None]] | None = None,
+    origins: Mapping[str, tuple[str | None, int | None]] | None = None,
+    update: frozenset[str] | None = None,
+    moves: Iterable[MilestoneMove] = (),
+    change_lines: dict[tuple[str, str], int] | None = None,
+    keep: Collection[str] = (),
 ) -> IngestResult:
     """Store a batch in one transaction and keep derived visits current.
 
     ``origins``: order number -> (source, line) where the batch's rows about it came
-    from, written on the findings derived from its events (an importer knows them)."""
+    from, written on the findings derived from its events and on recorded changes (an
+    importer knows them; ``change_lines`` gives the line of one field when another row
+    than the order's first gave it). ``update``: the attributes the source gives, which
+    replace stored values (see the module docstring), except for the orders in ``keep``
+    (an importer's orders that earlier batches of the same file stored: within one file
+    the first value is kept), whose differences come back in ``kept``; ``moves``:
+    milestones to move."""
     orders, events = list(orders), list(events)
     exceptions, findings = list(exceptions), list(findings)
     for e in events:
@@ -175,18 +232,27 @@ def ingest(
         stored = _stored_orders(conn, numbers)
         ids = {number: row["id"] for number, row in stored.items()}
         new_events = _new_events(conn, events, ids, result)
+        changes = _Changes(origins or {}, change_lines or {})
         touched = _fill_stored(conn, [o for o in orders if o.order_number in stored], stored,
-                               result, now)
+                               result, now, update, changes, keep)
+        touched |= _move_milestones(conn, list(moves), ids, changes, now)
         derived = _DerivedFindings(origins)
         created = _write_orders(conn, pipeline, orders, new_events, numbers, ids, now, result,
                                 memo, cutoff, derived)
-        touched |= _insert_events(conn, new_events, ids, result, now, memo) - created
+        added_to = _insert_events(conn, new_events, ids, result, now, memo) - created
+        touched |= added_to
         _upsert_exceptions(conn, exceptions, ids, result)
         if cutoff is not None:
             touched |= idle_candidates(conn, cutoff) - created
         _refresh_orders(conn, pipeline, touched, now, cutoff, derived)
         _insert_findings(conn, [*findings, *derived], result, now)
         result.derived_findings = list(derived)
+        _insert_changes(conn, changes, ids, result, now)
+        result.new_events = list(new_events.values())
+        result.created = [n for n in numbers if n not in stored and n in ids]
+        by_id = {i: n for n, i in ids.items()}
+        result.changed_orders = sorted({c.order_number for c in changes} | {
+            by_id[i] for i in added_to if i in by_id})
         if result.events_added and newest is not None:
             remember_newest_event(conn, newest)
         if result.changed:
@@ -202,6 +268,8 @@ def _summary(r: IngestResult) -> str:
     d = {f.name: getattr(r, f.name) for f in fields(r)}
     d["warnings"] = len(r.warnings)
     d["derived_findings"] = len(r.derived_findings)
+    for name in ("changes", "vanished", "kept", "created", "changed_orders", "new_events"):
+        d[name] = len(d[name])
     return ", ".join(f"{k}={v}" for k, v in d.items())
 
 
@@ -274,21 +342,32 @@ def _write_orders(conn, pipeline, orders, new_events, numbers, ids, now, result,
     return {ids[number] for number in facts}
 
 
-def _fill_stored(conn, records: list[OrderRecord], existing: dict[str, dict], result, now
-                 ) -> set[int]:
-    """Fill the empty attributes of stored orders (``existing``: their stored rows by
-    number; a different stored value is kept and warned about); returns the ids of
-    those whose cancelled flag was just set."""
+def _fill_stored(conn, records: list[OrderRecord], existing: dict[str, dict], result, now,
+                 replace: frozenset[str] | None = None, changes: _Changes | None = None,
+                 keep: Collection[str] = ()) -> set[int]:
+    """Write the attributes of stored orders (``existing``: their stored rows by number):
+    fill the empty ones; a different stored value is kept and warned about, or, for the
+    attributes in ``replace``, replaced and recorded in ``changes`` (see the module
+    docstring). Returns the ids of those whose cancelled flag was just set."""
     touched: set[int] = set()
     for rec in records:
         stored = existing[rec.order_number]
+        kept = rec.order_number in keep
         fill = {}
         for a in ATTRIBUTES:
             new, old = getattr(rec, a), stored[a]
-            if new is None or new == old:
+            if new == old or (new is None and old is None):
                 continue
-            if old is None:
+            if new is None:
+                if replace is not None and a in replace and not kept:
+                    result.vanished.append((rec.order_number, a, old))
+                continue
+            if old is None or (replace is not None and a in replace and not kept):
                 fill[a] = new
+                if replace is not None and changes is not None:
+                    changes.add(rec.order_number, a, old, new)
+            elif replace is not None:
+                result.kept.append((rec.order_number, a, old, new))
             else:
                 result.warnings.append(
                     f"order {rec.order_number}: {a} is {old!r} in the store, source says "
@@ -297,11 +376,73 @@ def _fill_stored(conn, records: list[OrderRecord], existing: dict[str, dict], re
         if rec.cancelled and not stored["cancelled_flag"]:
             fill["cancelled_flag"] = True
             touched.add(stored["id"])
+            if replace is not None and changes is not None:
+                changes.add(rec.order_number, "cancelled", False, True)
         if fill:
             fill["updated_at"] = now
             conn.execute(update(Order).where(Order.id == stored["id"]).values(**fill))
             result.orders_updated += 1
     return touched
+
+
+class _Changes(list):
+    """The changes of one batch, labelled with where the source said so."""
+
+    def __init__(self, origins: Mapping[str, tuple[str | None, int | None]],
+                 lines: dict[tuple[str, str], int]) -> None:
+        super().__init__()
+        self.origins, self.lines = origins, lines
+
+    def add(self, number: str, name: str, old: object, new: object, line: int | None = None) -> None:
+        source, first = self.origins.get(number, (None, None))
+        line = line if line is not None else self.lines.get((number, name), first)
+        self.append(ChangeRecord(number, name, old, new, source, line))
+
+
+def _move_milestones(conn, moves: list[MilestoneMove], ids: dict[str, int], changes: _Changes,
+                     now) -> set[int]:
+    """Move each stored milestone that is still where the batch saw it (the one ``enter``
+    of its stage at ``old``) to its new time and stable id; returns the orders moved."""
+    touched: set[int] = set()
+    for m in moves:
+        oid = ids.get(m.order_number)
+        if oid is None:
+            continue
+        uid = EventRecord(m.order_number, m.stage, "enter", m.new).stable_uid()
+        if conn.execute(select(OrderEvent.id).where(OrderEvent.event_uid == uid)).first():
+            continue  # the new time is stored already (another import got there first)
+        moved = conn.execute(
+            update(OrderEvent)
+            .where(OrderEvent.order_id == oid, OrderEvent.stage_code == m.stage,
+                   OrderEvent.event_type == "enter", OrderEvent.occurred_at == m.old)
+            .values(occurred_at=m.new, event_uid=uid, recorded_at=now)
+        ).rowcount
+        if moved == 1:
+            touched.add(oid)
+            changes.add(m.order_number, f"enter:{m.stage}", m.old, m.new, m.line)
+    return touched
+
+
+def _insert_changes(conn, changes: _Changes, ids: dict[str, int], result: IngestResult, now) -> None:
+    rows = [
+        {"order_id": ids[c.order_number], "field": c.field, "old_value": change_text(c.old),
+         "new_value": change_text(c.new), "source": c.source, "line": c.line, "changed_at": now}
+        for c in changes
+    ]
+    for part in chunks(rows):
+        insert_rows(conn, OrderChange.__table__, part)
+    result.changes = list(changes)
+
+
+def change_text(value: object) -> str | None:
+    """How a changed value is stored: ISO 8601 UTC for instants, ``str`` otherwise."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.astimezone(timezone.utc).isoformat()
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 def _stored_orders(conn: Connection, numbers: Sequence[str]) -> dict[str, dict]:
@@ -394,7 +535,7 @@ class _DerivedFindings(list):
     """Findings derived from orders' events (out of pipeline order...), labelled with
     where the batch's rows about the order came from."""
 
-    def __init__(self, origins: dict[str, tuple[str | None, int | None]] | None = None) -> None:
+    def __init__(self, origins: Mapping[str, tuple[str | None, int | None]] | None = None) -> None:
         super().__init__()
         self.origins = origins or {}
 
@@ -440,7 +581,8 @@ def _refresh_orders(conn: Connection, pipeline: Pipeline, order_ids: set[int], n
         )}
         numbers = [known[oid].order_number for oid in part if oid in known]
         found_before = len(derived)
-        visit_rows, state_rows = [], []
+        visit_rows: list[dict] = []
+        state_rows: list[dict] = []
         for oid in part:
             row = known.get(oid)
             d = derive_order(facts[oid], pipeline, bool(row and row.cancelled_flag), cutoff)
@@ -471,6 +613,7 @@ def _update_states(conn: Connection, rows: list[dict]) -> None:
     if not rows:
         return
     table = Order.__table__
+    assert isinstance(table, Table)
     columns = [k for k in rows[0] if k != "b_id"]
     stmt = (
         update(table)

@@ -19,6 +19,7 @@ from datasource.schema import (
     AuditEntry,
     DataQualityFinding,
     Order,
+    OrderChange,
     OrderEvent,
     OrderException,
     StageVisit,
@@ -38,11 +39,15 @@ ORDER_FIELDS = (
 )
 
 
+HISTORY_COLUMNS = ["changed_at", "field", "old_value", "new_value", "source", "line"]
+
+
 @dataclass(frozen=True)
 class OrderDetail:
     """Everything the order page shows. ``visits`` in entry order (entered_at, visit id);
     ``events`` in occurrence order; ``exceptions`` by opened_at; ``audit`` newest first;
-    ``findings``: the order's data-quality findings (kind, detail, source, line)."""
+    ``findings``: the order's data-quality findings (kind, detail, source, line);
+    ``history``: values later imports changed, newest first (``order_history``)."""
 
     order: dict
     visits: pd.DataFrame
@@ -51,6 +56,9 @@ class OrderDetail:
     audit: pd.DataFrame
     findings: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
         columns=["kind", "detail", "source", "line"]))
+    history: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=HISTORY_COLUMNS))
+
+
 
 
 def find_order(engine: Engine, number: str) -> dict | None:
@@ -122,6 +130,20 @@ def order_findings(engine: Engine, number: str) -> pd.DataFrame:
     return pd.DataFrame([tuple(r) for r in rows], columns=["kind", "detail", "source", "line"])
 
 
+def order_history(engine: Engine, order_id: int) -> pd.DataFrame:
+    """Values of the order that later imports changed, newest first: changed_at (UTC),
+    field (``promised_at``, ``customer``, ``enter:<stage>``...), old_value, new_value
+    (text; instants in ISO 8601 UTC), source, line."""
+    c = OrderChange.__table__.c
+    with engine.connect() as conn:
+        rows = conn.execute(select(c.changed_at, c.field, c.old_value, c.new_value, c.source, c.line)
+                            .where(c.order_id == order_id)
+                            .order_by(c.changed_at.desc(), c.id.desc())).all()
+    frame = pd.DataFrame([tuple(r) for r in rows], columns=HISTORY_COLUMNS)
+    frame["changed_at"] = pd.to_datetime(frame["changed_at"], utc=True)
+    return frame
+
+
 def order_detail(engine: Engine, number: str) -> OrderDetail | None:
     """The whole order page's data, or None for an unknown number."""
     order = find_order(engine, number)
@@ -130,7 +152,7 @@ def order_detail(engine: Engine, number: str) -> OrderDetail | None:
     oid = int(order["id"])
     return OrderDetail(order, order_visits(engine, oid), order_events(engine, oid),
                        order_exceptions(engine, oid), audit_trail(engine, number),
-                       order_findings(engine, number))
+                       order_findings(engine, number), order_history(engine, oid))
 
 
 def record_audit(

@@ -186,6 +186,25 @@ class DataQualityFinding(Base):
     found_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class OrderChange(Base):
+    """A stored value of an order that a later source changed: which field, the value
+    before and after (text: ISO 8601 UTC for instants), where the new value came from
+    (source file and line) and when it was recorded. ``field`` is an attribute name
+    (``promised_at``, ``customer``...), ``cancelled``, or ``enter:<stage>`` for a
+    milestone's time."""
+
+    __tablename__ = "order_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    field: Mapped[str] = mapped_column(String(48))
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(String(256))
+    line: Mapped[int | None] = mapped_column(Integer)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
 class AuditEntry(Base):
     """Who changed or exported what."""
 
@@ -206,3 +225,104 @@ class StoreMeta(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(String(256))
+
+
+# --- Alerts (DESIGN.md section 5a): rule instances, who was told, deliveries, silences.
+
+ALERT_STATES = ("pending", "firing", "resolved")
+
+
+class AlertInstance(Base):
+    """One episode of one alert rule about one thing (an order, a stage, an exception or
+    a scope): pending (the condition holds, for less than the rule's ``for``) -> firing
+    -> resolved. A condition that holds again after being resolved is a new row, so the
+    history of episodes stays. ``key`` names the thing (``order:PO-1@produced``)."""
+
+    __tablename__ = "alert_instances"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rule: Mapped[str] = mapped_column(String(64))
+    rule_kind: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(String(16))
+    severity: Mapped[str] = mapped_column(String(16), default="warning")
+    value: Mapped[float | None] = mapped_column(Float)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    # JSON object of what the alert is about: order, owner, stage, department, operator,
+    # exception, exception_owner, metric, scope (those that apply).
+    labels: Mapped[str] = mapped_column(Text, default="{}")
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    fired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    evaluated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    acknowledged_by: Mapped[str | None] = mapped_column(String(64))
+    # Escalation steps already sent (0: none).
+    escalated: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (
+        Index("ix_alert_instances_rule_state", "rule", "state"),
+        Index("ix_alert_instances_state_resolved", "state", "resolved_at"),
+    )
+
+
+class AlertDelivery(Base):
+    """One message sent (or tried) to one channel: the delivery log."""
+
+    __tablename__ = "alert_deliveries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))  # firing, resolved, escalation, test
+    group_key: Mapped[str] = mapped_column(String(300), default="")
+    alerts: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(16))  # sent, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    http_status: Mapped[int | None] = mapped_column(Integer)
+    error_code: Mapped[str | None] = mapped_column(String(64))
+    error: Mapped[str | None] = mapped_column(Text)
+    recipients: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ix_alert_deliveries_channel_at", "channel", "at"),)
+
+
+class AlertNotice(Base):
+    """An alert instance was told to a channel (and the people it mentioned) by a delivery."""
+
+    __tablename__ = "alert_notices"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("alert_instances.id", ondelete="CASCADE"))
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("alert_deliveries.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))  # firing, repeat, resolved, escalation
+    recipients: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ix_alert_notices_instance", "instance_id", "channel"),)
+
+
+class AlertGroup(Base):
+    """Timers of one notification group (rule, channel, grouped labels)."""
+
+    __tablename__ = "alert_groups"
+
+    group_key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    last_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AlertSilence(Base):
+    """Alerts matching every matcher (JSON {label: value}, ``*`` wildcards) are not sent
+    until ``ends_at``; who set it and why are kept."""
+
+    __tablename__ = "alert_silences"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    matchers: Mapped[str] = mapped_column(Text)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    created_by: Mapped[str] = mapped_column(String(64))
+    comment: Mapped[str] = mapped_column(Text, default="")

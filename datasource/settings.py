@@ -40,9 +40,25 @@ SETTINGS: tuple[Setting, ...] = (
             "smtp://host:port to email the weekly report; no email when unset."),
     Setting("report_to", "ORDERBOARD_REPORT_TO", None,
             "Comma-separated recipients of the weekly report."),
+    Setting("public_url", "ORDERBOARD_PUBLIC_URL", "http://127.0.0.1:8050",
+            "Address people open the dashboard at; alert messages link to it."),
+    Setting("alert_secret", "ORDERBOARD_ALERT_SECRET", None,
+            "Key that signs the acknowledge links of alert messages (default: a random "
+            "key kept in the store)."),
+    Setting("wait_s", "ORDERBOARD_WAIT_S", "10",
+            "Longest wait of a web request for the order store, in seconds: PostgreSQL "
+            "statement and connect timeouts, SQLite busy timeout, connection-pool checkout, "
+            "cache-lock wait. Keep it below a third of the web worker's timeout."),
+    Setting("cache_wait_s", "ORDERBOARD_CACHE_WAIT_S", "0.25",
+            "Longest wait for one Redis call (socket and connect timeouts), in seconds; "
+            "after a failure the cache is skipped for a few seconds."),
     Setting("lang", "ORDERBOARD_LANG", DEFAULT_LANG,
             "Language of every page unless its URL says `?lang=`: zh or en."),
 )
+
+# The configuration file's tables about alerts, kept as written and checked by
+# ``orderboard.alerts.config`` (which knows the metric catalog and the channel kinds).
+ALERT_TABLES = ("alerts", "alert_channels", "alert_rules", "contacts")
 
 
 @dataclass(frozen=True)
@@ -54,11 +70,17 @@ class Settings:
     report_dir: str = "reports"
     smtp_url: str | None = None
     report_to: str | None = None
+    public_url: str = "http://127.0.0.1:8050"
+    alert_secret: str | None = None
+    wait_s: float = 10.0
+    cache_wait_s: float = 0.25
     lang: str = DEFAULT_LANG
     pipeline: Pipeline = field(default_factory=lambda: load_pipeline(None))
     # The config file's [metrics.<name>] tables (warning/critical thresholds), checked
     # against the catalog by ``metrics.catalog.Catalog.with_thresholds``.
     metric_thresholds: dict[str, dict] = field(default_factory=dict)
+    # The config file's alert tables (``ALERT_TABLES``), as written.
+    alert_tables: dict[str, object] = field(default_factory=dict)
 
     @property
     def timezone(self) -> str:
@@ -99,7 +121,22 @@ def load_settings(**overrides: str | None) -> Settings:
         if value is not None:
             values[key] = value
     values["config_file"] = config_file
+    for name in ("wait_s", "cache_wait_s"):
+        values[name] = _seconds(values[name], name)
     values["lang"] = check_lang_setting(values["lang"])
     settings = Settings(**values)  # type: ignore[arg-type]
     thresholds = dict(data.get("metrics", {})) if config_file else {}
-    return replace(settings, pipeline=load_pipeline(config_file), metric_thresholds=thresholds)
+    alert_tables = {k: data[k] for k in ALERT_TABLES if k in data}
+    return replace(settings, pipeline=load_pipeline(config_file), metric_thresholds=thresholds,
+                   alert_tables=alert_tables)
+
+
+def _seconds(value: object, name: str) -> float:
+    """A positive number of seconds (a wait bound); a bad value is an error naming the setting."""
+    try:
+        seconds = float(str(value).strip())
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number of seconds, not {value!r}") from None
+    if not 0 < seconds < 3600:
+        raise ValueError(f"{name} must be between 0 and 3600 seconds, not {value!r}")
+    return seconds

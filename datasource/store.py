@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -14,17 +15,28 @@ from datasource.pipeline import Pipeline, Stage
 from datasource.schema import Base, StageRow, StoreMeta
 
 DATA_VERSION = "data_version"
+SQLITE_BUSY_S = 30  # without a wait bound: an import may hold the write lock a while
 
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def make_engine(url: str, **kwargs) -> Engine:
+def make_engine(url: str, wait_s: float | None = None, **kwargs) -> Engine:
     """An engine for a SQLite file or PostgreSQL URL. SQLite gets WAL and a busy timeout
-    so the web app can read while the demo feed or an import writes."""
+    so the web app can read while the demo feed or an import writes.
+
+    ``wait_s`` bounds every wait for the store (the web app passes its ``wait_s`` setting,
+    below the web worker's timeout): PostgreSQL's ``statement_timeout`` (which also ends
+    a wait for a lock) and ``connect_timeout``, SQLite's busy timeout, and the wait for a
+    pooled connection. ``None`` (imports, jobs, the CLI) keeps long statements allowed
+    and waits for a SQLite lock up to ``SQLITE_BUSY_S``.
+    """
+    if wait_s is not None:
+        kwargs.setdefault("pool_timeout", wait_s)
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
+        busy_s = SQLITE_BUSY_S if wait_s is None else wait_s
+        engine = create_engine(url, connect_args={"timeout": busy_s}, **kwargs)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record) -> None:  # pragma: no cover - trivial
@@ -35,7 +47,17 @@ def make_engine(url: str, **kwargs) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    connect_args: dict = {}
+    parsed = make_url(url)
+    if wait_s is not None and parsed.get_backend_name() == "postgresql":
+        given = parsed.query.get("options") or ()  # e.g. a search_path: kept
+        given = (given,) if isinstance(given, str) else tuple(given)
+        connect_args = {
+            # libpq takes whole seconds (and treats 1 as 2); never 0, which means "forever"
+            "connect_timeout": max(2, math.ceil(wait_s)),
+            "options": " ".join((*given, f"-c statement_timeout={int(wait_s * 1000)}")),
+        }
+    return create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kwargs)
 
 
 class NoStore(Exception):

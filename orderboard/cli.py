@@ -109,6 +109,13 @@ def settings_for(db: str | None, config: Path | None) -> Settings:
     except (OSError, tomllib.TOMLDecodeError, PipelineError) as exc:
         source = config or os.environ.get("ORDERBOARD_CONFIG")
         fail(f"configuration file {source}: {getattr(exc, 'strerror', None) or exc}")
+    if settings.alert_tables:
+        from orderboard.alerts.config import AlertConfigError, alert_config
+
+        try:
+            alert_config(settings)
+        except AlertConfigError as exc:
+            fail(f"configuration file {settings.config_file}: {exc}")
     try:
         backend = make_url(settings.database_url).get_backend_name()
     except ArgumentError:
@@ -173,14 +180,16 @@ def init(db: DbOption = None, config: ConfigOption = None) -> None:
 @command("import")
 def import_(
     file: Annotated[Path, typer.Argument(help="CSV or XLSX file to import.", metavar="FILE")],
-    mapping: Annotated[Path, typer.Option("--mapping", help="Mapping TOML: shape, columns, stages.")],
+    mapping: Annotated[Path, typer.Option("--mapping", help="Mapping TOML: shape, columns, stages (orderboard mapping suggest FILE writes one).")],
     db: DbOption = None,
     config: ConfigOption = None,
     tz: Annotated[Optional[str], typer.Option("--tz", help="Zone of naive timestamps (overrides the mapping's).")] = None,
     rejects: Annotated[Optional[Path], typer.Option("--rejects", help="Rejects CSV (default ./FILE.rejects.csv); the warnings, when there are any, go beside it (FILE.warnings.csv).")] = None,
+    max_rejects: Annotated[Optional[int], typer.Option("--max-rejects", min=0, help="Exit 1 when more rows than this are rejected (default: only when every row is).")] = None,
+    wait: Annotated[float, typer.Option("--wait", min=0, help="Seconds to wait for another import into the same store to finish.")] = 600.0,
 ) -> None:
     """Import a CSV/XLSX file (event log or milestones, as the mapping says)."""
-    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.exc import IntegrityError, OperationalError
 
     from datasource.importers import ImportSetupError
     from datasource.importers.run import run_import
@@ -189,23 +198,92 @@ def import_(
     settings = settings_for(db, config)
     again = "(run the same import again when it is back: rows already stored change nothing)"
     try:
-        report = run_import(settings.database_url, settings.pipeline, file, mapping, tz, rejects)
+        report = run_import(settings.database_url, settings.pipeline, file, mapping, tz, rejects,
+                            wait_s=wait)
     except ImportSetupError as exc:
         fail(str(exc))
     except StoreUnreachable as exc:  # refused when opening: nothing was written
         fail(f"{exc} {again}")
     except OperationalError as exc:  # batches already stored stay; the same import finishes the job
         fail(f"{unreachable(settings.database_url, exc)} {again}")
-    typer.echo(report.summary())
-    typer.echo(f"store: {report.orders_created} new orders, {report.events_added} new events"
-               + ("; everything was already stored, nothing changed"
-                  if report.imported and not (report.orders_created or report.events_added
-                                              or report.findings_added) else ""))
-    typer.echo(f"rejects: {report.rejects_path}")
-    typer.echo(f"warnings: {report.warnings_path or 'none (no file written)'}")
+    except IntegrityError:  # never the driver's text: it holds the rows (customer data)
+        fail("another writer stored the same orders at the same moment; run the same import "
+             "again: rows already stored change nothing")
+    for line in import_lines(report):
+        typer.echo(line)
+    rejected = len(report.rejects)
+    if report.stored == 0:
+        fail(f"nothing imported from {file.name}: " + (
+            f"all {rejected} rows were rejected (see {report.rejects_path})" if rejected
+            else "it has no data rows"))
+    if max_rejects is not None and rejected > max_rejects:
+        fail(f"{rejected} rows rejected, more than --max-rejects {max_rejects} (see "
+             f"{report.rejects_path}); the other {report.stored} rows are stored")
+
+
+def import_lines(report) -> list[str]:
+    """What ``orderboard import`` prints after an import (the summary line first)."""
+    lines = [report.summary()]
+    store = f"store: {report.orders_created} new orders, {report.events_added} new events"
+    if report.changes:
+        store += (f", {report.orders_changed} orders changed ({report.changes} values; "
+                  "see: orderboard history)")
+    elif report.stored and not (report.orders_created or report.events_added
+                                or report.findings_added or report.orders_changed):
+        store += "; everything was already stored, nothing changed"
+    lines.append(store)
+    lines += [f"totals row: line {n} ({label}) is not imported" for n, label in report.totals]
+    lines.append(f"rejects: {report.rejects_path}")
+    lines.append(f"warnings: {report.warnings_path or 'none (no file written)'}")
     if report.findings:
         kinds = ", ".join(f"{k} {n}" for k, n in sorted(report.findings.items()))
-        typer.echo(f"data-quality findings: {kinds} (see: orderboard quality)")
+        lines.append(f"data-quality findings: {kinds} (see: orderboard quality)")
+    return lines
+
+
+mapping_app = typer.Typer(help="Mapping files of imports.", add_completion=False,
+                          rich_markup_mode=None, no_args_is_help=True, epilog=EXIT_STATUS)
+app.add_typer(mapping_app, name="mapping", epilog=EXIT_STATUS)
+
+
+@mapping_app.command("suggest", epilog=EXIT_STATUS)
+def mapping_suggest(
+    file: Annotated[Path, typer.Argument(help="CSV or XLSX ledger.", metavar="FILE")],
+    sheet: Annotated[Optional[str], typer.Option("--sheet", help="XLSX sheet (default: the first).")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Print a mapping TOML for a ledger (placed by its Chinese or English column names),
+    to review and pass to 'orderboard import FILE --mapping'."""
+    from datasource.importers import ImportSetupError
+    from datasource.importers.suggest import suggest_mapping
+
+    settings = settings_for(None, config)
+    try:
+        typer.echo(suggest_mapping(file, settings.pipeline, sheet), nl=False)
+    except ImportSetupError as exc:
+        fail(str(exc))
+
+
+@command()
+def history(
+    order: Annotated[Optional[str], typer.Option("--order", help="Only the changes of this order.")] = None,
+    limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="At most this many, newest first.")] = None,
+    json_: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    db: DbOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Values later imports changed (promised dates moved, customers corrected...), with
+    the file and line that said so."""
+    from zoneinfo import ZoneInfo
+
+    from datasource.importers.history import render_history
+
+    settings = settings_for(db, config)
+    engine = existing_store(settings)
+    try:
+        typer.echo(render_history(engine, ZoneInfo(settings.pipeline.timezone), order, json_, limit))
+    finally:
+        engine.dispose()
 
 
 @command()
@@ -388,6 +466,108 @@ def worker(
         fail(str(exc))
     except NoStore as exc:
         refuse_store(exc)
+
+
+alerts_app = typer.Typer(cls=OneLineErrors, help="Alert rules: evaluate now, test a channel, silence alerts.",
+                         epilog=EXIT_STATUS,
+                         rich_markup_mode=None, no_args_is_help=True)
+app.add_typer(alerts_app, name="alerts")
+
+
+def alert_setup(db: str | None, config: Path | None):
+    """(settings, checked alert configuration, engine on the store) for the alerts commands."""
+    from orderboard.alerts.config import alert_config
+
+    settings = settings_for(db, config)
+    alerts = alert_config(settings)
+    if not alerts.channels:
+        fail("the configuration has no [[alert_channels]] (see README, Alerts)")
+    return settings, alerts, opened_store(settings, create=False)
+
+
+@alerts_app.command("check", epilog=EXIT_STATUS)
+def alerts_check(
+    once: Annotated[bool, typer.Option("--once", help="Evaluate once, now (the worker runs it every interval).")] = True,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print what is due; send and change nothing.")] = False,
+    db: DbOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Evaluate every alert rule now and send (or, with --dry-run, print) what is due."""
+    from orderboard.alerts.runner import AlertRunner
+
+    settings, alerts, engine = alert_setup(db, config)
+    try:
+        report = AlertRunner(engine, settings, alerts).run(dry_run=dry_run)
+    finally:
+        engine.dispose()
+    for line in report.lines():
+        typer.echo(line)
+    if report.unavailable:
+        raise typer.Exit(EXIT_REFUSED)
+
+
+@alerts_app.command("test", epilog=EXIT_STATUS)
+def alerts_test(
+    channel: Annotated[str, typer.Argument(help="Name of an [[alert_channels]] entry.")],
+    db: DbOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Send a test message to one channel (logged like every delivery)."""
+    from datetime import datetime, timezone
+
+    from orderboard.alerts.dispatch import Dispatcher
+    from orderboard.alerts.messages import Message
+
+    settings, alerts, engine = alert_setup(db, config)
+    if channel not in alerts.channels:
+        engine.dispose()
+        fail(f"no [[alert_channels]] named {channel!r} (one of {', '.join(alerts.channels)})", EXIT_USAGE)
+    people = tuple(alerts.contacts)[:5]
+    message = Message(channel=channel, kind="test", title="OrderBoard 测试消息 · test message",
+                      note=f"channel {channel} ({alerts.channels[channel].kind}) works.", people=people,
+                      alerts_url=settings.public_url.rstrip("/") + "/alerts")
+    try:
+        result = Dispatcher(engine, alerts, "", settings.public_url).send_direct(
+            channel, message, datetime.now(timezone.utc))
+    finally:
+        engine.dispose()
+    if not result.ok:
+        fail(f"{channel}: not delivered ({result.http_status or '-'} {result.error_code}: {result.error})")
+    typer.echo(f"sent a test message to {channel}")
+
+
+@alerts_app.command("silence", epilog=EXIT_STATUS)
+def alerts_silence(
+    match: Annotated[list[str], typer.Option("--match", help="LABEL=VALUE (rule, severity, order, owner, stage, department, ...; * wildcards); repeat for several.")],
+    duration_text: Annotated[str, typer.Option("--for", help="How long, e.g. 30m, 2h, 1d.")],
+    by: Annotated[str, typer.Option("--by", help="Who sets it.")],
+    why: Annotated[str, typer.Option("--why", help="Why.")],
+    db: DbOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Silence the alerts matching every --match until the time given by --for."""
+    from datetime import datetime, timedelta, timezone
+
+    from datasource.alert_store import add_silence
+    from orderboard.alerts.config import AlertConfigError, duration
+
+    matchers = {}
+    for text_ in match:
+        label, sep, value = text_.partition("=")
+        if not sep or not label.strip():
+            fail(f"--match {text_!r}: write LABEL=VALUE", EXIT_USAGE)
+        matchers[label.strip()] = value.strip()
+    try:
+        seconds = duration(duration_text, "--for")
+    except AlertConfigError as exc:
+        fail(str(exc), EXIT_USAGE)
+    engine = opened_store(settings_for(db, config), create=False)
+    now = datetime.now(timezone.utc)
+    try:
+        silence_id = add_silence(engine, matchers, now + timedelta(seconds=seconds), by, why, now)
+    finally:
+        engine.dispose()
+    typer.echo(f"silence {silence_id}: {matchers} until {(now + timedelta(seconds=seconds)):%Y-%m-%d %H:%M} UTC")
 
 
 if __name__ == "__main__":  # pragma: no cover

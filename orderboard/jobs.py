@@ -186,8 +186,9 @@ def idle_completion_job(settings: Settings, engine: Engine,
 
 
 def registered_jobs(settings: Settings, engine: Engine, demo: bool = False, seed: int = 7) -> list[Job]:
-    """The jobs a deployment runs. Alert evaluation, external sync and the weekly report
-    are added here as they are built; the demo feed only when asked for.
+    """The jobs a deployment runs: the weekly report, idle completion when configured,
+    alert evaluation when the configuration has ``[[alert_rules]]``; the demo feed only
+    when asked for.
 
     ``seed`` no longer changes the feed: it continues the model recorded in the demo
     store, whose seed is the one the history was made with."""
@@ -200,6 +201,11 @@ def registered_jobs(settings: Settings, engine: Engine, demo: bool = False, seed
         jobs.append(weekly_report_job(settings, engine))
     if settings.pipeline.complete_after_idle_days is not None:
         jobs.append(idle_completion_job(settings, engine))
+    if settings.alert_tables.get("alert_rules"):
+        from orderboard.alerts.config import alert_config
+        from orderboard.alerts.runner import alerts_job
+
+        jobs.append(alerts_job(settings, engine, alert_config(settings)))
     return jobs
 
 

@@ -3,6 +3,8 @@
 The ``demo``, ``serve`` and ``worker`` commands call these functions. The embedded server
 is Flask's (through Dash) with threads, one process, jobs in-process under the file lock;
 for several web workers use gunicorn with ``dashboard.wsgi:server`` and one worker.
+The web app's waits for the store and the cache are bounded by the ``wait_s`` and
+``cache_wait_s`` settings, below gunicorn's worker timeout (README, "Timeouts").
 """
 
 from __future__ import annotations
@@ -63,14 +65,21 @@ def prepare_demo_store(
 
 def serve_app(settings: Settings, host: str, port: int, engine: Engine | None = None,
               jobs: list | None = None) -> None:
-    """Serve the dashboard until interrupted; run ``jobs`` in-process if no other process does."""
+    """Serve the dashboard until interrupted; run ``jobs`` in-process if no other process does.
+
+    ``engine`` is the one the jobs use; the web app gets its own, with every wait bounded
+    by the ``wait_s`` setting (README, "Timeouts"), so that a hung store ends a request
+    in the stale banner rather than holding it.
+    """
     from dashboard.app import create_app
+    from datasource.store import make_engine
 
     running: RunningJobs | None = start_scheduler(settings, jobs) if jobs else None
     if jobs and running is None:
         log.warning("scheduled jobs already run in another process; serving only")
     try:
-        create_app(settings, engine=engine).run(host=host, port=port, debug=False)
+        web_engine = make_engine(settings.database_url, wait_s=settings.wait_s)
+        create_app(settings, engine=web_engine).run(host=host, port=port, debug=False)
     finally:
         if running is not None:
             running.shutdown(wait=False)

@@ -8,6 +8,7 @@ reason, except under CI (CI=true) where they fail: CI must run them.
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -158,3 +159,28 @@ class BrokenCache:
 
     def delete(self, key):
         raise self.error
+
+
+CHROMIUM = os.environ.get("ORDERBOARD_CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
+LAUNCH_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+    "--disable-background-networking", "--disable-extensions",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium per session (Playwright, system browser), for the browser tests
+    and the fault drills: a second sync Playwright in one process is refused. Missing
+    Chromium skips with the reason, except under CI, where it fails."""
+    if not os.path.exists(CHROMIUM):
+        message = f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
+        if UNDER_CI:
+            pytest.fail(message + "; CI must run the browser tests")
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
+        yield chromium
+        chromium.close()

@@ -15,14 +15,14 @@ def test_benchmark_imports_every_generated_row(capsys):
     assert bench_import.main(["--rows", "300", "--seed", "3"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("rows: 300 (seed 3, ")
-    assert lines[1] == "imported 300, rejected 0, warnings 0"
+    assert lines[1] == "imported 300, updated 0, unchanged 0, rejected 0, warnings 0"
 
 
 @pytest.mark.postgres
 def test_benchmark_runs_on_postgresql_and_drops_its_schema(capsys, pg_url):
     assert bench_import.main(["--rows", "200", "--seed", "3", "--postgres", pg_url]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[1] == "imported 200, rejected 0, warnings 0" and lines[-1] == "store: postgresql"
+    assert lines[1] == "imported 200, updated 0, unchanged 0, rejected 0, warnings 0" and lines[-1] == "store: postgresql"
     engine = create_engine(pg_url)
     with engine.connect() as conn:
         left = conn.execute(text("select count(*) from information_schema.schemata "
@@ -36,7 +36,7 @@ def test_event_log_benchmark_stores_every_event_and_reports_wall_and_cpu(capsys)
 
     assert bench_import_eventlog.main(["--events", "400", "--seed", "5"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].startswith("events: 400 (") and "imported 400, rejected 0" in lines[0]
+    assert lines[0].startswith("events: 400 (") and "imported 400, updated 0, unchanged 0, rejected 0" in lines[0]
     assert re.fullmatch(r"pandas read_csv \+ to_datetime\(utc=True\): [\d.]+ s wall, [\d.]+ s CPU",
                         lines[1])
     assert re.fullmatch(r"import into SQLite: [\d.]+ s wall, [\d.]+ s CPU \([\d,]+ events/s\)",

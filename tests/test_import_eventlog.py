@@ -40,7 +40,7 @@ def order(engine, number: str) -> tuple:
 def test_example_event_log_with_rework(store, tmp_path):
     plan = prepare_import(EXAMPLE / "events.csv", EXAMPLE / "mapping.toml", store.pipeline)
     report = import_file(store.engine, plan, tmp_path / "rejects.csv")
-    assert report.summary() == "imported 12, rejected 1, warnings 0"
+    assert report.summary() == "imported 12, updated 0, unchanged 0, rejected 1, warnings 0"
     assert [(r.line, r.reason) for r in report.rejects] == [
         (14, "stage '打包' is not in the pipeline (placed, reviewed, paid, prepared, produced, "
              "inspected, shipped, in_transit, received, after_sales) and not mapped in [stages]"),
@@ -72,7 +72,7 @@ def test_example_event_log_with_rework(store, tmp_path):
 
     again = import_file(store.engine, prepare_import(EXAMPLE / "events.csv", EXAMPLE / "mapping.toml",
                                                      store.pipeline), tmp_path / "rejects.csv")
-    assert again.summary() == "imported 12, rejected 1, warnings 0"
+    assert again.summary() == "imported 0, updated 0, unchanged 12, rejected 1, warnings 0"
     assert (again.orders_created, again.events_added) == (0, 0)
 
 
@@ -108,7 +108,7 @@ def test_event_rows_rejected_or_kept_with_reasons(store, tmp_path):
     mapping.write_text(MAPPING, encoding="utf-8")
     plan = prepare_import(data, mapping, store.pipeline, tz="UTC")
     report = import_file(store.engine, plan, tmp_path / "rejects.csv")
-    assert report.summary() == "imported 4, rejected 5, warnings 0"
+    assert report.summary() == "imported 4, updated 0, unchanged 0, rejected 5, warnings 0"
     assert [(r.line, r.reason) for r in report.rejects] == [
         (5, "stage 'Packing' is not in the pipeline (placed, reviewed, paid, prepared, produced, "
             "inspected, shipped, in_transit, received, after_sales) and not mapped in [stages]"),

@@ -61,7 +61,7 @@ def test_rows_with_values_that_do_not_fit_are_rejected_alike_on_both_backends(st
                  f"{'B' * 65},placed,2026-11-02 08:00,me\n")
     plan = prepare_import(data, write(tmp_path, "m.toml", MAPPING.format(extra="")), store.pipeline)
     report = import_file(store.engine, plan, tmp_path / "r.csv")
-    assert report.summary() == "imported 1, rejected 2, warnings 0"
+    assert report.summary() == "imported 1, updated 0, unchanged 0, rejected 2, warnings 0"
     assert [(r.line, r.reason) for r in report.rejects] == [
         (3, "operator is longer than 64 characters"),
         (4, "order id is longer than 64 characters"),

@@ -14,7 +14,9 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from datasource.importers.run import import_file, prepare_import
-from datasource.schema import AuditEntry, DataQualityFinding, Order, OrderEvent, StageVisit
+from datasource.schema import (
+    AuditEntry, DataQualityFinding, Order, OrderChange, OrderEvent, StageVisit,
+)
 from datasource.store import data_version
 from orderboard.cli import app
 from conftest import require_data_file
@@ -91,8 +93,9 @@ def findings(engine) -> set[tuple]:
 @pytest.mark.parametrize("batch_size", [20_000, 1])
 def test_hand_made_sheet(store, tmp_path, batch_size):
     report = run_import(store, tmp_path, SHEET, batch_size=batch_size)
-    assert report.summary() == "imported 5, rejected 4, warnings 4"
-    assert (report.data_rows, report.imported, len(report.rejects)) == (9, 5, 4)
+    # line 5 repeats A1 (adding nothing): unchanged, whichever batch it falls in
+    assert report.summary() == "imported 4, updated 0, unchanged 1, rejected 4, warnings 4"
+    assert (report.data_rows, report.imported, len(report.rejects)) == (9, 4, 4)
     assert (tmp_path / "rejects.csv").read_text(encoding="utf-8-sig").splitlines() == [
         "line,reason,id,customer,status,qty,amount,placed,approved,carrier,delivered,promised",
         "6,quantity '-1' is negative,A4,c4,created,-1,,2017-10-14 10:00:00,,,,",
@@ -107,18 +110,14 @@ def test_hand_made_sheet(store, tmp_path, batch_size):
                            "(clocks went forward); read as 2017-10-15T01:30:00-02:00")
     assert messages[3] == ("placed: 2017-02-18 23:30:00 occurs twice in America/Sao_Paulo "
                            "(clocks went back); read as the earlier, 2017-02-18T23:30:00-02:00")
-    if batch_size > 1:
-        assert messages[1:3] == [
-            "customer is 'c1' on line 2, 'cX' here; the first is kept",
-            "placed is 2017-10-14T13:00:00+00:00 on line 2, 2017-10-14T13:05:00+00:00 here; "
-            "the first is kept",
-        ]
-    else:  # one row per batch: line 5 meets line 2 in the store, not in the batch
-        assert sorted(messages[1:3]) == [
-            "order A1: customer is 'c1' in the store, source says 'cX'; the stored value is kept",
-            "placed is 2017-10-14T13:00:00+00:00 in the store, 2017-10-14T13:05:00+00:00 here; "
-            "the stored one is kept",
-        ]
+    # Within one file the first value is kept, in the file's terms (its column, the
+    # value as written, the file's zone), also when line 5 meets line 2 in the store
+    # (one row per batch) rather than in the batch.
+    first_placed = "'2017-10-14 10:00:00'" if batch_size > 1 else "'2017-10-14 10:00'"
+    assert sorted(messages[1:3]) == [
+        "customer is 'c1' on line 2, 'cX' here; the first is kept",
+        f"placed is {first_placed} on line 2, '2017-10-14 10:05:00' here; the first is kept",
+    ]
     assert orders_by_number(store.engine) == {
         # Completed after the promise: received 20th 12:00 -02 > end of the 19th (20th 00:00 -02).
         "A1": dict(customer="c1", channel="online", quantity=2, amount=10.5, status="completed",
@@ -158,26 +157,34 @@ def test_second_import_of_the_sheet_changes_nothing(store, tmp_path):
     version = data_version(store.engine)
     before = orders_by_number(store.engine), findings(store.engine)
     again = run_import(store, tmp_path, SHEET)
-    assert again.summary() == "imported 5, rejected 4, warnings 4"
+    assert again.summary() == "imported 0, updated 0, unchanged 5, rejected 4, warnings 4"
     assert (again.orders_created, again.events_added, again.findings_added) == (0, 0, 0)
     assert (orders_by_number(store.engine), findings(store.engine)) == before
     assert data_version(store.engine) == version
 
 
-def test_a_stored_milestone_is_kept_when_a_later_file_says_otherwise(store, tmp_path):
+def test_a_later_file_moves_a_stored_milestone_and_records_the_change(store, tmp_path):
     header = "id,customer,status,qty,amount,placed,approved,carrier,delivered,promised\n"
     run_import(store, tmp_path, header + "B1,c1,approved,,,2017-08-01 10:00:00,2017-08-01 12:00:00,,,\n")
     report = run_import(store, tmp_path, header + "B1,c1,shipped,,,2017-08-01 10:00:00,"
                         "2017-08-01 12:30:00,2017-08-02 09:00:00,,\n", name="later.csv")
-    assert report.summary() == "imported 1, rejected 0, warnings 1"
-    assert report.warnings[0].message == (
-        "reviewed is 2017-08-01T15:00:00+00:00 in the store, 2017-08-01T15:30:00+00:00 here; "
-        "the stored one is kept")
+    assert report.summary() == "imported 0, updated 1, unchanged 0, rejected 0, warnings 0"
+    assert (report.orders_changed, report.changes, report.events_added) == (1, 1, 1)
     with store.engine.connect() as conn:
         visits = conn.execute(select(StageVisit.stage_code, StageVisit.entered_at, StageVisit.visit_no)
                               .order_by(StageVisit.entered_at)).all()
-    assert visits == [("placed", at(2017, 8, 1, 13), 1), ("reviewed", at(2017, 8, 1, 15), 1),
+        changes = conn.execute(select(OrderChange.field, OrderChange.old_value, OrderChange.new_value,
+                                      OrderChange.source, OrderChange.line)).all()
+    # moved, not a second (rework) visit of reviewed
+    assert visits == [("placed", at(2017, 8, 1, 13), 1), ("reviewed", at(2017, 8, 1, 15, 30), 1),
                       ("shipped", at(2017, 8, 2, 12), 1)]
+    assert [tuple(c) for c in changes] == [
+        ("enter:reviewed", "2017-08-01T15:00:00+00:00", "2017-08-01T15:30:00+00:00", "sheet", 2)]
+    # the milestone the later file leaves empty stays, with a warning
+    again = run_import(store, tmp_path, header + "B1,c1,shipped,,,2017-08-01 10:00:00,"
+                       "2017-08-01 12:30:00,,,\n", name="older.csv")
+    assert again.summary() == "imported 0, updated 0, unchanged 1, rejected 0, warnings 1"
+    assert again.warnings[0].message == "carrier is empty here; '2017-08-02 09:00' in the store is kept"
 
 
 def olist_or_skip() -> Path:
@@ -219,7 +226,7 @@ def test_olist_acceptance(store, tmp_path):
     plan = prepare_import(path, OLIST_MAPPING, store.pipeline)
     report = import_file(store.engine, plan, tmp_path / "rejects.csv")
     assert (report.data_rows, report.imported, len(report.rejects)) == (8135, 8135, 0)
-    assert report.summary() == "imported 8135, rejected 0, warnings 1"
+    assert report.summary() == "imported 8135, updated 0, unchanged 0, rejected 0, warnings 1"
     assert [(n.line, n.order_number) for n in report.warnings] == [(3808, "fc8121263d345c1d739f85edda7be0cb")]
     out_of_order = olist_out_of_pipeline_order()
     # an order can be out of order twice (delivery before carrier before approval)
@@ -255,7 +262,7 @@ def test_olist_acceptance(store, tmp_path):
 
     again = import_file(store.engine, prepare_import(path, OLIST_MAPPING, store.pipeline),
                         tmp_path / "rejects.csv")
-    assert again.summary() == "imported 8135, rejected 0, warnings 1"
+    assert again.summary() == "imported 0, updated 0, unchanged 8135, rejected 0, warnings 1"
     assert (again.orders_created, again.events_added, again.findings_added) == (0, 0, 0)
     assert table_counts(store.engine) == counts
     assert data_version(store.engine) == version

@@ -53,7 +53,7 @@ def imported(store, sheet, content: str):
 
 def test_rejects_and_warnings_are_utf8_with_a_bom_like_the_exports(sqlite_store, sheet):
     report = imported(sqlite_store, sheet, WITH_BOTH)
-    assert report.summary() == "imported 2, rejected 1, warnings 1"
+    assert report.summary() == "imported 1, updated 0, unchanged 1, rejected 1, warnings 1"
     export = table_bytes(pd.DataFrame({"客户": ["华东机电"]}), "csv")
     assert export.startswith(BOM)  # what Excel on a Chinese Windows needs to read UTF-8
     for path in (report.rejects_path, report.warnings_path):
@@ -73,7 +73,7 @@ def test_no_warnings_file_when_there_are_no_warnings_and_an_earlier_one_is_remov
     first = imported(sqlite_store, sheet, WITH_BOTH)
     assert first.warnings_path.is_file()
     again = imported(sqlite_store, sheet, CLEAN)  # the same file, corrected
-    assert again.summary() == "imported 1, rejected 0, warnings 0"
+    assert again.summary() == "imported 0, updated 0, unchanged 1, rejected 0, warnings 0"
     assert again.warnings_path is None
     assert not first.warnings_path.exists()  # not left looking like this import's
     assert rows(again.rejects_path) == [["line", "reason", "order", "customer", "qty", "placed", "shipped"]]
@@ -98,7 +98,7 @@ def test_the_command_says_when_there_is_no_warnings_file(sqlite_store, sheet, mo
                                       "--db", sqlite_store.url])
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == [
-        "imported 1, rejected 0, warnings 0",
+        "imported 1, updated 0, unchanged 0, rejected 0, warnings 0",
         "store: 1 new orders, 1 new events",
         f"rejects: {sheet.with_name('sheet.csv.rejects.csv')}",
         "warnings: none (no file written)",

@@ -48,7 +48,7 @@ def test_cli_import_prints_the_summary_and_writes_the_files_here(tmp_path, monke
                     "--db", db)
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == [
-        "imported 12, rejected 1, warnings 0",
+        "imported 12, updated 0, unchanged 0, rejected 1, warnings 0",
         "store: 2 new orders, 12 new events",
         f"rejects: {tmp_path / 'events.csv.rejects.csv'}",
         "warnings: none (no file written)",
@@ -56,7 +56,7 @@ def test_cli_import_prints_the_summary_and_writes_the_files_here(tmp_path, monke
     again = invoke("import", str(EXAMPLE / "events.csv"), "--mapping", str(EXAMPLE / "mapping.toml"),
                    "--db", db)
     assert again.stdout.splitlines()[:2] == [
-        "imported 12, rejected 1, warnings 0",
+        "imported 0, updated 0, unchanged 12, rejected 1, warnings 0",
         "store: 0 new orders, 0 new events; everything was already stored, nothing changed",
     ]
     assert (tmp_path / "events.csv.rejects.csv").read_text(encoding="utf-8-sig").splitlines()[1].startswith(
@@ -76,7 +76,7 @@ def test_cli_rejects_option_and_findings_line(tmp_path):
                     "--db", f"sqlite:///{tmp_path / 's.db'}")
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == [
-        "imported 2, rejected 0, warnings 0",
+        "imported 1, updated 0, unchanged 1, rejected 0, warnings 0",
         "store: 1 new orders, 2 new events",
         f"rejects: {rejects}",
         "warnings: none (no file written)",
@@ -114,7 +114,7 @@ def test_xlsx_milestones(store, tmp_path):
     (tmp_path / "m.toml").write_text('sheet = "orders"\n' + MILESTONES, encoding="utf-8")
     plan = prepare_import(path, tmp_path / "m.toml", store.pipeline)
     report = import_file(store.engine, plan, tmp_path / "r.csv")
-    assert report.summary() == "imported 2, rejected 2, warnings 0"
+    assert report.summary() == "imported 2, updated 0, unchanged 0, rejected 2, warnings 0"
     assert (report.data_rows, report.blank_rows) == (4, 1)
     assert [(r.line, r.reason) for r in report.rejects] == [
         (5, "placed: 'next week' is not a timestamp"),
@@ -144,9 +144,15 @@ UNREADABLE = [
     ("missing-column.csv", "order,customer,qty,due,placed\nU1,c,1,,2026-11-02 09:00\n".encode(), MILESTONES,
      "missing-column.csv: column(s) 'shipped' named in the mapping are not in the header "
      "(it has order, customer, qty, due, placed)"),
-    ("latin.csv", "order,customer,qty,due,placed,shipped\nU1,Jos\u00e9,1,,,\n".encode("latin-1"), MILESTONES,
-     'latin.csv: not valid utf-8 text (byte 0xe9 on line 2); set encoding in the mapping '
-     '(e.g. encoding = "gb18030")'),
+    ("picture.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)), MILESTONES,
+     "picture.csv: not a CSV or Excel file (save it from Excel as .xlsx or CSV)"),
+    ("gbk.csv", "order,customer,qty,due,placed,shipped\nU1,华东,1,,,\n".encode("gbk"),
+     'encoding = "utf-8"\n' + MILESTONES,
+     'gbk.csv: not valid utf-8 text (byte 0xbb on line 2); check encoding in the mapping, or leave '
+     'it out: the encoding is found from the file'),
+    ("ambiguous.csv", "order,customer,qty,due,placed,shipped\nU1,c,1,25/11/2026,,\nU2,c,1,03/11/2026,,\n".encode(),
+     MILESTONES, "ambiguous.csv: column 'due' has dates that read as day/month or month/day "
+                 "(line 3: '03/11/2026'); set date_order = \"dmy\" or \"mdy\" in the mapping"),
     ("notes.xlsx", b"this is not a spreadsheet", MILESTONES,
      "notes.xlsx: not a readable XLSX spreadsheet (File is not a zip file)"),
     ("empty.csv", b"", MILESTONES, "empty.csv: the file is empty"),

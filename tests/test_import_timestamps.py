@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from datasource.importers.errors import RowRejected
-from datasource.importers.timestamps import Reading, end_of_day, parse_timestamp, to_utc
+from datasource.importers.timestamps import AmbiguousDate, Reading, end_of_day, parse_timestamp, to_utc
 
 UTC = timezone.utc
 SAO_PAULO = ZoneInfo("America/Sao_Paulo")
@@ -33,6 +33,46 @@ def test_parse_timestamp(raw, expected):
     assert parse_timestamp(raw) == expected
 
 
+@pytest.mark.parametrize("raw, expected", [
+    ("2026/11/3 9:00", Reading(datetime(2026, 11, 3, 9, 0), False)),
+    ("2026-11-3 9:00", Reading(datetime(2026, 11, 3, 9, 0), False)),
+    ("2026-11-3", Reading(datetime(2026, 11, 3), True)),
+    ("2026.11.03", Reading(datetime(2026, 11, 3), True)),
+    ("2026.11.03 17:45:30", Reading(datetime(2026, 11, 3, 17, 45, 30), False)),
+    ("2026年11月3日", Reading(datetime(2026, 11, 3), True)),
+    ("2026年11月3日 14:20", Reading(datetime(2026, 11, 3, 14, 20), False)),
+    ("2026年11月3日 上午9:05", Reading(datetime(2026, 11, 3, 9, 5), False)),
+    ("2026年11月3日 下午3:05", Reading(datetime(2026, 11, 3, 15, 5), False)),
+    ("2026年11月3日下午3点", Reading(datetime(2026, 11, 3, 15, 0), False)),
+    ("2026年11月3日 15时30分", Reading(datetime(2026, 11, 3, 15, 30), False)),
+    ("2026/11/3 上午12:30", Reading(datetime(2026, 11, 3, 0, 30), False)),   # 12 上午 is midnight
+    ("2026/11/3 下午12:30", Reading(datetime(2026, 11, 3, 12, 30), False)),  # 12 下午 is noon
+    ("2026/11/3 9:00 PM", Reading(datetime(2026, 11, 3, 21, 0), False)),
+    # Excel serials, as CSV text and as number cells: 46329 is 2026-11-03
+    ("46329", Reading(datetime(2026, 11, 3), True)),
+    ("46329.375", Reading(datetime(2026, 11, 3, 9, 0), False)),
+    (46329, Reading(datetime(2026, 11, 3), True)),
+    (46329.381944444445, Reading(datetime(2026, 11, 3, 9, 10), False)),  # to the second
+    (45658.0, Reading(datetime(2025, 1, 1), True)),
+    # year last: unambiguous when the day is above 12
+    ("25/11/2026", Reading(datetime(2026, 11, 25), True)),
+    ("11/25/2026 8:00 PM", Reading(datetime(2026, 11, 25, 20, 0), False)),
+])
+def test_dates_as_ledgers_write_them(raw, expected):
+    assert parse_timestamp(raw) == expected
+
+
+def test_a_year_last_date_needs_the_date_order_when_it_reads_both_ways():
+    with pytest.raises(AmbiguousDate) as exc:
+        parse_timestamp("03/11/2026")
+    assert str(exc.value) == ("'03/11/2026' reads as day/month or month/day; "
+                              'set date_order = "dmy" or "mdy" in the mapping')
+    assert parse_timestamp("03/11/2026 9:00", date_order="dmy") == Reading(datetime(2026, 11, 3, 9), False)
+    assert parse_timestamp("03/11/2026", date_order="mdy") == Reading(datetime(2026, 3, 11), True)
+    with pytest.raises(RowRejected, match="is not a timestamp"):
+        parse_timestamp("25/11/2026", date_order="mdy")
+
+
 def test_parse_with_a_format_knows_dates_from_times():
     assert parse_timestamp("01/11/2026 08:30", "%d/%m/%Y %H:%M") == Reading(datetime(2026, 11, 1, 8, 30), False)
     assert parse_timestamp("01/11/2026", "%d/%m/%Y") == Reading(datetime(2026, 11, 1), True)
@@ -41,7 +81,11 @@ def test_parse_with_a_format_knows_dates_from_times():
 @pytest.mark.parametrize("raw, reason", [
     ("yesterday", "'yesterday' is not a timestamp"),
     ("2026-13-01 00:00:00", "'2026-13-01 00:00:00' is not a timestamp"),
-    (45678, "45678 is not a timestamp"),
+    (45, "45 is not a timestamp (as an Excel date number it is not between 1970 and 2099)"),
+    ("99999", "'99999' is not a timestamp (as an Excel date number it is not between 1970 and 2099)"),
+    ("2026/11/31", "'2026/11/31' is not a timestamp"),
+    ("2026年11月3日 下午13:00", "'2026年11月3日 下午13:00' is not a timestamp"),
+    ("2026-11-3 上午", "'2026-11-3 上午' is not a timestamp"),
 ])
 def test_unparseable_values_are_rejected_with_the_value(raw, reason):
     with pytest.raises(RowRejected) as exc:

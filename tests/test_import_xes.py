@@ -65,7 +65,7 @@ def import_helpdesk(tmp_path: Path, url: str, config_text: str) -> Path:
                                       "--db", url, "--config", str(config),
                                       "--rejects", str(tmp_path / "rejects.csv")])
     assert result.exit_code == 0, result.output
-    assert "imported 21348, rejected 0" in result.output
+    assert "imported 21221, updated 0, unchanged 127, rejected 0" in result.output
     return config
 
 
@@ -187,7 +187,7 @@ def test_lifecycles_case_insensitive_and_start_rows_as_notes(store, tmp_path):
                        + '[event_types]\ncomplete = "enter"\nstart = "note"\nschedule = "note"\n', "utf-8")
     report = import_file(store.engine, prepare_import(path, mapping, store.pipeline),
                          tmp_path / "r.csv")
-    assert report.summary() == "imported 4, rejected 0, warnings 0"
+    assert report.summary() == "imported 4, updated 0, unchanged 0, rejected 0, warnings 0"
     from sqlalchemy import select
 
     from datasource.schema import StageVisit

@@ -153,3 +153,35 @@ def test_a_derived_finding_keeps_its_origin_and_is_not_found_again(store):
     ingest(e, p, events=[EventRecord("OO", "reviewed", "enter", at(2))])
     with e.connect() as conn:
         assert conn.execute(select(DataQualityFinding.id)).all() == []
+
+
+def test_with_update_a_later_value_replaces_the_stored_one_and_is_recorded(store):
+    from datasource.ingest import MilestoneMove
+    from datasource.schema import OrderChange
+
+    e, p = store.engine, store.pipeline
+    ingest(e, p, [OrderRecord("SO-8", customer="ACME", promised_at=at(48))],
+           [EventRecord("SO-8", "placed", "enter", at(0)), EventRecord("SO-8", "reviewed", "enter", at(2))])
+    given = frozenset({"customer", "owner", "promised_at"})
+    result = ingest(e, p, [OrderRecord("SO-8", customer="Globex", promised_at=at(72))],
+                    origins={"SO-8": ("ledger.csv", 7)}, update=given,
+                    moves=[MilestoneMove("SO-8", "reviewed", at(2), at(3), 9)])
+    row = order_row(e, "SO-8")
+    assert (row.customer, row.promised_at) == ("Globex", at(72))
+    assert result.warnings == [] and result.vanished == []
+    assert visits_of(e, "SO-8") == [("placed", 1, at(0), at(3)), ("reviewed", 1, at(3), None)]
+    with e.connect() as conn:
+        changes = conn.execute(select(OrderChange.field, OrderChange.old_value, OrderChange.new_value,
+                                      OrderChange.source, OrderChange.line).order_by(OrderChange.id)).all()
+    assert [tuple(c) for c in changes] == [
+        ("customer", "ACME", "Globex", "ledger.csv", 7),
+        ("promised_at", at(48).isoformat(), at(72).isoformat(), "ledger.csv", 7),
+        ("enter:reviewed", at(2).isoformat(), at(3).isoformat(), "ledger.csv", 9),
+    ]
+    version = data_version(e)
+    # the same again changes nothing; an empty value is never a deletion
+    again = ingest(e, p, [OrderRecord("SO-8", customer="Globex")], update=given,
+                   moves=[MilestoneMove("SO-8", "reviewed", at(2), at(3), 9)])
+    assert not again.changed and data_version(e) == version
+    assert again.vanished == [("SO-8", "promised_at", at(72))]
+    assert order_row(e, "SO-8").promised_at == at(72)

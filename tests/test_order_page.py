@@ -240,3 +240,29 @@ def test_out_of_pipeline_order_findings_are_on_the_order_page(store, tmp_path):
     visits = order_detail(store.engine, "OO-1").visits
     assert visits["stage_code"].tolist() == ["placed", "shipped", "reviewed"]
     assert visits["duration_s"].dropna().tolist() == [3 * 3600.0, 2 * 3600.0]
+
+
+def test_the_history_shows_what_later_imports_changed(ctx):
+    from datasource.ingest import MilestoneMove
+
+    ingest(ctx.engine, ctx.settings.pipeline,
+           [OrderRecord("SO-1", customer="上海申江化工集团", promised_at=at(150) + timedelta(days=2))],
+           origins={"SO-1": ("台账.xlsx", 12)}, update=frozenset({"customer", "promised_at"}),
+           moves=[MilestoneMove("SO-1", "placed", at(0), at(-1), 12)])
+    d = order_detail(ctx.engine, "SO-1")
+    assert d.history[["field", "source", "line"]].values.tolist() == [
+        ["enter:placed", "台账.xlsx", 12], ["promised_at", "台账.xlsx", 12], ["customer", "台账.xlsx", 12]]
+    body = order_content(ctx, "SO-1", now=NOW)
+    history = next(s for s in body if "变更记录" in _texts(s))
+    rows = [_texts(r) for r in history.children[1].children[1].children]
+    # promised at(150) is 2026-11-22 14:00 Shanghai; two days later; times in the zone
+    assert sorted(r[1:] for r in rows) == [
+        ["下单 时间", "2026-11-16 08:00", "2026-11-16 07:00", "台账.xlsx · 12"],
+        ["客户", "上海申江化工", "上海申江化工集团", "台账.xlsx · 12"],
+        ["承诺交期", "2026-11-22 14:00", "2026-11-24 14:00", "台账.xlsx · 12"],
+    ]
+    english = order_content(ctx, "SO-1", now=NOW, lang="en")
+    history = next(s for s in english if "History" in _texts(s))
+    assert sorted(_texts(r)[1] for r in history.children[1].children[1].children) == [
+        "Customer", "Placed time", "Promised"]
+    assert "没有变更" in _texts(order_content(ctx, "SO_2", now=NOW))

@@ -53,6 +53,7 @@ def test_every_command_is_in_the_cli_table():
     from orderboard.cli import app
 
     names = {c.name or c.callback.__name__ for c in app.registered_commands}
+    names |= {g.name for g in app.registered_groups}  # orderboard mapping ..., alerts ...
     documented = set(re.findall(r"^\| `orderboard (\w+)", README, flags=re.M))
     assert names == documented
 
@@ -63,3 +64,11 @@ def test_production_section_names_the_wsgi_entry_point_and_the_worker():
     import dashboard.wsgi
 
     assert callable(dashboard.wsgi.server)
+
+
+def test_every_mapping_key_is_documented():
+    from datasource.importers.mapping import TOP_KEYS
+
+    section = README.split("## Importing ledgers", 1)[1].split("\n## ", 1)[0]
+    keys = set(re.findall(r"^\| `\[?(\w+)\]?` \|", section, flags=re.M))
+    assert keys == TOP_KEYS

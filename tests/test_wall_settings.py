@@ -78,3 +78,8 @@ def test_every_setting_is_declared():
     names = {s.name for s in WALL_SETTINGS}
     assert names == {"views", "rotate", "refresh", "line", "channel", "lang", "kiosk", "reload"}
     assert all(s.help for s in WALL_SETTINGS)
+
+
+@pytest.mark.parametrize("value, hours", [("0.0001", 1.0), ("0.5", 1.0), ("0", 0.0), ("2", 2.0), ("-3", 0.0)])
+def test_reload_is_never_more_often_than_hourly(value, hours):
+    assert parse_wall_settings({"reload": value}).reload_h == hours

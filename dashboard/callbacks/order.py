@@ -40,6 +40,7 @@ def order_content(ctx: AppContext, number: str, now: datetime | None = None, lan
         ui.section(word("order", "events", lang), ui.events_view(detail.events, pipeline, tz, lang)),
         ui.section(word("order", "exceptions", lang), ui.exceptions_view(detail.exceptions, pipeline, tz, lang)),
         ui.section(word("order", "quality", lang), ui.findings_view(detail.findings, lang)),
+        ui.section(word("order", "history", lang), ui.history_view(detail.history, pipeline, tz, lang)),
         ui.section(word("order", "audit", lang), ui.audit_view(detail.audit, tz, lang)),
     ]
 

@@ -3,13 +3,21 @@
 - ``refresh_wall`` (server, every ``refresh`` seconds): settings from the page's store ->
   ``dashboard.wall_frame.current_frame`` (the screen's slots, rendered from one summary,
   with that summary's time; a cache read on all but a shape's very first refresh) ->
-  outputs. While it runs, the refresh timer is disabled (``running=``), so a slow refresh
-  never piles up behind the next tick. It never raises: without any data yet the slots keep
-  their "waiting" text and the banner says why; with stale data the last good numbers stay,
-  greyed, under the stale banner.
-- Clientside: the clock (every second, in the configured zone), the screen size (for
-  chart font sizes), rotation between views, the self-reload after ``reload`` hours, and
-  a click on a bottleneck bar opening ``/stages/<code>``.
+  outputs, and the screen's status (``wall_status``: fresh, stale since when, or no data
+  yet). It never raises: without any data yet the slots keep their "waiting" text; with
+  stale data the last good numbers stay, greyed, under the stale banner.
+- The refresh timer is never stopped. (It used to be disabled while a refresh ran, with
+  ``running=``; dash-renderer does not switch it back on when a request fails at the
+  network level, and one dropped connection froze the screen for good.) No two refreshes
+  of a screen overlap all the same: ``assets/wall_refresh.js`` ends a refresh the browser
+  has waited for just under one period (``layouts.wall.request_timeout_ms``), and counts a
+  proxy's error page as no answer; the next tick asks again, whatever happened.
+- Clientside (``assets/wall_refresh.js``): the banner, decided every second from the last
+  status and how long the server has been silent (so it also appears when no request
+  gets through); the self-reload after ``reload`` hours, only once the server answers.
+  Inline here: the clock (every second, in the configured zone), the screen size (for
+  chart font sizes), rotation between views, and a click on a bottleneck bar opening
+  ``/stages/<code>``.
 """
 
 from __future__ import annotations
@@ -17,20 +25,22 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from dash import ALL, Dash, Input, Output, State, no_update
+from dash import ALL, ClientsideFunction, Dash, Input, Output, State, no_update
 
 from dashboard.context import AppContext
 from dashboard.figures.theme import THEMES, empty_figure
 from dashboard.formatting import local_time
 from dashboard.layouts.wall import (
     AS_OF, BANNER, CLICK_SINK, CLOCK, CONFIG, DATE, DOT, GRAPH_SLOT, HTML_SLOT, RELOAD,
-    RELOAD_SINK, REFRESH, ROOT, ROTATE, SCREEN, TICK, VIEW, VIEWS_BOX,
+    RELOAD_SINK, REFRESH, ROOT, ROTATE, SCREEN, STATUS, TICK, VIEW, VIEWS_BOX,
 )
 from dashboard.layouts.wall_views import t
-from dashboard.wall_frame import RenderFailed, current_frame
+from dashboard.service import Result
+from dashboard.wall_frame import RenderFailed, WallFrame, current_frame
 from dashboard.wall_settings import WallConfig
 
 log = logging.getLogger(__name__)
+JS_NAMESPACE = "orderboard_wall"  # window.dash_clientside.orderboard_wall, assets/wall_refresh.js
 
 
 def font_px(screen: dict | None) -> int:
@@ -46,9 +56,10 @@ def refresh_wall(
     n_intervals: int | None, screen: dict | None, config_data: dict | None,
     html_ids: list[dict], graph_ids: list[dict], ctx: AppContext, now: datetime | None = None,
 ) -> tuple:
-    """(html slots, figures, as-of text, banner text, banner hidden, views class) for one tick.
+    """(html slots, figures, as-of text, status) for one tick.
 
-    ``now`` fixes the instant a computation is for (tests); default: when it starts.
+    The status (``wall_status``) is what the browser's banner is decided from. ``now``
+    fixes the instant a computation is for (tests); default: when it starts.
     """
     config = WallConfig.from_store(config_data)
     lang = config.lang
@@ -58,23 +69,36 @@ def refresh_wall(
                                (lambda: now) if now else None)
     except RenderFailed:  # a display bug must not blank the screen either
         log.exception("wall rendering failed; keeping the previous screen")
-        return (*keep, no_update, no_update, no_update, no_update)
-    except Exception as exc:  # noqa: BLE001 - no data at all yet: keep the screen, say why
-        log.warning("wall refresh without data: %s", exc)
-        why = (str(exc).splitlines() or [type(exc).__name__])[0][:160]
+        return (*keep, no_update, {"state": "kept"})
+    except Exception:  # noqa: BLE001 - no data at all yet: keep the screen, say so
+        # The service has logged the failure (once per streak, with the driver's words);
+        # viewers get plain words and the time the failures began.
+        since = ctx.service.store_faults.since or ctx.service.clock()
         # The charts' "waiting" placeholders, now at the screen's size (the layout's, made
         # before the screen size is known, are sized for 1080 lines).
         waiting = [empty_figure(t("waiting", lang), THEMES["dark"], font_px(screen)) for _ in graph_ids]
-        return (keep[0], waiting, no_update, t("no_data", lang, why=why), False,
-                "ob-wall-views ob-wall-views--waiting")
+        return (keep[0], waiting, no_update,
+                {"state": "nodata", "since": local_time(since, ctx.tz, SINCE_FORMAT)})
     frame = result.value
     # The as-of time is the frame's own: the numbers and their time come from one rendering.
     as_of = f"{t('as_of', lang)} {local_time(frame.data_at, ctx.tz)}"
+    return frame.htmls, frame.figures, as_of, wall_status(frame, result, ctx, now)
+
+
+SINCE_FORMAT = "%H:%M"
+
+
+def wall_status(frame: WallFrame, result: Result, ctx: AppContext, now: datetime | None = None) -> dict:
+    """What the banner is decided from: ``state`` ("ok" or "stale": the store could not
+    be read, ``since`` when), ``at`` (the data's time, local) and ``age_s`` (its age when
+    served, measured on the server's clock so a TV's own clock does not matter)."""
+    served = now or ctx.service.clock()
+    status = {"state": "ok", "at": local_time(frame.data_at, ctx.tz, SINCE_FORMAT),
+              "age_s": round(max(0.0, (served - frame.data_at).total_seconds()), 1)}
     if frame.stale or result.stale:
-        since = local_time(frame.stale_since or result.stale_since or frame.data_at, ctx.tz)
-        return (frame.htmls, frame.figures, as_of, t("stale", lang, since=since), False,
-                "ob-wall-views ob-wall-views--stale")
-    return frame.htmls, frame.figures, as_of, "", True, "ob-wall-views"
+        since = frame.stale_since or result.stale_since or frame.data_at
+        status.update(state="stale", since=local_time(since, ctx.tz, SINCE_FORMAT))
+    return status
 
 
 CLOCK_JS = """
@@ -107,13 +131,6 @@ function(n, cfg, viewIds, dotIds) {
 }
 """
 
-RELOAD_JS = """
-function(n) {
-    if (n) { window.location.reload(); }
-    return window.dash_clientside.no_update;
-}
-"""
-
 CLICK_JS = """
 function(clicks, cfg) {
     var none = window.dash_clientside.no_update;
@@ -137,15 +154,12 @@ def register(app: Dash, ctx: AppContext) -> None:
         Output({"type": HTML_SLOT, "slot": ALL, "view": ALL}, "children"),
         Output({"type": GRAPH_SLOT, "slot": ALL, "view": ALL}, "figure"),
         Output(AS_OF, "children"),
-        Output(BANNER, "children"),
-        Output(BANNER, "hidden"),
-        Output(VIEWS_BOX, "className"),
+        Output(STATUS, "data"),
         Input(REFRESH, "n_intervals"),
         Input(SCREEN, "data"),
         State(CONFIG, "data"),
         State({"type": HTML_SLOT, "slot": ALL, "view": ALL}, "id"),
         State({"type": GRAPH_SLOT, "slot": ALL, "view": ALL}, "id"),
-        running=[(Output(REFRESH, "disabled"), True, False)],
     )
     def _refresh_wall(n_intervals, screen, config_data, html_ids, graph_ids):
         return refresh_wall(n_intervals, screen, config_data, html_ids, graph_ids, ctx)
@@ -160,7 +174,13 @@ def register(app: Dash, ctx: AppContext) -> None:
         Input(ROTATE, "n_intervals"), State(CONFIG, "data"),
         State({"type": VIEW, "view": ALL}, "id"), State({"type": DOT, "view": ALL}, "id"),
     )
-    app.clientside_callback(RELOAD_JS, Output(RELOAD_SINK, "data"), Input(RELOAD, "n_intervals"))
+    app.clientside_callback(
+        ClientsideFunction(JS_NAMESPACE, "banner"),
+        Output(BANNER, "children"), Output(BANNER, "hidden"), Output(VIEWS_BOX, "className"),
+        Input(TICK, "n_intervals"), Input(STATUS, "data"), State(CONFIG, "data"),
+    )
+    app.clientside_callback(ClientsideFunction(JS_NAMESPACE, "reload"),
+                            Output(RELOAD_SINK, "data"), Input(RELOAD, "n_intervals"))
     app.clientside_callback(CLICK_JS, Output(CLICK_SINK, "data"),
                             Input({"type": GRAPH_SLOT, "slot": ALL, "view": ALL}, "clickData"),
                             State(CONFIG, "data"))

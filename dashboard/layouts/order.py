@@ -1,5 +1,5 @@
 """The order page ``/orders/<number>``: header facts, the stage Gantt, events with their
-operator, exceptions and the audit trail.
+operator, exceptions, the history of values later imports changed, and the audit trail.
 
 ``layout`` builds the frame (no store access); ``dashboard.callbacks.order`` fills it
 from ``datasource.order_detail``. The ``*_view`` functions turn that data into
@@ -20,6 +20,7 @@ from dashboard.deadline import deadline_text
 from dashboard.formatting import MISSING, hours, is_missing
 from dashboard.url_state import href, order_href, parse
 from dashboard.words import kind_label, pick, word
+from datasource.importers.history import shown_value
 from datasource.order_detail import OrderDetail
 from datasource.pipeline import Pipeline
 
@@ -171,6 +172,25 @@ def findings_view(findings: pd.DataFrame, lang: str = "zh") -> html.Div:
              _text(f.source) + ("" if f.line is None or is_missing(f.line) else f" · {int(f.line)}")]
             for f in findings.itertuples()]
     return table(_heads(("kind", "finding", "source"), lang), rows, _w("no_findings", lang), "order-findings")
+
+
+def field_label(field: str, pipeline: Pipeline, lang: str = "zh") -> str:
+    """A changed field for people: "Promised", or the time a stage was entered."""
+    if field.startswith("enter:"):
+        return _w("field_enter", lang, stage=stage_name(pipeline, field.removeprefix("enter:"), lang))
+    return word("order", f"field_{field}", lang, default=(field, field))
+
+
+def history_view(history: pd.DataFrame, pipeline: Pipeline, tz: ZoneInfo, lang: str = "zh") -> html.Div:
+    """Values later imports changed (a promise moved, a customer corrected), newest first:
+    when, what, before, after, and the file and line that said so."""
+    rows = [[when(h.changed_at, tz), field_label(str(h.field), pipeline, lang),
+             shown_value(str(h.field), None if is_missing(h.old_value) else h.old_value, tz),
+             shown_value(str(h.field), None if is_missing(h.new_value) else h.new_value, tz),
+             _text(h.source) + ("" if h.line is None or is_missing(h.line) else f" · {int(h.line)}")]
+            for h in history.itertuples()]
+    return table(_heads(("recorded", "field", "before", "after", "source"), lang), rows,
+                 _w("no_changes", lang), "order-history")
 
 
 def audit_view(audit: pd.DataFrame, tz: ZoneInfo, lang: str = "zh") -> html.Div:

@@ -6,6 +6,11 @@ stacked on top of each other (the visible one has ``ob-view--active``, so every 
 keeps a real size while hidden); a footer with view dots and, outside kiosk mode, links.
 Content slots have pattern-matching ids ``{"type": HTML_SLOT|GRAPH_SLOT, "slot", "view"}``
 that one refresh callback fills (``dashboard.callbacks.wall``).
+
+The refresh timer never stops (``dashboard.callbacks.wall`` and ``assets/wall_refresh.js``
+say how a lost request is ended and how the banner is decided); the page carries what the
+browser needs for that: the request bound (``data-timeout-ms`` on the root), the periods
+and the banner's words in the screen's language (in the config store).
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from dash import dcc, html
 from dashboard.context import AppContext
 from dashboard.figures.theme import THEMES, empty_figure
 from dashboard.layouts.wall_views import t
+from dashboard.wall_frame import period_s
 from dashboard.wall_settings import VIEWS, WallConfig, parse_wall_settings
 from dashboard.words import word
 
@@ -30,6 +36,7 @@ DATE = "wall-date"
 AS_OF = "wall-as-of"
 BANNER = "wall-banner"
 VIEWS_BOX = "wall-views"
+STATUS = "wall-status"
 RELOAD_SINK = "wall-reload-sink"
 CLICK_SINK = "wall-click-sink"
 VIEW = "wall-view"
@@ -50,6 +57,36 @@ VIEW_SLOTS: dict[str, tuple[tuple[str, str], ...]] = {
 SLOT_TITLES = {"kpi": "kpi_title", "flow": "flow_title", "overdue": "overdue_title",
                "bottleneck": "bottleneck_title", "trend": "trend_title",
                "exceptions": "exceptions_title", "kinds": "kinds_title"}
+# The banner's words (``banner_*`` in ``dashboard.words.wall``), filled in by the browser
+# ({since}, {at}: times in the screen's zone; {age}: how old the data is). No driver
+# message, host or port: those are in the log.
+BANNER_KEYS = ("store", "server", "data", "old", "nodata", "s", "min", "h")
+# A request the browser has waited for this long is ended (and counted as no answer): the
+# next one goes out on time. At most one refresh period, at least 1 s, at most 60 s.
+MIN_REQUEST_TIMEOUT_MS = 1000
+MAX_REQUEST_TIMEOUT_MS = 60_000
+
+
+def request_timeout_ms(config: WallConfig) -> int:
+    """How long the browser waits for one refresh: just under the refresh period, so a
+    lost request has ended when the next tick asks again (never two at once)."""
+    return int(min(MAX_REQUEST_TIMEOUT_MS, max(MIN_REQUEST_TIMEOUT_MS, config.refresh_s * 1000 - 500)))
+
+
+def stale_after_s(config: WallConfig) -> int:
+    """Data older than this is shown under the banner even when the server answers.
+
+    A served frame is up to one cache period old when a refresh fetches it (stale-while-
+    revalidate, ``dashboard.wall_frame``) and ages one refresh period more until the
+    next, so normal data stays younger than two cache periods plus a refresh period.
+    """
+    return 3 * period_s(config) + config.refresh_s
+
+
+def banner_words(lang: str) -> dict[str, str]:
+    return {key: word("wall", f"banner_{key}", lang) for key in BANNER_KEYS}
+
+
 def view_name(view: str, lang: str) -> str:
     return word("wall", f"view_{view}", lang)
 
@@ -97,14 +134,17 @@ def _nav(config: WallConfig) -> list:
 def layout(ctx: AppContext, view: str | None = None, **params: str) -> html.Div:
     config = parse_wall_settings(params, view, default_lang=ctx.settings.lang)
     lang = config.lang
-    store = {**config.to_store(), "tz": ctx.settings.timezone, "q": config.link_query()}
+    store = {**config.to_store(), "tz": ctx.settings.timezone, "q": config.link_query(),
+             "stale_after_s": stale_after_s(config), "words": banner_words(lang)}
     scope = " · ".join(v for v in (config.line, config.channel) if v)
     classes = f"ob-wall ob-wall--{lang}" + (" ob-wall--kiosk" if config.kiosk else "")
-    return html.Div(id=ROOT, className=classes, lang="en" if lang == "en" else "zh-CN", children=[
+    return html.Div(id=ROOT, className=classes, lang="en" if lang == "en" else "zh-CN",
+                    **{"data-timeout-ms": str(request_timeout_ms(config))}, children=[
         # Not grid items: stores and timers render no visible element.
         html.Div(className="ob-wall-machinery", children=[
             dcc.Store(id=CONFIG, data=store),
             dcc.Store(id=SCREEN),
+            dcc.Store(id=STATUS),
             dcc.Store(id=RELOAD_SINK),
             dcc.Store(id=CLICK_SINK),
             dcc.Interval(id=REFRESH, interval=config.refresh_s * 1000, n_intervals=0),

@@ -37,6 +37,15 @@ WORDS: dict[str, tuple[str, str]] = {
     "stale": ("数据已过期 · data is stale since {since} (store unreachable)",
               "数据已过期 · data is stale since {since} (store unreachable)"),
     "no_data": ("暂无数据 · waiting for data: {why}", "暂无数据 · waiting for data: {why}"),
+    # the banner of a wall that cannot refresh (filled in by the browser)
+    "banner_store": ("订单库无法访问（自 {since} 起）", "Order store unreachable since {since}"),
+    "banner_server": ("服务器无应答（自 {since} 起）", "No answer from the server since {since}"),
+    "banner_data": ("显示 {at} 的数据（{age}前）", "showing data from {at} ({age} old)"),
+    "banner_old": ("数据未更新：{at} 的数据（{age}前）", "Data not updated: data from {at} ({age} old)"),
+    "banner_nodata": ("暂无数据", "No data yet"),
+    "banner_s": ("{n} 秒", "{n} s"),
+    "banner_min": ("{n} 分钟", "{n} min"),
+    "banner_h": ("{n} 小时", "{n} h"),
     # exception severities
     "severity_high": ("高", "high"),
     "severity_medium": ("中", "medium"),

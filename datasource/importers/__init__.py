@@ -3,11 +3,14 @@
 - ``events`` (long): one row per event (order id, stage, timestamp, ...).
 - ``milestones`` (wide): one row per order, one timestamp column per stage.
 
-Modules: ``mapping`` (the mapping TOML), ``reading`` (CSV/XLSX rows with line numbers),
-``timestamps`` (naive local -> UTC, DST handling), ``attributes`` (order columns),
-``milestones`` and ``eventlog`` (one row -> records), ``run`` (batches through
-``datasource.ingest.ingest``, the rejects and warnings files, the summary line) and
-``quality`` (listing stored data-quality findings).
+Modules: ``mapping`` (the mapping TOML), ``encoding`` (the text of a CSV), ``reading``
+(CSV/XLSX rows with line numbers: header found under title rows, merged cells, totals
+row), ``timestamps`` (dates as ledgers write them; naive local -> UTC, DST handling),
+``attributes`` (order columns), ``milestones`` and ``eventlog`` (one row -> records),
+``batch`` (rows merged per order; what a later file changes), ``run`` (batches through
+``datasource.ingest.ingest``, the rejects and warnings files, the summary line),
+``lock`` (one import per store at a time), ``suggest`` (a mapping from a file's
+header), ``quality`` (stored data-quality findings) and ``history`` (recorded changes).
 """
 
 from datasource.importers.errors import ImportSetupError, RowRejected

@@ -65,6 +65,8 @@ class OrderFields:
     status: str | None = None
     cancelled: bool = False
     warnings: list[str] = field(default_factory=list)
+    #: the row's cells as the file has them (for messages in the user's terms)
+    values: list[Any] = field(default_factory=list, repr=False)
 
 
 def text(raw: Any) -> str | None:
@@ -101,6 +103,7 @@ def parse_order_fields(values: list[Any], ctx: RowContext) -> OrderFields:
     if "amount" in mapping.constants:
         attrs["amount"] = _amount(mapping.constants["amount"])
     attrs["promised_at"] = _promised(ctx.field(values, "promised"), ctx, out.warnings)
+    out.values = values
     status = text(ctx.field(values, "status"))
     out.status = status
     if status is not None and status.casefold() in mapping.cancelled_values:
@@ -147,7 +150,7 @@ def _amount(raw: Any) -> float | None:
 
 def _promised(raw: Any, ctx: RowContext, warnings: list[str]) -> datetime | None:
     try:
-        reading = parse_timestamp(raw, ctx.mapping.timestamp_format)
+        reading = parse_timestamp(raw, ctx.mapping.timestamp_format, ctx.mapping.date_order)
     except RowRejected as exc:
         raise RowRejected(f"promised date: {exc}") from None
     if reading is None:

@@ -50,7 +50,8 @@ def parse_event_row(line: int, values: list[Any], ctx: RowContext, pipeline: Pip
         raise RowRejected(f"stage is missing for an {event_type!r} event")
     column = ctx.mapping.columns["timestamp"]
     try:
-        reading = parse_timestamp(ctx.field(values, "timestamp"), ctx.mapping.timestamp_format)
+        reading = parse_timestamp(ctx.field(values, "timestamp"), ctx.mapping.timestamp_format,
+                                  ctx.mapping.date_order)
     except RowRejected as exc:
         raise RowRejected(f"{column}: {exc}") from None
     if reading is None:

@@ -8,11 +8,21 @@ A mapping is a TOML file. Top-level keys:
 ``promised_is_date``  true: a promised value whose time is exactly 00:00:00 is a date
                       and means the end of that day (a value without a time of day
                       always does).
-``encoding``          text encoding of a CSV file (default ``utf-8``; a BOM is ignored).
-``delimiter``         CSV field separator (default ``,``).
+``encoding``          text encoding of a CSV file (default: found from the bytes: UTF-8
+                      with or without BOM, GB18030/GBK, Big5, UTF-16, Windows-1252).
+``delimiter``         CSV field separator (default: a tab when the header line has tabs
+                      and no commas, as in Excel's "Unicode text"; else ``,``).
 ``sheet``             XLSX sheet name (default: the first sheet).
-``timestamp_format``  a ``strptime`` format; default: ISO 8601 (``2026-11-01 08:30:00``,
-                      ``2026-11-01T08:30+08:00``, ``2026/11/01 08:30``).
+``header_row``        line (CSV) or row (XLSX) of the column names, 1-based (default:
+                      found: the first row holding the mapped columns; title rows above
+                      it are skipped).
+``fill_down``         columns whose empty cells take the value above them (a CSV saved
+                      from a sheet with merged cells; XLSX merged cells need no entry).
+``date_order``        ``"dmy"`` or ``"mdy"``: how year-last dates (03/11/2026) read.
+                      Without it a file with such an ambiguous date is refused.
+``timestamp_format``  a ``strptime`` format; default: the styles ledgers use (ISO 8601,
+                      ``2026/11/3 9:00``, ``2026.11.03``, ``2026年11月3日 下午3:00``,
+                      Excel date numbers; see ``timestamps.parse_timestamp``).
 ``source``            label stored with orders, events and findings (default: file name).
 
 Tables:
@@ -46,6 +56,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from datasource.importers.errors import ImportSetupError
 from datasource.importers.limits import SOURCE_LIMIT, TEXT_LIMITS
 from datasource.pipeline import Pipeline
+from datasource.importers.timestamps import DATE_ORDERS
 from datasource.schema import EVENT_TYPES
 
 SHAPES = ("events", "milestones")
@@ -57,7 +68,7 @@ EVENT_FIELDS = ("stage", "timestamp", "operator", "event_type", "note", "event_i
 TOP_KEYS = {
     "shape", "timezone", "promised_is_date", "encoding", "delimiter", "sheet",
     "timestamp_format", "source", "columns", "milestones", "constants", "stages",
-    "event_types", "status",
+    "event_types", "status", "header_row", "fill_down", "date_order",
 }
 
 
@@ -71,9 +82,12 @@ class Mapping:
     columns: dict[str, str]
     timezone: str | None = None
     promised_is_date: bool = False
-    encoding: str = "utf-8"
-    delimiter: str = ","
+    encoding: str | None = None
+    delimiter: str | None = None
     sheet: str | None = None
+    header_row: int | None = None
+    fill_down: tuple[str, ...] = ()
+    date_order: str | None = None
     timestamp_format: str | None = None
     source: str | None = None
     milestones: dict[str, str] = field(default_factory=dict)
@@ -87,6 +101,12 @@ class Mapping:
     def required_columns(self) -> list[str]:
         """Every source column the mapping names; all must be in the file's header."""
         return list(dict.fromkeys([*self.columns.values(), *self.milestones.values()]))
+
+    @property
+    def date_columns(self) -> list[str]:
+        """The source columns read as timestamps."""
+        names = [self.columns[f] for f in ("promised", "timestamp") if f in self.columns]
+        return list(dict.fromkeys([*names, *self.milestones.values()]))
 
 
 def load_mapping(path: str | Path, pipeline: Pipeline) -> Mapping:
@@ -167,14 +187,29 @@ def parse_mapping(data: dict, pipeline: Pipeline) -> Mapping:
     tz = data.get("timezone")
     if tz is not None:
         check_timezone(str(tz))
+    header_row = data.get("header_row")
+    if header_row is not None and (not isinstance(header_row, int) or isinstance(header_row, bool)
+                                   or header_row < 1):
+        raise ImportSetupError(f"header_row must be a row number (1 or more), not {header_row!r}")
+    date_order = data.get("date_order")
+    if date_order is not None and date_order not in DATE_ORDERS:
+        raise ImportSetupError(f"date_order must be \"dmy\" or \"mdy\", not {date_order!r}")
+    fill_down = data.get("fill_down", [])
+    if isinstance(fill_down, str):
+        fill_down = [fill_down]
+    if not isinstance(fill_down, list) or not all(isinstance(c, str) for c in fill_down):
+        raise ImportSetupError("fill_down must be a list of column names")
     mapping = Mapping(
         shape=shape,
         columns=columns,
         timezone=str(tz) if tz is not None else None,
         promised_is_date=bool(data.get("promised_is_date", False)),
-        encoding=str(data.get("encoding", "utf-8")),
-        delimiter=str(data.get("delimiter", ",")),
+        encoding=str(data["encoding"]) if "encoding" in data else None,
+        delimiter=str(data["delimiter"]) if "delimiter" in data else None,
         sheet=str(data["sheet"]) if "sheet" in data else None,
+        header_row=header_row,
+        fill_down=tuple(fill_down),
+        date_order=date_order,
         timestamp_format=str(data["timestamp_format"]) if "timestamp_format" in data else None,
         source=str(data["source"]) if "source" in data else None,
         milestones=dict(milestones),  # the mapping's order: milestones tied in time keep it
@@ -184,7 +219,7 @@ def parse_mapping(data: dict, pipeline: Pipeline) -> Mapping:
         cancelled_values=_values(status, "cancelled"),
         completed_values=_values(status, "completed"),
     )
-    if len(mapping.delimiter) != 1:
+    if mapping.delimiter is not None and len(mapping.delimiter) != 1:
         raise ImportSetupError(f"delimiter must be one character, not {mapping.delimiter!r}")
     return mapping
 

@@ -42,6 +42,7 @@ class MilestoneRow:
     order: OrderFields
     times: dict[str, datetime] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    raw: dict[str, Any] = field(default_factory=dict)  # stage -> the cell as written
 
 
 def parse_milestone_row(line: int, values: list[Any], ctx: RowContext) -> MilestoneRow:
@@ -50,7 +51,8 @@ def parse_milestone_row(line: int, values: list[Any], ctx: RowContext) -> Milest
     row = MilestoneRow(line, order, warnings=list(order.warnings))
     for stage, column in ctx.mapping.milestones.items():
         try:
-            reading = parse_timestamp(ctx.cell(values, column), ctx.mapping.timestamp_format)
+            reading = parse_timestamp(ctx.cell(values, column), ctx.mapping.timestamp_format,
+                                      ctx.mapping.date_order)
         except RowRejected as exc:
             raise RowRejected(f"{column}: {exc}") from None
         if reading is None:
@@ -59,6 +61,7 @@ def parse_milestone_row(line: int, values: list[Any], ctx: RowContext) -> Milest
         if warning:
             row.warnings.append(f"{column}: {warning}")
         row.times[stage] = instant
+        row.raw[stage] = ctx.cell(values, column)
     return row
 
 

@@ -46,12 +46,17 @@ def render_quality(engine: Engine, kind: str | None = None, as_json: bool = Fals
         counts = finding_counts(engine)
         if as_json:
             return json.dumps([{"kind": k, "count": n} for k, n in counts], indent=2)
+        from datasource.importers.history import change_count
+
+        changes = change_count(engine)
+        changed = (f"\n{changes} values changed by later imports (see: orderboard history)"
+                   if changes else "")
         if not counts:
-            return "no data-quality findings"
+            return "no data-quality findings" + changed
         width = max(len(str(n)) for _, n in counts)
         lines = [f"{n:>{width}}  {k}" for k, n in counts]
         lines.append(f"{sum(n for _, n in counts)} findings of {len(counts)} kinds")
-        return "\n".join(lines)
+        return "\n".join(lines) + changed
     found = findings_of_kind(engine, kind)
     if as_json:
         return json.dumps(found, indent=2, ensure_ascii=False)

@@ -2,10 +2,24 @@
 
 The whole file is read and checked before any row is handed out, so a file that turns
 out to be unreadable halfway (a bad byte on line 90,000) fails before anything is
-written. Line numbers are 1-based with the header on line 1; for CSV they are the
-physical line a record starts on (a quoted field may span lines), for XLSX the sheet
-row. Rows whose cells are all empty are skipped and counted in ``blank_rows``; they are
-not data rows.
+written. Line numbers are 1-based as the file shows them: for CSV the physical line a
+record starts on (a quoted field may span lines), for XLSX the sheet row. Rows whose
+cells are all empty are skipped and counted in ``blank_rows``; they are not data rows.
+
+Ledgers as people keep them:
+
+- the header row is found: the first row that holds every column the mapping names
+  (``expected``), else the first row about as wide as the widest of the first rows and
+  made of text only; title rows above it ("2026年11月 订单台账") are skipped.
+  ``header_row`` says where it is instead.
+- XLSX merged cells (an order number merged over the rows of its items) are read as
+  their value on every row they span, in the merge's first column; for CSV (where a
+  merge survives as one value and empty cells below it) ``fill_down`` names the columns
+  whose empty cells take the value above.
+- a totals row at the bottom (合计, 总计, 小计, Total...) is recognised and reported in
+  ``totals``, not handed out as data.
+- CSV text is decoded as ``importers.encoding`` finds it; the delimiter is a tab when the
+  header line has tabs and no commas (Excel's "Unicode text").
 
 Format: ``.xlsx``/``.xlsm`` (or content starting like a ZIP file) is read as XLSX with
 openpyxl; ``.xes``/``.xes.gz`` as an XES event log, streamed (``importers.xes``; its
@@ -17,17 +31,38 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from datasource.importers.encoding import decode_text
 from datasource.importers.errors import ImportSetupError
+from datasource.importers.timestamps import is_ambiguous
 from datasource.importers.xes import is_xes, scan_xes, xes_rows
 
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"
+# Rows looked at for the header (title rows, notes, a blank row or two above it).
+HEADER_SEARCH = 30
+TOTAL_WORDS = ("合计", "总计", "小计", "共计", "汇总", "总和", "合計", "總計",
+               "total", "totals", "grandtotal", "subtotal", "sum")
+# Rows at the bottom looked at for totals (小计 rows above a 合计 row).
+TOTALS_LOOK = 5
+_PUNCT = re.compile(r"[\s:：()（）\[\]【】.。]+")
+_MERGE = re.compile(rb"<(?:\w+:)?mergeCell\b[^>]*?\bref=\"([A-Z]+[0-9]+:[A-Z]+[0-9]+)\"")
+
+
+@dataclass(frozen=True)
+class Ambiguous:
+    """The first year-last date of a file that reads both ways (03/11/2026)."""
+
+    column: str
+    line: int
+    value: str
 
 
 @dataclass
@@ -37,7 +72,9 @@ class Table:
     For CSV ``values`` are strings, exactly as many as the file's record has (which may
     differ from the header's width: the importer rejects such rows). For XLSX they are
     cell values (str, int, float, datetime, date, bool or None) padded or cut to the
-    header's width.
+    header's width. ``header_line``: where the header is (lines above it are titles);
+    ``totals``: ``(line, label)`` of each totals row left out; ``encoding``: how the
+    CSV text was decoded.
     """
 
     path: Path
@@ -45,9 +82,17 @@ class Table:
     header: list[str]
     data_rows: int
     blank_rows: int
+    header_line: int = 1
+    totals: list[tuple[int, str]] = field(default_factory=list)
+    encoding: str | None = None
+    ambiguous: Ambiguous | None = None
     _text: str | None = field(default=None, repr=False)
     _delimiter: str = ","
     _rows: list[tuple[int, list[Any]]] | None = field(default=None, repr=False)
+    _fill: tuple[int, ...] = ()
+    #: ``(line, column index)`` of the cells that took their value from a merged cell
+    #: or from the row above (``fill_down``)
+    filled: set[tuple[int, int]] = field(default_factory=set, repr=False)
 
     def rows(self) -> Iterator[tuple[int, list[Any]]]:
         if self.kind == "xes":
@@ -57,8 +102,10 @@ class Table:
             yield from self._rows
             return
         assert self._text is not None
-        for line, values in _csv_records(self._text, self._delimiter):
-            if line > 1 and not _blank(values):
+        skip = {line for line, _ in self.totals}
+        records = _csv_records(self._text, self._delimiter)
+        for line, values in _filled(_after(records, self.header_line), self._fill):
+            if line not in skip and not _blank(values):
                 yield line, values
 
     def column_indexes(self, columns: list[str]) -> dict[str, int]:
@@ -67,9 +114,10 @@ class Table:
         missing = [c for c in columns if c not in self.header]
         if missing:
             names = ", ".join(repr(c) for c in missing)
+            where = f" on line {self.header_line}" if self.header_line != 1 else ""
             raise ImportSetupError(
                 f"{self.path.name}: column(s) {names} named in the mapping are not in the "
-                f"header (it has {', '.join(self.header)})"
+                f"header{where} (it has {', '.join(self.header)})"
             )
         twice = [c for c in columns if self.header.count(c) > 1]
         if twice:
@@ -77,9 +125,14 @@ class Table:
         return {c: self.header.index(c) for c in columns}
 
 
-def read_table(path: str | Path, encoding: str = "utf-8", delimiter: str = ",",
-               sheet: str | None = None) -> Table:
-    """Open and check a CSV or XLSX file; ImportSetupError (one line) if it cannot be read."""
+def read_table(path: str | Path, encoding: str | None = None, delimiter: str | None = None,
+               sheet: str | None = None, *, header_row: int | None = None,
+               expected: Iterable[str] = (), fill_down: Iterable[str] = (),
+               date_columns: Iterable[str] = ()) -> Table:
+    """Open and check a CSV or XLSX file; ImportSetupError (one line) if it cannot be read.
+
+    ``expected``: column names the header should hold (the mapping's); ``date_columns``:
+    columns whose first ambiguous year-last date is noted in ``Table.ambiguous``."""
     path = Path(path)
     if not path.is_file():
         raise ImportSetupError(f"{path} does not exist or is not a file")
@@ -94,47 +147,55 @@ def read_table(path: str | Path, encoding: str = "utf-8", delimiter: str = ",",
         return Table(path, "xes", header, events, 0)
     if suffix == ".xls" or head.startswith(OLE_MAGIC):
         raise ImportSetupError(f"{path.name}: old Excel .xls files are not supported; save it as .xlsx or CSV")
+    layout = _Layout(list(expected), list(fill_down), list(date_columns), header_row)
     if suffix in (".xlsx", ".xlsm") or head.startswith(ZIP_MAGIC):
-        return _read_xlsx(path, sheet)
-    return _read_csv(path, encoding, delimiter)
+        return _read_xlsx(path, sheet, layout)
+    return _read_csv(path, encoding, delimiter, layout)
 
 
-def _read_csv(path: Path, encoding: str, delimiter: str) -> Table:
-    raw = path.read_bytes()
-    codec = "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
-    try:
-        text = raw.decode(codec)
-    except LookupError:
-        raise ImportSetupError(f"unknown encoding {encoding!r} in the mapping") from None
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise ImportSetupError(
-            f"{path.name}: not valid {encoding} text (byte 0x{raw[exc.start]:02x} on line {line}); "
-            f"set encoding in the mapping (e.g. encoding = \"gb18030\")"
-        ) from None
+@dataclass
+class _Layout:
+    expected: list[str]
+    fill_down: list[str]
+    date_columns: list[str]
+    header_row: int | None
+
+
+def _read_csv(path: Path, encoding: str | None, delimiter: str | None, layout: _Layout) -> Table:
+    text, used = decode_text(path.read_bytes(), path.name, encoding)
     if not text.strip():
         raise ImportSetupError(f"{path.name}: the file is empty")
-    nul = text.find("\x00")
-    if nul >= 0:
-        raise ImportSetupError(
-            f"{path.name}: not a CSV text file (NUL byte on line {text.count(chr(10), 0, nul) + 1}); "
-            "if it is UTF-16, set encoding in the mapping"
-        )
-    header: list[str] | None = None
-    data_rows = blank_rows = 0
+    if delimiter is None:
+        first = next((ln for ln in text.splitlines() if ln.strip()), "")
+        delimiter = "\t" if "\t" in first and "," not in first else ","
     try:
+        head = []
         for line, values in _csv_records(text, delimiter):
-            if header is None:
-                header = [v.strip() for v in values]
-            elif _blank(values):
+            if not _blank(values):
+                head.append((line, values))
+            if len(head) >= HEADER_SEARCH or (layout.header_row and line >= layout.header_row):
+                break
+        header_line, header = _find_header(path, head, layout)
+        fill = _indexes(path, header, layout.fill_down)
+        dates = [(c, header.index(c)) for c in layout.date_columns if c in header]
+        data_rows = blank_rows = 0
+        ambiguous: Ambiguous | None = None
+        noted: set[tuple[int, int]] = set()
+        last: deque[tuple[int, list]] = deque(maxlen=TOTALS_LOOK)
+        for line, values in _filled(_after(_csv_records(text, delimiter), header_line), fill, noted):
+            if _blank(values):
                 blank_rows += 1
-            else:
-                data_rows += 1
+                continue
+            data_rows += 1
+            last.append((line, values))
+            if ambiguous is None and dates:
+                ambiguous = _first_ambiguous(dates, line, values)
+        trailing = _trailing_totals(last)
+        data_rows -= len(trailing)
     except csv.Error as exc:
         raise ImportSetupError(f"{path.name}: not a readable CSV file ({exc})") from None
-    if not header or _blank(header):
-        raise ImportSetupError(f"{path.name}: line 1 has no column names")
-    return Table(path, "csv", header, data_rows, blank_rows, _text=text, _delimiter=delimiter)
+    return Table(path, "csv", header, data_rows, blank_rows, header_line, trailing, used,
+                 ambiguous, _text=text, _delimiter=delimiter, _fill=fill, filled=noted)
 
 
 def _csv_records(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
@@ -146,7 +207,130 @@ def _csv_records(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
         start = reader.line_num + 1
 
 
-def _read_xlsx(path: Path, sheet: str | None) -> Table:
+def _after(records: Iterable[tuple[int, list]], header_line: int) -> Iterator[tuple[int, list]]:
+    for line, values in records:
+        if line > header_line:
+            yield line, values
+
+
+def _filled(records: Iterable[tuple[int, list]], fill: tuple[int, ...],
+            noted: set[tuple[int, int]] | None = None) -> Iterator[tuple[int, list]]:
+    """Records with the empty cells of the ``fill`` columns taking the value above
+    (noted in ``noted``)."""
+    if not fill:
+        return iter(records)
+    return _fill_records(records, fill, noted)
+
+
+def _fill_records(records: Iterable[tuple[int, list]], fill: tuple[int, ...],
+                  noted: set[tuple[int, int]] | None) -> Iterator[tuple[int, list]]:
+    last: dict[int, Any] = {}
+    for line, values in records:
+        if not _blank(values):
+            for i in fill:
+                if i < len(values):
+                    v = values[i]
+                    if v is None or (isinstance(v, str) and not v.strip()):
+                        if i in last:
+                            values = list(values)
+                            values[i] = last[i]
+                            if noted is not None:
+                                noted.add((line, i))
+                    else:
+                        last[i] = v
+        yield line, values
+
+
+def _find_header(path: Path, head: list[tuple[int, list[Any]]], layout: _Layout
+                 ) -> tuple[int, list[str]]:
+    """``(line, names)`` of the header among the first non-blank rows (see the module
+    docstring)."""
+    if not head:
+        raise ImportSetupError(f"{path.name}: the file is empty")
+    if layout.header_row is not None:
+        chosen = next((r for r in head if r[0] == layout.header_row), None)
+        if chosen is None:
+            raise ImportSetupError(f"{path.name}: header_row {layout.header_row} is blank or past "
+                                   "the end of the file")
+        return chosen[0], _names(chosen[1])
+    if layout.expected:
+        for line, values in head:
+            names = _names(values)
+            if all(c in names for c in layout.expected):
+                return line, names
+    widest = max(_filled_count(v) for _, v in head)
+    for line, values in head:
+        count = _filled_count(values)
+        if count >= max(2, 0.8 * widest) and all(_is_label(v) for v in values if not _empty(v)):
+            return line, _names(values)
+    line, values = head[0]
+    return line, _names(values)
+
+
+def _names(values: list[Any]) -> list[str]:
+    names = ["" if v is None else str(v).strip() for v in values]
+    while names and not names[-1]:
+        names.pop()
+    return names
+
+
+def _indexes(path: Path, header: list[str], columns: list[str]) -> tuple[int, ...]:
+    missing = [c for c in columns if c not in header]
+    if missing:
+        raise ImportSetupError(f"{path.name}: fill_down column(s) {', '.join(map(repr, missing))} "
+                               f"are not in the header (it has {', '.join(header)})")
+    return tuple(header.index(c) for c in columns)
+
+
+def _empty(v: Any) -> bool:
+    return v is None or (isinstance(v, str) and not v.strip())
+
+
+def _filled_count(values: list[Any]) -> int:
+    return sum(1 for v in values if not _empty(v))
+
+
+def _is_label(v: Any) -> bool:
+    """A cell that can be a column name: text that is not a number or a date."""
+    if not isinstance(v, str):
+        return False
+    t = v.strip().replace(",", "")
+    try:
+        float(t)
+    except ValueError:
+        return not (t[:4].isdigit() and len(t) >= 8)
+    return False
+
+
+def _trailing_totals(last: Iterable[tuple[int, list[Any]]]) -> list[tuple[int, str]]:
+    """``(line, label)`` of the totals rows at the end of the last rows (小计 then 合计)."""
+    found: list[tuple[int, str]] = []
+    for line, values in reversed(list(last)):
+        label = _totals_label(values)
+        if label is None:
+            break
+        found.append((line, label))
+    return found[::-1]
+
+
+def _totals_label(values: list[Any]) -> str | None:
+    """The totals word of a row (合计, Total...), if one of its text cells is one."""
+    for v in values:
+        if isinstance(v, str) and v.strip():
+            word = _PUNCT.sub("", v).casefold()
+            if word in TOTAL_WORDS:
+                return v.strip()
+    return None
+
+
+def _first_ambiguous(dates: list[tuple[str, int]], line: int, values: list[Any]) -> Ambiguous | None:
+    for column, i in dates:
+        if i < len(values) and is_ambiguous(values[i]):
+            return Ambiguous(column, line, values[i].strip())
+    return None
+
+
+def _read_xlsx(path: Path, sheet: str | None, layout: _Layout) -> Table:
     import openpyxl  # imported here: only XLSX imports pay for it
     from openpyxl.utils.exceptions import InvalidFileException
 
@@ -163,6 +347,7 @@ def _read_xlsx(path: Path, sheet: str | None) -> Table:
         ws = book[sheet] if sheet is not None else book.worksheets[0]
         ws.reset_dimensions()  # stored dimensions are often wrong; read what is there
         rows = [list(r) for r in ws.iter_rows(min_row=1, values_only=True)]
+        noted = _fill_merged(rows, _merged_ranges(ws))
     except ImportSetupError:
         raise
     except Exception as exc:  # noqa: BLE001 - any parse failure means "unreadable"
@@ -171,22 +356,67 @@ def _read_xlsx(path: Path, sheet: str | None) -> Table:
         book.close()
     if not rows or all(_blank(r) for r in rows):
         raise ImportSetupError(f"{path.name}: the sheet is empty")
-    header_cells = rows[0]
-    while header_cells and header_cells[-1] in (None, ""):
-        header_cells = header_cells[:-1]
-    if not header_cells:
-        raise ImportSetupError(f"{path.name}: row 1 has no column names")
-    header = ["" if v is None else str(v).strip() for v in header_cells]
+    numbered = [(line, values) for line, values in enumerate(rows, start=1) if not _blank(values)]
+    header_line, header = _find_header(path, numbered[:HEADER_SEARCH], layout)
+    if not header:
+        raise ImportSetupError(f"{path.name}: row {header_line} has no column names")
     width = len(header)
+    fill = _indexes(path, header, layout.fill_down)
+    dates = [(c, header.index(c)) for c in layout.date_columns if c in header]
     body: list[tuple[int, list[Any]]] = []
     blank_rows = 0
-    for line, values in enumerate(rows[1:], start=2):
-        values = (values + [None] * width)[:width]
+    ambiguous: Ambiguous | None = None
+    cut = [(line, (values + [None] * width)[:width])
+           for line, values in enumerate(rows[header_line:], start=header_line + 1)]
+    for line, values in _filled(cut, fill, noted):
         if _blank(values):
             blank_rows += 1
-        else:
-            body.append((line, values))
-    return Table(path, "xlsx", header, len(body), blank_rows, _rows=body)
+            continue
+        body.append((line, values))
+        if ambiguous is None and dates:
+            ambiguous = _first_ambiguous(dates, line, values)
+    trailing = _trailing_totals(body[-TOTALS_LOOK:])
+    if trailing:
+        del body[-len(trailing):]
+    return Table(path, "xlsx", header, len(body), blank_rows, header_line, trailing, None,
+                 ambiguous, _rows=body, filled=noted)
+
+
+def _merged_ranges(ws) -> list[tuple[int, int, int, int]]:
+    """``(min_col, min_row, max_col, max_row)`` of the sheet's merged cells, read from
+    the sheet's XML (openpyxl's read-only sheets do not parse them; the full reader
+    would hold every cell as an object)."""
+    from openpyxl.utils.cell import range_boundaries
+
+    found: list[tuple[int, int, int, int]] = []
+    tail = b""
+    with ws._get_source() as src:
+        while chunk := src.read(1 << 20):
+            data = tail + chunk
+            found.extend(range_boundaries(m.decode()) for m in _MERGE.findall(data))
+            cut = data.rfind(b"<")
+            tail = data[cut:] if cut >= 0 and b">" not in data[cut:] else b""
+    return found
+
+
+def _fill_merged(rows: list[list[Any]], ranges: list[tuple[int, int, int, int]]
+                 ) -> set[tuple[int, int]]:
+    """Give each row a vertical merge spans its value, in the merge's first column;
+    returns the ``(row, column index)`` filled."""
+    noted: set[tuple[int, int]] = set()
+    for min_col, min_row, _max_col, max_row in ranges:
+        if max_row <= min_row or min_row > len(rows):
+            continue
+        col = min_col - 1
+        top = rows[min_row - 1]
+        value = top[col] if col < len(top) else None
+        for r in range(min_row, min(max_row, len(rows))):
+            row = rows[r]
+            if len(row) <= col:
+                row.extend([None] * (col + 1 - len(row)))
+            row[col] = value
+            noted.add((r + 1, col))
+    return noted
 
 
 def _blank(values: list[Any]) -> bool:

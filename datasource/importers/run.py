@@ -7,7 +7,17 @@ the store; anything wrong with them raises ``ImportSetupError`` and nothing is w
 - *imported*: handed to ``ingest`` (possibly with warnings; findings recorded), or
 - *rejected*: with its line number and reason in the rejects CSV.
 
-so imported + rejected = data rows (blank rows are not data rows).
+and each stored row is counted once as
+
+- *imported*: it added to the store (milestones shape: its order is new; events shape:
+  its event is new),
+- *updated*: it changed an order the store had (a value replaced, a milestone moved or
+  added; each change is recorded in ``order_changes``, see ``batch``), or
+- *unchanged*: the store already had everything it says (the same file again, or a
+  row repeating an earlier row of the file),
+
+so imported + updated + unchanged + rejected = data rows (blank rows and a totals row
+at the bottom are not data rows; the totals row is reported).
 
 Writing: rows go to the store in batches of ``batch_size`` rows, one ``ingest`` call
 (one transaction) per batch. If the database fails mid-import, the batches already
@@ -35,12 +45,21 @@ from sqlalchemy import Engine
 
 from datasource.bulk import cyclic_gc_paused
 from datasource.importers.attributes import RowContext
-from datasource.importers.batch import Batch, Note, drop_stored_conflicts
+from datasource.importers.batch import (
+    Batch,
+    Note,
+    RowSeen,
+    given_attributes,
+    kept_note,
+    stored_milestones,
+    vanished_note,
+)
 from datasource.importers.errors import ImportSetupError, RowRejected
 from datasource.importers.limits import SOURCE_LIMIT
-from datasource.importers.eventlog import parse_event_row
+from datasource.importers.lock import import_lock
+from datasource.importers.eventlog import EventRow, parse_event_row
 from datasource.importers.mapping import Mapping, check_timezone, load_mapping
-from datasource.importers.milestones import parse_milestone_row, row_findings
+from datasource.importers.milestones import MilestoneRow, parse_milestone_row, row_findings
 from datasource.importers.reading import Table, read_table
 from datasource.ingest import FindingRecord, ingest
 from datasource.pipeline import Pipeline
@@ -51,6 +70,8 @@ from datasource.pipeline import Pipeline
 # ones on 1.65 M events (docs/benchmarks.md, "Event-log import").
 BATCH_SIZE = 100_000
 DUPLICATE_ORDER = "duplicate_order_id"
+# How long an import waits for another import into the same store to finish.
+LOCK_WAIT_S = 600.0
 # The encoding of dashboard.export's CSV (datasource cannot import dashboard): the BOM
 # tells Excel the file is UTF-8; without it Excel on a Chinese Windows reads GBK.
 CSV_ENCODING = "utf-8-sig"
@@ -75,25 +96,40 @@ class ImportPlan:
     source: str
     context: RowContext
 
+    @property
+    def given(self) -> frozenset[str]:
+        return given_attributes(self.mapping)
+
 
 @dataclass
 class ImportReport:
     data_rows: int
     blank_rows: int
     imported: int = 0
+    updated: int = 0
+    unchanged: int = 0
     rejects: list[Reject] = field(default_factory=list)
     warnings: list[Note] = field(default_factory=list)
     findings: Counter = field(default_factory=Counter)  # distinct findings of the file by kind
     orders_created: int = 0
+    orders_changed: int = 0
+    changes: int = 0
     events_added: int = 0
     findings_added: int = 0
+    totals: list[tuple[int, str]] = field(default_factory=list)  # (line, label) left out
     rejects_path: Path | None = None
     warnings_path: Path | None = None  # None: there were no warnings, no file was written
     finding_uids: set[str] = field(default_factory=set, repr=False)
 
+    @property
+    def stored(self) -> int:
+        """Rows accepted: imported, updated or unchanged."""
+        return self.imported + self.updated + self.unchanged
+
     def summary(self) -> str:
-        """Exactly ``imported N, rejected M, warnings K``."""
-        return f"imported {self.imported}, rejected {len(self.rejects)}, warnings {len(self.warnings)}"
+        """Exactly ``imported N, updated U, unchanged S, rejected M, warnings K``."""
+        return (f"imported {self.imported}, updated {self.updated}, unchanged {self.unchanged}, "
+                f"rejected {len(self.rejects)}, warnings {len(self.warnings)}")
 
 
 def prepare_import(path: str | Path, mapping_path: str | Path, pipeline: Pipeline,
@@ -105,8 +141,17 @@ def prepare_import(path: str | Path, mapping_path: str | Path, pipeline: Pipelin
     """
     mapping = load_mapping(mapping_path, pipeline)
     zone = check_timezone(tz or mapping.timezone or pipeline.timezone)
-    table = read_table(path, mapping.encoding, mapping.delimiter, mapping.sheet)
+    table = read_table(path, mapping.encoding, mapping.delimiter, mapping.sheet,
+                       header_row=mapping.header_row, expected=mapping.required_columns,
+                       fill_down=mapping.fill_down,
+                       date_columns=[] if mapping.date_order else mapping.date_columns)
     index = table.column_indexes(mapping.required_columns)
+    if table.ambiguous is not None:
+        a = table.ambiguous
+        raise ImportSetupError(
+            f"{Path(path).name}: column {a.column!r} has dates that read as day/month or "
+            f"month/day (line {a.line}: {a.value!r}); set date_order = \"dmy\" or \"mdy\" "
+            "in the mapping")
     path = Path(path)
     source = mapping.source or path.name
     if len(source) > SOURCE_LIMIT:
@@ -146,13 +191,13 @@ def import_file(engine: Engine, plan: ImportPlan, rejects_path: str | Path | Non
 def _import_rows(engine: Engine, plan: ImportPlan, rejects_path: str | Path | None,
                  batch_size: int, on_progress: Callable[[int], None] | None) -> ImportReport:
     table, mapping = plan.table, plan.mapping
-    report = ImportReport(table.data_rows, table.blank_rows)
+    report = ImportReport(table.data_rows, table.blank_rows, totals=list(table.totals))
     report.rejects_path = Path(rejects_path) if rejects_path else default_rejects_path(plan.path)
     report.warnings_path = warnings_path_for(report.rejects_path)
     report.rejects_path.unlink(missing_ok=True)
     report.warnings_path.unlink(missing_ok=True)
-    first_line: dict[str, int] = {}
-    batch = Batch(plan.source)
+    first_line: dict[str, int] = {}  # order number -> its first line in the file
+    batch = Batch(plan.source, mapping, plan.context.positions, earlier=first_line)
     done = 0
     for line, values in table.rows():
         try:
@@ -162,7 +207,7 @@ def _import_rows(engine: Engine, plan: ImportPlan, rejects_path: str | Path | No
         done += 1
         if batch.rows >= batch_size:
             _flush(engine, plan, batch, report)
-            batch = Batch(plan.source)
+            batch = Batch(plan.source, mapping, plan.context.positions, earlier=first_line)
         if on_progress is not None and done % 1000 == 0:
             on_progress(1000)
     _flush(engine, plan, batch, report)
@@ -179,30 +224,33 @@ def _add_row(plan: ImportPlan, batch: Batch, line: int, values: list, first_line
     if len(values) != width:
         raise RowRejected(f"row has {len(values)} fields, the header has {width}")
     ctx = plan.context
+    row: MilestoneRow | EventRow
     if plan.mapping.shape == "milestones":
         row = parse_milestone_row(line, values, ctx)
         order, findings = row.order, row_findings(row, ctx, plan.pipeline, plan.source)
         event = None
     else:
-        erow = parse_event_row(line, values, ctx, plan.pipeline, plan.source)
-        order, findings, event = erow.order, [], erow.event
-        row = erow
+        row = parse_event_row(line, values, ctx, plan.pipeline, plan.source)
+        order, findings, event = row.order, [], row.event
     number = order.order_number
-    if plan.mapping.shape == "milestones":
-        if number in first_line:
+    if number in first_line:
+        if (plan.mapping.shape == "milestones"
+                and (line, ctx.positions["order_number"]) not in plan.table.filled):
             findings.append(FindingRecord(number, DUPLICATE_ORDER,
                                           f"order id also on line {first_line[number]}",
                                           plan.source, line))
-        else:
-            first_line[number] = line
-    # Everything is parsed: from here on the row is accounted as imported.
+    else:
+        first_line[number] = line
+    # Everything is parsed: from here on the row is accounted as stored.
     if row.warnings:
         notes.extend(Note(line, number, w) for w in row.warnings)
-    batch.add_order(line, order, notes)
+    added = batch.add_order(line, order, notes)
     if event is not None:
         batch.events.append(event)
-    else:
-        batch.add_milestones(line, number, row.times, notes)
+        batch.seen.append(RowSeen(line, number, event, added))
+    elif isinstance(row, MilestoneRow):
+        added = batch.add_milestones(line, number, row.times, row.raw, notes) or added
+        batch.seen.append(RowSeen(line, number, None, added))
     batch.findings.extend(findings)
     batch.rows += 1
 
@@ -210,26 +258,70 @@ def _add_row(plan: ImportPlan, batch: Batch, line: int, values: list, first_line
 def _flush(engine: Engine, plan: ImportPlan, batch: Batch, report: ImportReport) -> None:
     if not batch.rows:
         return
+    moves = []
+    earlier = {n for n in batch.orders if batch.earlier.get(n, 0) < batch.orders[n].line}
     if plan.mapping.shape == "milestones":
-        drop_stored_conflicts(engine, batch, report.warnings)
+        moves = stored_milestones(engine, batch, plan.zone, report.warnings, earlier)
         events = batch.milestone_events()
     else:
         events = batch.events
     origins = {number: (plan.source, p.line) for number, p in batch.orders.items()}
     result = ingest(engine, plan.pipeline, batch.order_records(), events,
                     findings=batch.findings, actor="import", target=str(plan.path),
-                    origins=origins)
+                    origins=origins, update=plan.given, moves=moves,
+                    change_lines=batch.change_lines(), keep=earlier)
     for message in result.warnings:
         number = _order_in(message)
         report.warnings.append(Note(batch.line_of(number) if number else None, number, message))
-    report.imported += batch.rows
+    for number, attribute, stored in result.vanished:
+        report.warnings.append(vanished_note(batch, number, attribute, stored, plan.zone))
+    for number, attribute, stored, _new in result.kept:
+        report.warnings.append(kept_note(batch, number, attribute, stored, plan.zone))
+    _count_rows(plan, batch, result, report)
     for f in [*batch.findings, *result.derived_findings]:  # count each finding once
         if f.uid not in report.finding_uids:
             report.finding_uids.add(f.uid)
             report.findings[f.kind] += 1
     report.orders_created += result.orders_created
+    report.orders_changed += len(result.changed_orders)
+    report.changes += len(result.changes)
     report.events_added += result.events_added
     report.findings_added += result.findings_added
+
+
+def _count_rows(plan: ImportPlan, batch: Batch, result, report: ImportReport) -> None:
+    """Each stored row of the batch as imported, updated or unchanged (module docstring)."""
+    created = set(result.created)
+    if plan.mapping.shape == "milestones":
+        # (order, line) of the rows that changed a stored order: a value replaced, a
+        # milestone moved or added (a stored order's new event)
+        changed = {(c.order_number, c.line) for c in result.changes}
+        for e in result.new_events:
+            if e.order_number not in created:
+                p = batch.orders[e.order_number]
+                changed.add((e.order_number, p.lines.get(f"enter:{e.stage_code}", p.line)))
+        for seen in batch.seen:
+            first = seen.line == batch.orders[seen.order_number].line
+            if seen.order_number in created:
+                if first or seen.added:
+                    report.imported += 1
+                else:
+                    report.unchanged += 1
+            elif (seen.order_number, seen.line) in changed:
+                report.updated += 1
+            else:
+                report.unchanged += 1
+        return
+    changed_numbers = {c.order_number for c in result.changes}
+    stored = {id(e) for e in result.new_events}
+    for seen in batch.seen:
+        if id(seen.event) in stored:
+            report.imported += 1
+        elif (seen.order_number in changed_numbers
+              and seen.line == batch.orders[seen.order_number].line):
+            report.updated += 1
+        else:
+            report.unchanged += 1
 
 
 def _order_in(message: str) -> str | None:
@@ -286,10 +378,13 @@ def with_import_cache(engine: Engine) -> Engine:
 
 def run_import(database_url: str, pipeline: Pipeline, path: str | Path, mapping_path: str | Path,
                tz: str | None = None, rejects_path: str | Path | None = None,
-               progress: bool = True, batch_size: int = BATCH_SIZE) -> ImportReport:
+               progress: bool = True, batch_size: int = BATCH_SIZE,
+               wait_s: float = LOCK_WAIT_S) -> ImportReport:
     """What ``orderboard import`` does: check file and mapping (raising ImportSetupError
     before the database is opened), open the store (``open_store``: created when missing,
-    brought up to the schema), import with a progress bar on stderr when it is a terminal."""
+    brought up to the schema), wait for any other import into it (``importers.lock``: at
+    most ``wait_s``, then ``ImportBusy``), import with a progress bar on stderr when it is a
+    terminal."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -302,7 +397,7 @@ def run_import(database_url: str, pipeline: Pipeline, path: str | Path, mapping_
                    TimeElapsedColumn(), console=console, transient=True,
                    disable=not (progress and console.is_terminal))
     try:
-        with bar:
+        with import_lock(engine, wait_s), bar:
             task = bar.add_task(plan.path.name, total=plan.table.data_rows)
             return import_file(engine, plan, rejects_path, batch_size,
                                on_progress=lambda n: bar.advance(task, n))

@@ -17,6 +17,8 @@ ended when the clocks jumped, which is the same instant the rule above gives.
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
@@ -26,6 +28,27 @@ from datasource.importers.errors import RowRejected
 
 UTC = timezone.utc
 _TIME_DIRECTIVES = ("%H", "%I", "%M", "%S", "%X", "%c", "%T", "%R", "%p")
+DATE_ORDERS = ("dmy", "mdy")
+
+# Excel's 1900 date system: serial 1 is 1900-01-01 and Excel counts a 29 February 1900
+# that never was, so from serial 61 (1900-03-01) on a serial is days since 1899-12-30.
+EXCEL_EPOCH = datetime(1899, 12, 30)
+# Serials read as dates: 1970-01-01 .. 2099-12-31. A smaller or larger number in a date
+# column is a quantity or an id typed into the wrong cell, not a date.
+EXCEL_FIRST, EXCEL_LAST = 25_569, 73_050
+_SERIAL = re.compile(r"\d{5}(?:\.\d+)?")
+
+# Morning/afternoon words before or after a 12-hour time (上午 9:00, 下午3点, 9:00 PM).
+_AM = {"上午": False, "早上": False, "凌晨": False, "am": False, "a.m.": False,
+       "下午": True, "晚上": True, "中午": True, "pm": True, "p.m.": True}
+_HALF = r"(上午|早上|凌晨|下午|晚上|中午|am|pm|a\.m\.|p\.m\.)"
+_TIME = (rf"(?:[T\s]*{_HALF}?\s*(\d{{1,2}})\s*(?:[:：时点])\s*(\d{{1,2}})?\s*分?"
+         rf"(?:\s*[:：]\s*(\d{{1,2}}(?:\.\d+)?)\s*秒?|\s*(\d{{1,2}}(?:\.\d+)?)\s*秒)?\s*{_HALF}?)?")
+# Year first: 2026-11-3, 2026/11/3 9:00, 2026.11.03, 2026年11月3日 下午3:00.
+_YMD = re.compile(r"(\d{4})\s*([-/.年])\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?" + _TIME,
+                  re.IGNORECASE)
+# Year last: 03/11/2026, 3.11.2026 9:00 (day or month first: the mapping's date_order).
+_XXY = re.compile(r"(\d{1,2})\s*[-/.]\s*(\d{1,2})\s*[-/.]\s*(\d{4})" + _TIME, re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -36,13 +59,24 @@ class Reading:
     date_only: bool
 
 
-def parse_timestamp(raw: object, fmt: str | None = None) -> Reading | None:
+class AmbiguousDate(RowRejected):
+    """A year-last date (03/11/2026) that reads both day-first and month-first, with no
+    ``date_order`` to choose."""
+
+
+def parse_timestamp(raw: object, fmt: str | None = None,
+                    date_order: str | None = None) -> Reading | None:
     """Parse one cell. Empty -> None; unparseable -> RowRejected with the reason.
 
-    Strings are parsed with ``fmt`` (``strptime``) when given, otherwise as ISO 8601 with
-    ``/`` accepted as the date separator. Spreadsheet cells that are already dates or
-    datetimes are taken as they are; numbers are refused (a date cell formatted as a
-    number would otherwise become 1900-era nonsense).
+    Strings are parsed with ``fmt`` (``strptime``) when given, otherwise as written in
+    ledgers: ISO 8601 (``2026-11-01T08:30+08:00``), year first with ``-``, ``/`` or ``.``
+    (``2026/11/3 9:00``, ``2026-11-3``, ``2026.11.03``), Chinese (``2026年11月3日 下午3:00``,
+    ``15时30分``), a 12-hour time with 上午/下午 or AM/PM, year last (``03/11/2026``: day
+    or month first as ``date_order`` says, ``"dmy"`` or ``"mdy"``; without it only a
+    value whose day is above 12 reads, the others raise ``AmbiguousDate``), and Excel
+    serial numbers (``46329``, ``46329.375``; 1900 date system, 1970 to 2099).
+    Spreadsheet cells that are dates or datetimes are taken as they are; number cells are
+    Excel serials.
     """
     if raw is None:
         return None
@@ -50,6 +84,8 @@ def parse_timestamp(raw: object, fmt: str | None = None) -> Reading | None:
         return Reading(raw, False)
     if isinstance(raw, date):
         return Reading(datetime.combine(raw, time()), True)
+    if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+        return _serial(raw, repr(raw))
     if not isinstance(raw, str):
         raise RowRejected(f"{raw!r} is not a timestamp")
     text = raw.strip()
@@ -61,14 +97,81 @@ def parse_timestamp(raw: object, fmt: str | None = None) -> Reading | None:
         except ValueError:
             raise RowRejected(f"{text!r} does not match the format {fmt!r}") from None
         return Reading(value, not any(d in fmt for d in _TIME_DIRECTIVES))
-    for candidate in (text, text.replace("/", "-")):
-        try:
-            value = datetime.fromisoformat(candidate)
-        except ValueError:
-            continue
-        date_only = len(candidate) <= 10 and "T" not in candidate and ":" not in candidate
+    try:  # ISO 8601 first: the common case, and the only one with an offset
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        pass
+    else:
+        date_only = len(text) <= 10 and "T" not in text and ":" not in text
         return Reading(value, date_only)
+    if _SERIAL.fullmatch(text):
+        return _serial(float(text), repr(text))
+    match = _YMD.fullmatch(text)
+    if match:
+        year, month, day = int(match[1]), int(match[3]), int(match[4])
+        return _reading(text, year, month, day, match.groups()[4:])
+    match = _XXY.fullmatch(text)
+    if match:
+        first, second, year = int(match[1]), int(match[2]), int(match[3])
+        order = date_order or _obvious_order(first, second)
+        if order is None:
+            raise AmbiguousDate(f"{text!r} reads as day/month or month/day; "
+                                "set date_order = \"dmy\" or \"mdy\" in the mapping")
+        day, month = (first, second) if order == "dmy" else (second, first)
+        return _reading(text, year, month, day, match.groups()[3:])
     raise RowRejected(f"{text!r} is not a timestamp")
+
+
+def is_ambiguous(raw: object) -> bool:
+    """Whether a cell is a year-last date that reads both day-first and month-first."""
+    if not isinstance(raw, str) or not raw[:2].strip()[:1].isdigit():
+        return False
+    match = _XXY.fullmatch(raw.strip())
+    return match is not None and _obvious_order(int(match[1]), int(match[2])) is None
+
+
+def _obvious_order(first: int, second: int) -> str | None:
+    if first > 12 >= second:
+        return "dmy"
+    if second > 12 >= first:
+        return "mdy"
+    return None
+
+
+def _reading(text: str, year: int, month: int, day: int, clock: tuple) -> Reading:
+    """The reading of a matched date and its optional time of day."""
+    before, hour, minute, seconds, seconds_alone, after = clock
+    half = before or after
+    try:
+        day_start = datetime(year, month, day)
+        if hour is None:
+            if half:
+                raise ValueError(half)
+            return Reading(day_start, True)
+        h = int(hour)
+        if half:  # 12-hour clock: 12 上午 is midnight, 12 下午 noon
+            if not 1 <= h <= 12:
+                raise ValueError(hour)
+            h = h % 12 + (12 if _AM[half.lower()] else 0)
+        sec = float(seconds or seconds_alone or 0)
+        whole = int(sec)
+        value = day_start.replace(hour=h, minute=int(minute or 0), second=whole,
+                                  microsecond=round((sec - whole) * 1_000_000))
+    except ValueError:
+        raise RowRejected(f"{text!r} is not a timestamp") from None
+    return Reading(value, False)
+
+
+def _serial(number: float, shown: str) -> Reading:
+    """An Excel serial: days since 1899-12-30, the fraction being the time of day
+    (rounded to the second: Excel stores 9:00 as 0.375 but 9:10 as 0.381944...)."""
+    if not (math.isfinite(number) and EXCEL_FIRST <= number <= EXCEL_LAST + 1):
+        raise RowRejected(f"{shown} is not a timestamp (as an Excel date number it is not "
+                          "between 1970 and 2099)")
+    days = math.floor(number)
+    seconds = round((number - days) * 86_400)
+    value = EXCEL_EPOCH + timedelta(days=days, seconds=seconds)
+    return Reading(value, seconds == 0 and float(number).is_integer())
 
 
 def to_utc(value: datetime, zone: ZoneInfo) -> tuple[datetime, str | None]:

@@ -51,7 +51,9 @@ def is_xes(path: Path, head: bytes) -> bool:
 def _open(path: Path) -> IO[bytes]:
     with path.open("rb") as fh:
         compressed = fh.read(2) == GZIP_MAGIC
-    return gzip.open(path, "rb") if compressed else path.open("rb")
+    if compressed:
+        return gzip.open(path, "rb")  # type: ignore[return-value]  # a GzipFile reads bytes
+    return path.open("rb")
 
 
 def _value(tag: str, raw: str | None) -> Any:

@@ -1,7 +1,7 @@
 """Browser-test harness: headless Chromium (Playwright, system browser) and a live server.
 
-- ``browser``: one Chromium per session. Missing Chromium skips with the reason, except under
-  CI (CI=true), where it fails.
+- ``browser`` (tests/conftest.py, shared with the fault drills): one Chromium per session.
+  Missing Chromium skips with the reason, except under CI (CI=true), where it fails.
 - ``live_server(dash_app)``: serves a Dash app on a free port in a thread; returns its URL.
 - ``open_page(url, width=1920, height=1080)``: a new page that records console errors and
   uncaught page errors; the test fails at teardown if any were recorded.
@@ -9,36 +9,13 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import threading
 from collections.abc import Callable, Iterator
 
 import pytest
 
-CHROMIUM = os.environ.get("ORDERBOARD_CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
-UNDER_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-LAUNCH_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-    "--disable-background-networking", "--disable-extensions",
-]
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="session")
-def browser():
-    if not os.path.exists(CHROMIUM):
-        message = f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
-        if UNDER_CI:
-            pytest.fail(message + "; CI must run the browser tests")
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

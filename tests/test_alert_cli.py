@@ -1,0 +1,87 @@
+"""``orderboard alerts`` on the demo store with the issue's minimal configuration: one
+digest of the orders over their stage's SLA (the same orders plain SQL finds at the
+instant of the run), nothing new on a second run; ``alerts test``; ``alerts silence``."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select, text
+from typer.testing import CliRunner
+
+from datasource.demo import generate, seed_store
+from datasource.schema import AlertInstance, AlertSilence
+from orderboard.cli import app
+from tests.alert_receiver import start_receiver
+
+
+@pytest.fixture
+def demo(sqlite_store, tmp_path):
+    receiver = start_receiver()
+    seed_store(sqlite_store.engine, sqlite_store.pipeline, generate(seed=7, n_orders=600))
+    config = tmp_path / "ob.toml"
+    config.write_text(f'''
+[[alert_channels]]
+name = "ops"
+kind = "webhook"
+url = "{receiver.base}/hook"
+secret = "s3cret"
+
+[[alert_rules]]
+name = "sla"
+kind = "stage_sla"
+channels = ["ops"]
+''', "utf-8")
+    yield sqlite_store, receiver, ["--db", sqlite_store.url, "--config", str(config)]
+    receiver.server.shutdown()
+
+
+def _breaching_at(engine, pipeline, now) -> set[str]:
+    """Open orders in a flow stage longer than its SLA at ``now``, in plain SQL."""
+    found: set[str] = set()
+    with engine.connect() as conn:
+        for stage in pipeline.flow_stages:
+            cutoff = (now - timedelta(hours=stage.sla_hours)).replace(tzinfo=None)
+            found |= set(conn.execute(text(
+                "SELECT order_number FROM orders WHERE status = 'open' AND current_stage = :s "
+                "AND placed_at <= :now AND current_since < :cutoff"),
+                {"s": stage.code, "now": now.replace(tzinfo=None), "cutoff": cutoff}).scalars())
+    return found
+
+
+def test_check_once_tells_the_breaching_orders_once(demo):
+    store, receiver, options = demo
+    dry = CliRunner().invoke(app, ["alerts", "check", "--once", "--dry-run", *options])
+    assert dry.exit_code == 0, dry.output
+    assert "would send to ops: OrderBoard 预警 sla:" in dry.output and not receiver.received
+    first = CliRunner().invoke(app, ["alerts", "check", "--once", *options])
+    assert first.exit_code == 0, first.output
+    (message,) = receiver.of("hook")
+    told = {a["labels"]["order"] for a in message.json()["alerts"]}
+    with store.engine.connect() as conn:
+        fired_at = conn.execute(select(AlertInstance.fired_at).limit(1)).scalar_one()
+    assert told and told == _breaching_at(store.engine, store.pipeline, fired_at)
+    again = CliRunner().invoke(app, ["alerts", "check", "--once", *options])
+    assert again.exit_code == 0 and "nothing to send" in again.output
+    assert len(receiver.of("hook")) == 1
+
+
+def test_alerts_test_sends_a_test_message(demo):
+    _store, receiver, options = demo
+    result = CliRunner().invoke(app, ["alerts", "test", "ops", *options])
+    assert result.exit_code == 0, result.output
+    assert receiver.of("hook")[0].json()["kind"] == "test"
+    unknown = CliRunner().invoke(app, ["alerts", "test", "pager", *options])
+    assert unknown.exit_code == 2 and "no [[alert_channels]] named 'pager' (one of ops)" in unknown.output
+
+
+def test_alerts_silence_is_stored_with_who_and_why(demo):
+    store, _receiver, options = demo
+    result = CliRunner().invoke(app, ["alerts", "silence", "--match", "stage=produced", "--match", "rule=sla",
+                                      "--for", "2h", "--by", "王经理", "--why", "line stopped", *options])
+    assert result.exit_code == 0, result.output
+    with store.engine.connect() as conn:
+        row = conn.execute(select(AlertSilence.__table__)).one()
+    assert (row.created_by, row.comment) == ("王经理", "line stopped")
+    assert row.ends_at - row.starts_at == timedelta(hours=2)
