@@ -20,7 +20,7 @@ def test_word_picks_the_language_and_fills_the_fields():
 
 
 def test_an_unknown_word_or_language_is_an_error_naming_it():
-    with pytest.raises(KeyError, match="'nope'.*'overview'"):
+    with pytest.raises(KeyError, match=r"'nope'.*'overview'"):
         words.word("overview", "nope", "zh")
     with pytest.raises(ValueError, match="'fr'"):
         words.word("overview", "title", "fr")
@@ -110,7 +110,8 @@ def test_the_url_keeps_lang_and_links_carry_it():
     state = parse("?days=30&line=Line+A&lang=en")
     assert state.lang == "en"
     assert parse(to_search(state)) == state
-    assert href("/stages/all", state.scope().with_(metric="wip")) == "/stages/all?days=30&line=Line+A&metric=wip&lang=en"
+    link = href("/stages/all", state.scope().with_(metric="wip"))
+    assert link == "/stages/all?days=30&line=Line+A&metric=wip&lang=en"
     assert parse("?lang=fr").lang is None and to_search(ViewState()) == ""
 
 

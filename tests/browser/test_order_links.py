@@ -97,7 +97,7 @@ def test_timeline_labels_do_not_cover_the_legend(app_url, open_page, tmp_path):
     legend = page.eval_on_selector("#order-timeline .legend", box)
     labels = page.eval_on_selector_all("#order-timeline .annotation", f"els => els.map({box})")
     texts = page.eval_on_selector_all("#order-timeline .annotation", "els => els.map(e => e.textContent)")
-    assert sorted(texts) == ["承诺 promised", "现在 now"]
+    assert sorted(texts) == ["承诺交期", "现在"]
     assert not any(_overlaps(legend, label) for label in labels)
     assert not _overlaps(labels[0], labels[1])
     page.screenshot(path=str(tmp_path / "order-timeline.png"))

@@ -232,7 +232,7 @@ def test_tiles_show_the_numbers_of_orderboard_metrics(wall_app, live_server, ope
     assert cli_summary["wip"] > 0 and cli_summary["delay"]["completed"] > 0
     assert "Line A" in page.inner_text(".ob-wall-scope")
     assert page.inner_text(".ob-wall-asof").startswith("data as of ")
-    assert page.get_attribute(".ob-view--active [data-metric=wip]", "href") == "/stages/all?metric=wip&line=Line+A"
+    assert page.get_attribute(".ob-view--active [data-metric=wip]", "href") == "/stages/all?metric=wip&line=Line+A&lang=en"
 
 
 def test_new_events_show_on_the_next_refresh_and_the_stale_banner_comes_and_goes(
