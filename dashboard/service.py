@@ -7,9 +7,12 @@ was computed, the data version it was computed from, and whether it is stale.
   parameters hold *relative* windows ("last 7 days"), never an absolute now, so the key
   repeats; the time bucket (the refresh period) makes ages and "overdue now" move on even
   when nothing is written; the data version makes a write visible on the next refresh.
-- One computation per key across threads, workers and hosts: a lock per key (a Redis
-  lock with a Redis cache, a file lock with the file-system cache); whoever waits for the
-  lock then finds the value in the cache.
+- One computation per key across threads, workers and hosts: a lock per computation
+  (namespace + parameters, not per period or data version: a Redis lock with a Redis
+  cache, a file lock with the file-system cache); whoever waits for the lock then finds
+  the value in the cache. Without Redis the locks are striped over ``LOCK_STRIPES`` lock
+  files and in-process locks, so however many periods and parameters go by (search texts
+  and filters in URLs are endless) the footprint stays bounded.
 - The cache is a speed-up, never a point of failure: a cache error is logged and the value
   is computed directly.
 - Stale-while-revalidate (``background=True``, for wall screens): when the key of the
@@ -59,6 +62,7 @@ T = TypeVar("T")
 LAST_GOOD_TIMEOUT = 7 * 24 * 3600
 SWR_PERIODS = 3  # how many periods old a value stale-while-revalidate may still serve
 COUNTER_PREFIX = "orderboard:computations:"
+LOCK_STRIPES = 64  # lock files and in-process locks without Redis
 LOCK_WAIT_S = 10.0  # the default of the wait_s setting
 CACHE_WAIT_S = 0.25  # the default of the cache_wait_s setting
 CACHE_RETRY_S = 5.0  # after a cache failure, calls skip the cache this long between probes
@@ -121,7 +125,9 @@ class CachedService:
         self.clock = clock
         self.redis = redis_client
         self.lock_dir = lock_dir or os.path.join(tempfile.gettempdir(), "orderboard-locks")
-        self._thread_locks: dict[str, threading.Lock] = {}
+        # Reentrant: a computation may read another cached value whose lock shares its stripe.
+        self._stripes = [threading.RLock() for _ in range(LOCK_STRIPES)]
+        self._held = threading.local()  # the stripes this thread holds across processes
         self._guard = threading.Lock()
         self._refreshing: set[str] = set()
         self._threads: list[threading.Thread] = []
@@ -156,6 +162,7 @@ class CachedService:
                 return self._stale(last_good_key, exc)
         bucket = f"{period}s:{int(self.clock().timestamp()) // period}"
         key = cache_key(namespace, params, version or "", bucket)
+        lock_id = cache_key(namespace, params)  # one lock per computation, whatever the period
         hit = self._cache_get(key)
         if hit is not None:
             return hit
@@ -164,9 +171,10 @@ class CachedService:
             recent = last is not None and (
                 self.clock() - last.computed_at <= timedelta(seconds=period * SWR_PERIODS))
             if recent:
-                self._refresh_in_background(namespace, key, last_good_key, version, period, compute)
+                self._refresh_in_background(namespace, key, lock_id, last_good_key, version, period,
+                                            compute)
                 return last
-        with self._lock(key):
+        with self._lock(lock_id):
             hit = self._cache_get(key)
             if hit is not None:
                 return hit
@@ -197,7 +205,8 @@ class CachedService:
             self.store_faults.succeeded()
         return result
 
-    def _refresh_in_background(self, namespace, key, last_good_key, version, period, compute) -> None:
+    def _refresh_in_background(self, namespace, key, lock_id, last_good_key, version, period,
+                               compute) -> None:
         """Recompute ``key`` in a thread, once: one thread per key in this process, and
         only the process that gets the key's lock without waiting."""
         with self._guard:
@@ -207,7 +216,7 @@ class CachedService:
 
         def run() -> None:
             try:
-                with self._process_lock(key, blocking=False) as acquired:
+                with self._process_lock(lock_id, blocking=False) as acquired:
                     if acquired and self._cache_get(key) is None:
                         self._store(namespace, key, last_good_key, version, period, compute())
             except Exception as exc:  # noqa: BLE001 - the next request tries again
@@ -217,6 +226,7 @@ class CachedService:
                     self._refreshing.discard(key)
 
         thread = threading.Thread(target=run, name=f"refresh-{namespace}", daemon=True)
+        self._threads = [t for t in self._threads if t.is_alive()]
         self._threads.append(thread)
         thread.start()
 
@@ -266,16 +276,15 @@ class CachedService:
         self._cache_call("cache delete", lambda: self.cache.delete(key))
 
     @contextlib.contextmanager
-    def _lock(self, key: str) -> Iterator[None]:
-        with self._guard:
-            thread_lock = self._thread_locks.setdefault(key, threading.Lock())
-        with thread_lock, self._process_lock(key):
+    def _lock(self, lock_id: str) -> Iterator[None]:
+        with self._stripes[_stripe(lock_id)], self._process_lock(lock_id):
             yield
 
     @contextlib.contextmanager
-    def _process_lock(self, key: str, blocking: bool = True) -> Iterator[bool]:
-        """Hold the key's lock across processes; yields whether it was acquired (when not
-        blocking, or after waiting ``lock_wait_s``, the caller may go on without it)."""
+    def _process_lock(self, lock_id: str, blocking: bool = True) -> Iterator[bool]:
+        """Hold a computation's lock across processes; yields whether it was acquired (when
+        not blocking, or after waiting ``lock_wait_s``, the caller may go on without it)."""
+        key = lock_id
         if self.redis is not None:
             if self.cache_faults.skip():  # the cache is failing: compute without its lock
                 yield True
@@ -295,8 +304,13 @@ class CachedService:
                     with contextlib.suppress(Exception):
                         lock.release()
             return
+        stripe = _stripe(lock_id)
+        held: set[int] = self._held.__dict__.setdefault("stripes", set())
+        if stripe in held:  # this thread already holds the stripe's file (a nested computation)
+            yield True
+            return
         os.makedirs(self.lock_dir, exist_ok=True)
-        path = os.path.join(self.lock_dir, key.replace(":", "_") + ".lock")
+        path = os.path.join(self.lock_dir, f"stripe-{stripe:02d}.lock")
         with open(path, "w") as handle:
             acquired = False
             deadline = time.monotonic() + (self.lock_wait_s if blocking else 0)
@@ -311,9 +325,16 @@ class CachedService:
                             log.warning("waited %.0f s for %s; computing anyway", self.lock_wait_s, key)
                         break
                     time.sleep(0.02)
+            if acquired:
+                held.add(stripe)
             try:
                 yield acquired or blocking
             finally:
                 if acquired:
+                    held.discard(stripe)
                     with contextlib.suppress(OSError):
                         fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _stripe(lock_id: str) -> int:
+    return int(hashlib.sha1(lock_id.encode()).hexdigest()[:8], 16) % LOCK_STRIPES

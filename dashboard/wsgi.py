@@ -38,11 +38,14 @@ def served_from_environment() -> Any:
     """The Flask server of ``create_app`` over the store of the environment's settings."""
     from dashboard.app import create_app
     from datasource.settings import load_settings
-    from datasource.store import open_store
+    from datasource.store import make_engine, open_store
 
     settings = load_settings()
-    engine = open_store(settings.database_url, settings.pipeline, create=False)
-    return create_app(settings, engine=engine).server
+    # Brought up to the schema without a bound (an index build may take a while), then
+    # served by an engine whose every wait is bounded by wait_s (README, "Timeouts").
+    open_store(settings.database_url, settings.pipeline, create=False).dispose()
+    web_engine = make_engine(settings.database_url, wait_s=settings.wait_s)
+    return create_app(settings, engine=web_engine).server
 
 
 server = LazyServer()

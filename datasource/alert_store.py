@@ -14,9 +14,10 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 import pandas as pd
-from sqlalchemy import and_, delete, exists, func, insert, select, update
+from sqlalchemy import Table, and_, bindparam, delete, exists, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from datasource.queries import read_frame, raw
@@ -31,11 +32,11 @@ from datasource.schema import (
 )
 from datasource.store import bump_data_version
 
-instances = AlertInstance.__table__
-notices = AlertNotice.__table__
-deliveries = AlertDelivery.__table__
-groups = AlertGroup.__table__
-silences = AlertSilence.__table__
+instances = cast(Table, AlertInstance.__table__)
+notices = cast(Table, AlertNotice.__table__)
+deliveries = cast(Table, AlertDelivery.__table__)
+groups = cast(Table, AlertGroup.__table__)
+silences = cast(Table, AlertSilence.__table__)
 ACTIVE = ("pending", "firing")
 FIRING_KINDS = ("firing", "repeat")
 LINK_SECRET_KEY = "alert_link_secret"
@@ -109,14 +110,13 @@ def apply_plans(engine: Bind, plans: Iterable[Plan], now: datetime) -> None:
 
 def _update_by_id(conn: Connection, rows: list[dict]) -> None:
     """One executemany per set of columns (promotions and value refreshes differ)."""
-    from sqlalchemy import bindparam
 
     by_columns: dict[tuple, list[dict]] = {}
     for row in rows:
         row = {k: (_json(v) if k == "labels" else v) for k, v in row.items()}
         by_columns.setdefault(tuple(sorted(row)), []).append(row)
     for columns, batch in by_columns.items():
-        values = {c: bindparam(f"v_{c}") for c in columns if c != "id"}
+        values: dict[str, Any] = {c: bindparam(f"v_{c}") for c in columns if c != "id"}
         stmt = update(instances).where(instances.c.id == bindparam("v_id")).values(**values)
         conn.execute(stmt, [{f"v_{k}": v for k, v in row.items()} for row in batch])
 
@@ -280,18 +280,19 @@ def acknowledge(engine: Bind, instance_id: int, by: str, now: datetime) -> dict 
     time measures this response. Returns the instance, None when there is none."""
     i = instances.c
     with _writing(engine) as conn:
-        row = conn.execute(select(*_instance_columns()).where(i.id == instance_id)).mappings().first()
-        if row is None:
+        found = conn.execute(select(*_instance_columns()).where(i.id == instance_id)).mappings().first()
+        if found is None:
             return None
-        row = dict(row)
+        row = dict(found)
         if row["acknowledged_at"] is None:
             conn.execute(update(instances).where(i.id == instance_id, i.acknowledged_at.is_(None))
                          .values(acknowledged_at=now, acknowledged_by=(by or "—")[:64]))
             row.update(acknowledged_at=now, acknowledged_by=by)
             if row["key"].startswith("exception:"):
-                x = OrderException.__table__.c
+                exceptions = cast(Table, OrderException.__table__)
+                x = exceptions.c
                 exception_id = int(row["key"].split(":", 1)[1])
-                changed = conn.execute(update(OrderException.__table__).where(
+                changed = conn.execute(update(exceptions).where(
                     x.id == exception_id, x.acknowledged_at.is_(None)).values(acknowledged_at=now))
                 if changed.rowcount:
                     bump_data_version(conn)
@@ -308,7 +309,7 @@ def link_secret(engine: Bind, configured: str | None) -> str:
     once and kept in the store (so the worker and every web worker agree)."""
     if configured:
         return configured
-    m = StoreMeta.__table__
+    m = cast(Table, StoreMeta.__table__)
     with _writing(engine) as conn:
         found = conn.execute(select(m.c.value).where(m.c.key == LINK_SECRET_KEY)).scalar_one_or_none()
         if found:
@@ -351,7 +352,7 @@ def alert_list(engine: Bind, states: Sequence[str] = ALERT_LIST_STATES, since: d
     rows = read_frame(engine, stmt)
     for column in ("fired_at", "acknowledged_at", "resolved_at"):
         rows[column] = pd.to_datetime(rows[column], utc=True, format="ISO8601")
-    told_rows = []
+    told_rows: list = []
     ids = rows["id"].astype(int).tolist()
     with _reading(engine) as conn:
         for chunk in _chunks(ids):

@@ -12,11 +12,12 @@ columns so bound values are stored-format UTC on every backend.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping, Sequence
 
 import pandas as pd
 from sqlalchemy import String, false, func, or_, select, type_coerce
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql import ColumnElement, Select
 
 from datasource.schema import Order, OrderException, StageVisit
@@ -58,7 +59,7 @@ def to_utc(values: pd.Series) -> pd.Series:
     return pd.to_datetime(values, utc=True, format="ISO8601").astype("datetime64[us, UTC]")
 
 
-def read_frame(engine: Engine, stmt: Select) -> pd.DataFrame:
+def read_frame(engine: Engine | Connection, stmt: Select) -> pd.DataFrame:
     """Run ``stmt`` and return its rows with datetime columns as tz-aware UTC.
 
     SQLAlchemy Core compiles the statement and processes the bound values; the rows are
@@ -67,7 +68,7 @@ def read_frame(engine: Engine, stmt: Select) -> pd.DataFrame:
     time of the summary on a million orders; every selected column is already
     unprocessed (``raw``), so nothing is lost.
     """
-    with engine.connect() as conn:
+    with contextlib.nullcontext(engine) if isinstance(engine, Connection) else engine.connect() as conn:
         result = conn.execute(stmt)
         columns = list(result.keys())
         rows = result.cursor.fetchall() if result.cursor is not None else []

@@ -121,10 +121,9 @@ def load_settings(**overrides: str | None) -> Settings:
         if value is not None:
             values[key] = value
     values["config_file"] = config_file
-    for name in ("wait_s", "cache_wait_s"):
-        values[name] = _seconds(values[name], name)
     values["lang"] = check_lang_setting(values["lang"])
-    settings = Settings(**values)  # type: ignore[arg-type]
+    waits = {name: _seconds(values.pop(name), name) for name in ("wait_s", "cache_wait_s")}
+    settings = Settings(**values, **waits)  # type: ignore[arg-type]
     thresholds = dict(data.get("metrics", {})) if config_file else {}
     alert_tables = {k: data[k] for k in ALERT_TABLES if k in data}
     return replace(settings, pipeline=load_pipeline(config_file), metric_thresholds=thresholds,

@@ -307,7 +307,7 @@ def _metric(ev: Evaluation, c: Condition) -> list[Finding]:
     out = []
     if not c.per_stage:
         value = metric.read(summary)
-        if breaches(value, c, ev.catalog):
+        if value is not None and breaches(value, c, ev.catalog):
             out.append(Finding(
                 key=f"scope:{c.scope_text}", severity=c.severity or _level_severity(ev, c, value),
                 value=float(value), summary=f"{metric.label_en} {value:.4g} {threshold}",
@@ -317,7 +317,7 @@ def _metric(ev: Evaluation, c: Condition) -> list[Finding]:
         if c.stages and row.code not in c.stages:
             continue
         value = metric.read_stage(row)
-        if breaches(value, c, ev.catalog):
+        if value is not None and breaches(value, c, ev.catalog):
             out.append(Finding(
                 key=f"stage:{row.code}|{c.scope_text}", severity=c.severity or _level_severity(ev, c, value),
                 value=float(value), summary=f"{metric.label_en} of {row.code} {value:.4g} {threshold}",

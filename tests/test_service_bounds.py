@@ -35,7 +35,6 @@ def test_a_day_of_one_screen_leaves_a_bounded_footprint(tmp_path):
     service.wait_for_refreshes()
     lock_files = list((tmp_path / "locks").iterdir())
     assert len(lock_files) <= 8, f"{len(lock_files)} lock files after a day"
-    assert len(service._thread_locks) <= 8
     assert len(service._threads) <= 2 and len(service._refreshing) == 0
     assert threading.active_count() <= threads_before + 1
 
@@ -47,4 +46,24 @@ def test_many_different_parameters_stay_bounded_too(tmp_path):
     for i in range(2000):
         service.get("stage.list", {"q": f"search {i}"}, lambda: i)
     assert len(list((tmp_path / "locks").iterdir())) <= 64
-    assert len(service._thread_locks) <= 64
+
+
+def test_a_computation_reading_another_value_of_its_own_stripe_does_not_deadlock(tmp_path):
+    from dashboard.service import _stripe, cache_key
+
+    clock = Clock()
+    service = _service(tmp_path, clock)
+    service.lock_wait_s = 120  # a deadlock would outlast the join below
+    outer = {"screen": "outer"}
+    target = _stripe(cache_key("frame", outer))
+    inner = next({"screen": f"inner {i}"} for i in range(10_000)
+                 if _stripe(cache_key("summary", {"screen": f"inner {i}"})) == target)
+
+    def compute_outer():
+        return service.get("summary", inner, lambda: "inner value").value + " seen"
+
+    done = []
+    worker = threading.Thread(target=lambda: done.append(service.get("frame", outer, compute_outer).value))
+    worker.start()
+    worker.join(timeout=20)
+    assert done == ["inner value seen"]

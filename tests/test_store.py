@@ -254,3 +254,19 @@ def test_postgres_bounds_come_from_one_setting_and_keep_the_urls_options(pg_sche
     with unbounded.connect() as conn:
         assert conn.execute(text("SHOW statement_timeout")).scalar() == "0"
     unbounded.dispose()
+
+
+def test_the_wsgi_app_serves_with_bounded_waits(pg_schema, tmp_path, monkeypatch):
+    """gunicorn's workers read through an engine bounded by wait_s, as ``serve`` does."""
+    open_store(pg_schema, default_pipeline()).dispose()
+    monkeypatch.setenv("ORDERBOARD_WAIT_S", "3")
+    from dashboard.wsgi import LazyServer
+
+    monkeypatch.setenv("ORDERBOARD_DATABASE_URL", pg_schema)
+    monkeypatch.setenv("ORDERBOARD_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("ORDERBOARD_CONFIG", raising=False)
+    engine = LazyServer().load().config["ORDERBOARD_CONTEXT"].engine
+    with engine.connect() as conn:
+        assert conn.execute(text("SHOW statement_timeout")).scalar() == "3s"
+    assert engine.pool.timeout() == 3
+    engine.dispose()

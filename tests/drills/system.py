@@ -70,15 +70,14 @@ class System:
     def start(self, orders: int = 400) -> "System":
         from datasource.demo import generate, seed_store
         from datasource.pipeline import default_pipeline
-        from datasource.store import init_schema, make_engine
+        from datasource.store import open_store
 
         admin = create_engine(self.pg_url)
         with admin.begin() as conn:
             conn.execute(text(f'CREATE SCHEMA "{self.schema}"'))
         admin.dispose()
-        engine = make_engine(self.store_url)
         pipeline = default_pipeline()
-        init_schema(engine, pipeline)
+        engine = open_store(self.store_url, pipeline)
         seed_store(engine, pipeline, generate(seed=13, n_orders=orders))
         engine.dispose()
         self.redis = subprocess.Popen(
