@@ -17,12 +17,14 @@ from flask_caching import Cache
 from sqlalchemy import Engine
 from werkzeug.exceptions import BadRequest
 
-from dashboard.components import not_found
+from dashboard.components import not_found, register_lang_switch
 from dashboard.context import AppContext
 from dashboard.limits import MAX_REQUEST_BYTES
 from dashboard.pages import Page, default_pages, resolve
 from dashboard.service import CachedService, cache_config, redis_timeouts
+from dashboard.url_state import href, parse
 from dashboard.webfont import register_font_route
+from dashboard.words import word
 from datasource.settings import Settings, load_settings
 from datasource.store import data_version, make_engine
 
@@ -68,6 +70,7 @@ def create_app(
     guard_requests(app.server, app.callback_map)
     _register_retired_paths(app.server)
     _register_router(app, ctx, pages)
+    register_lang_switch(app)
     registered: set[int] = set()
     for page in pages:
         if page.register is not None and id(page.register) not in registered:
@@ -108,7 +111,10 @@ def render_page(ctx: AppContext, pages: list[Page], pathname: str | None, search
     """The layout for a URL, or a short not-found page."""
     found = resolve(pages, pathname, search)
     if found is None:
-        return not_found(pathname or "/", f"没有这个页面 · no page at {pathname}")
+        state = parse(search)
+        lang = ctx.page_lang(state.lang)
+        return not_found(pathname or "/", word("common", "no_page", lang, path=pathname),
+                         lang, href("/", state.scope()))
     page, params = found
     return page.layout(ctx, **params)
 

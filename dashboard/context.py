@@ -39,6 +39,12 @@ class AppContext:
         period = max(1, int(period_s or self.service.period_s))
         return datetime.fromtimestamp(int(now.timestamp()) // period * period, tz=timezone.utc)
 
+    def page_lang(self, requested: object = None) -> str:
+        """The language of a page: its URL's ``?lang=`` when it is one, else the ``lang`` setting."""
+        from dashboard.words import resolve_lang
+
+        return resolve_lang(requested, self.settings.lang)
+
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.settings.timezone)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from dash import html
 
+from dashboard.words import word
 from datasource import queries
 from metrics.window import Filters
 
@@ -22,10 +23,6 @@ if TYPE_CHECKING:
 
 NAMESPACE = "filter-values"
 SHOWN_VALUES = 12
-LABELS = {
-    "production_line": ("产线", "line"), "customer": ("客户", "customer"), "channel": ("渠道", "channel"),
-    "product_line": ("产品线", "product line"), "owner": ("负责人", "owner"),
-}
 
 
 @dataclass(frozen=True)
@@ -65,23 +62,15 @@ def unknown_filters(ctx: AppContext, filters: Filters) -> list[Unknown]:
 
 
 def warning_text(unknown: Unknown, lang: str) -> str:
-    zh, en = LABELS.get(unknown.column, (unknown.column, unknown.column))
+    name = word("filters", unknown.column, lang, default=(unknown.column, unknown.column))
     shown = unknown.existing[:SHOWN_VALUES]
     listed = ", ".join(shown) + (" …" if len(unknown.existing) > SHOWN_VALUES else "")
-    if lang == "en":
-        tail = f"; the {en} values in the store: {listed}" if shown else f"; no order has any {en}"
-        return f"No order has {en} “{unknown.value}”{tail}"
-    tail = f";现有{zh}:{listed}" if shown else f";订单中没有任何{zh}"
-    return f"没有{zh}为“{unknown.value}”的订单{tail}"
+    tail = (word("filters", "existing", lang, name=name, values=listed) if shown
+            else word("filters", "none_existing", lang, name=name))
+    return word("filters", "unknown", lang, name=name, value=unknown.value, tail=tail)
 
 
 def filter_warning(unknowns: list[Unknown], lang: str, class_name: str = "ob-filter-warning") -> list:
     """One line per unknown value (an empty list when every value exists)."""
     return [html.Div(warning_text(u, lang), className=class_name, role="alert") for u in unknowns]
-
-
-def bilingual(unknowns: list[Unknown]) -> list:
-    """The same lines in both languages, for the pages that show "中文 · English"."""
-    return [html.Div(f"{warning_text(u, 'zh')} · {warning_text(u, 'en')}", className="ob-filter-warning",
-                     role="alert") for u in unknowns]
 

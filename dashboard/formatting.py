@@ -15,10 +15,6 @@ from zoneinfo import ZoneInfo
 MISSING = "—"
 DAYS_FROM_H = 48.0
 
-_UNITS = {
-    "zh": {"h": "小时", "d": "天", "min": "分钟"},
-    "en": {"h": "h", "d": "d", "min": "min"},
-}
 
 
 def is_missing(value: object) -> bool:
@@ -51,7 +47,9 @@ def percent(ratio: float | None, digits: int = 1) -> str:
 
 def unit(name: str, lang: str = "zh") -> str:
     """The short word for a unit ("h", "d", "min") in ``lang`` (zh or en)."""
-    return _UNITS.get(lang, _UNITS["en"]).get(name, name)
+    from dashboard.words import word
+
+    return word("common", f"unit_{name}", lang, default=(name, name))
 
 
 def duration_parts(hours: float | None, lang: str = "zh") -> tuple[str, str]:

@@ -20,9 +20,11 @@ and shared links rely on):
 | q           | free-text search (order, customer, owner)          |                |
 | page        | grid page, 1-based                                 | 1              |
 | f.<column>  | a grid column's "contains" filter                  |                |
+| lang        | the page's language, ``zh`` or ``en``               | the ``lang`` setting |
 
 Parsing is lenient (a bad number falls back to the default, unknown names are
-ignored) because URLs are typed and pasted by people.
+ignored) because URLs are typed and pasted by people. ``lang`` is kept in every link
+built from the state (``scope``), so a page opened in English leads to English pages.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime
 from urllib.parse import parse_qsl, quote, urlencode
 
+from datasource.settings import LANGS
 from metrics.window import Filters, Window
 
 DEFAULT_DAYS = 7
@@ -60,6 +63,7 @@ class ViewState:
     q: str | None = None
     page: int = 1
     column_filters: tuple[tuple[str, str], ...] = field(default=())
+    lang: str | None = None  # None: the deployment's default
 
     # -- conversions ------------------------------------------------------------------
     def filters(self) -> Filters:
@@ -84,8 +88,8 @@ class ViewState:
         return replace(self, **changes)
 
     def scope(self) -> "ViewState":
-        """Only window and filters: what a link to another page carries along."""
-        return ViewState(days=self.days, start=self.start, end=self.end,
+        """Only window, filters and language: what a link to another page carries along."""
+        return ViewState(days=self.days, start=self.start, end=self.end, lang=self.lang,
                          **{k: getattr(self, k) for k in FILTER_PARAMS})
 
 
@@ -108,6 +112,11 @@ def _text(text: str | None) -> str | None:
     return text or None
 
 
+def _lang(text: str | None) -> str | None:
+    text = (text or "").strip().lower()
+    return text if text in LANGS else None
+
+
 def parse(search: str | None) -> ViewState:
     """The state of a query string (``?a=1&b=2`` or ``a=1&b=2``)."""
     pairs = parse_qsl((search or "").lstrip("?"), keep_blank_values=False)
@@ -127,6 +136,7 @@ def parse(search: str | None) -> ViewState:
         view=_text(values.get("view")), sort=_text(values.get("sort")), q=_text(values.get("q")),
         page=_int(values.get("page"), 1, 1, 10**9),
         column_filters=column_filters,
+        lang=_lang(values.get("lang")),
     )
 
 
@@ -145,6 +155,8 @@ def to_search(state: ViewState) -> str:
     pairs += [(COLUMN_FILTER_PREFIX + k, v) for k, v in state.column_filters]
     if state.page != 1:
         pairs.append(("page", str(state.page)))
+    if state.lang:
+        pairs.append(("lang", state.lang))
     return "?" + urlencode(pairs) if pairs else ""
 
 

@@ -14,11 +14,11 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from urllib.parse import urlencode
 
+from datasource.settings import DEFAULT_LANG, LANGS
 from metrics.window import Filters
 
 VIEWS = ("main", "kpi", "flow", "bottleneck", "trend", "overdue", "exceptions")
 DEFAULT_VIEWS = ("main", "bottleneck", "trend", "exceptions")
-LANGS = ("zh", "en")
 TRUE_WORDS = ("1", "true", "yes", "on", "y")
 MAX_FILTER_CHARS = 100
 MIN_RELOAD_H = 1.0  # a reload blanks the screen for a moment: never more than once an hour
@@ -38,7 +38,7 @@ WALL_SETTINGS: tuple[WallSetting, ...] = (
     WallSetting("refresh", "15", "Seconds between data refreshes (2-600), without a page reload."),
     WallSetting("line", "", "Only orders of this production line (e.g. Line A)."),
     WallSetting("channel", "", "Only orders of this sales channel (e.g. online)."),
-    WallSetting("lang", "zh", "Labels: zh (default) or en."),
+    WallSetting("lang", DEFAULT_LANG, "Labels: zh or en (default: the deployment's `lang` setting)."),
     WallSetting("kiosk", "0", "1 hides the navigation links (for TVs in kiosk mode)."),
     WallSetting("reload", "6", "Hours after which the page reloads itself (0 = never, else 1-168); "
                 "it reloads only once the server answers."),
@@ -66,6 +66,11 @@ class WallConfig:
         """The active filters as a query string for links (``?line=Line+A``), or ""."""
         pairs = [(k, v) for k, v in (("line", self.line), ("channel", self.channel)) if v]
         return "?" + urlencode(pairs) if pairs else ""
+
+    def link_query(self) -> str:
+        """The filters and the language, for links to other pages (``?line=Line+A&lang=zh``)."""
+        pairs = [(k, v) for k, v in (("line", self.line), ("channel", self.channel)) if v]
+        return "?" + urlencode([*pairs, ("lang", self.lang)])
 
     def to_store(self) -> dict:
         """JSON-ready, for the page's ``dcc.Store`` (callbacks read it back with ``from_store``)."""
@@ -118,21 +123,23 @@ def parse_views(value: object) -> tuple[str, ...]:
     return known or DEFAULT_VIEWS
 
 
-def parse_wall_settings(params: Mapping[str, object], view: str | None = None) -> WallConfig:
+def parse_wall_settings(params: Mapping[str, object], view: str | None = None,
+                        default_lang: str = DEFAULT_LANG) -> WallConfig:
     """The settings of a screen from its query parameters (and path view, which pins the
-    screen to that one view when it is a known view)."""
+    screen to that one view when it is a known view); without a known ``lang``, the
+    deployment's ``default_lang``."""
     views = parse_views(params.get("views"))
     pinned = str(view or "").strip().lower()
     if pinned in VIEWS:
         views = (pinned,)
-    lang = str(params.get("lang") or "zh").strip().lower()
+    lang = str(params.get("lang") or "").strip().lower()
     return WallConfig(
         views=views,
         rotate_s=int(_number(params.get("rotate"), 30, 5, 3600)),
         refresh_s=int(_number(params.get("refresh"), 15, 2, 600)),
         line=_text(params.get("line")),
         channel=_text(params.get("channel")),
-        lang=lang if lang in LANGS else "zh",
+        lang=lang if lang in LANGS else default_lang,
         kiosk=str(params.get("kiosk") or "").strip().lower() in TRUE_WORDS,
         reload_h=_reload_hours(params.get("reload")),
     )

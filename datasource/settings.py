@@ -12,6 +12,10 @@ from pathlib import Path
 
 from datasource.pipeline import Pipeline, load_pipeline
 
+# The languages of the screens and reports; a page's ``?lang=`` overrides the ``lang`` setting.
+LANGS = ("zh", "en")
+DEFAULT_LANG = "zh"
+
 
 @dataclass(frozen=True)
 class Setting:
@@ -48,6 +52,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("cache_wait_s", "ORDERBOARD_CACHE_WAIT_S", "0.25",
             "Longest wait for one Redis call (socket and connect timeouts), in seconds; "
             "after a failure the cache is skipped for a few seconds."),
+    Setting("lang", "ORDERBOARD_LANG", DEFAULT_LANG,
+            "Language of every page unless its URL says `?lang=`: zh or en."),
 )
 
 # The configuration file's tables about alerts, kept as written and checked by
@@ -68,6 +74,7 @@ class Settings:
     alert_secret: str | None = None
     wait_s: float = 10.0
     cache_wait_s: float = 0.25
+    lang: str = DEFAULT_LANG
     pipeline: Pipeline = field(default_factory=lambda: load_pipeline(None))
     # The config file's [metrics.<name>] tables (warning/critical thresholds), checked
     # against the catalog by ``metrics.catalog.Catalog.with_thresholds``.
@@ -78,6 +85,19 @@ class Settings:
     @property
     def timezone(self) -> str:
         return self.pipeline.timezone
+
+
+class SettingError(ValueError):
+    """A setting with a value OrderBoard cannot use (the message names the setting and the choices)."""
+
+
+def check_lang_setting(value: str | None) -> str:
+    """The ``lang`` setting, checked: one of ``LANGS`` (case and spaces ignored)."""
+    text = str(value or "").strip().lower()
+    if text not in LANGS:
+        raise SettingError(f"lang = {value!r} is not a language of OrderBoard: choose {' or '.join(LANGS)} "
+                         "(ORDERBOARD_LANG or [orderboard] lang in the config file)")
+    return text
 
 
 def load_settings(**overrides: str | None) -> Settings:
@@ -101,6 +121,7 @@ def load_settings(**overrides: str | None) -> Settings:
         if value is not None:
             values[key] = value
     values["config_file"] = config_file
+    values["lang"] = check_lang_setting(values["lang"])
     waits = {name: _seconds(values.pop(name), name) for name in ("wait_s", "cache_wait_s")}
     settings = Settings(**values, **waits)  # type: ignore[arg-type]
     thresholds = dict(data.get("metrics", {})) if config_file else {}

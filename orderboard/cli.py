@@ -102,9 +102,12 @@ def settings_for(db: str | None, config: Path | None) -> Settings:
     from sqlalchemy.exc import ArgumentError
 
     from datasource.pipeline import PipelineError
+    from datasource.settings import SettingError
 
     try:
         settings = load_settings(database_url=db, config_file=str(config) if config else None)
+    except SettingError as exc:
+        fail(str(exc), EXIT_USAGE)
     except (OSError, tomllib.TOMLDecodeError, PipelineError) as exc:
         source = config or os.environ.get("ORDERBOARD_CONFIG")
         fail(f"configuration file {source}: {getattr(exc, 'strerror', None) or exc}")

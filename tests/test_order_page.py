@@ -88,10 +88,13 @@ def test_gantt_has_one_bar_per_visit_sla_markers_and_distinct_rework(ctx):
 def test_order_content_lists_events_exceptions_and_audit(ctx):
     texts = _texts(order_content(ctx, "SO-1", now=NOW))
     assert "郭亮" in texts and "焊缝不合格" in texts and "质检员甲" in texts
-    assert any("quality_failure" in t for t in texts)
-    assert "没有审计记录 · no audit entries" in texts
-    assert "没有数据质量问题 · no data-quality findings" in texts
-    assert "没有订单 nope · no order nope" in _texts(order_content(ctx, "nope", now=NOW))
+    assert "质量问题" in texts  # the kind quality_failure, in the page's language
+    assert "没有审计记录" in texts
+    assert "没有数据质量问题" in texts
+    assert "没有订单 nope" in _texts(order_content(ctx, "nope", now=NOW))
+    english = _texts(order_content(ctx, "SO-1", now=NOW, lang="en"))
+    assert "Quality failure" in english and "No audit entries" in english and "Events" in english
+    assert "No order nope" in _texts(order_content(ctx, "nope", now=NOW, lang="en"))
 
 
 def test_export_is_recorded_and_shown_in_the_audit_trail(ctx):
@@ -151,27 +154,29 @@ def closed_ctx(store, tmp_path):
 def test_a_closed_order_has_no_time_left(closed_ctx):
     facts = {n: order_content(closed_ctx, n, now=NOW)[0] for n in ("EARLY", "LATE", "GONE")}
     assert order_detail(closed_ctx.engine, "EARLY").order["status"] == "completed"
-    assert _fact(facts["EARLY"], "order-delivery") == "交付 Delivery: 按时 on time · 提前 177.2 h early"
-    assert _fact(facts["LATE"], "order-delivery") == "交付 Delivery: 延误 late by 10.0 h"
+    assert _fact(facts["EARLY"], "order-delivery") == "交付: 按时 · 提前 177.2 h"
+    assert _fact(facts["LATE"], "order-delivery") == "交付: 延误 10.0 h"
     assert "ob-fact--late" in facts["LATE"].children[-1].className
-    assert _fact(facts["GONE"], "order-delivery") == "交付 Delivery: —"
+    assert _fact(facts["GONE"], "order-delivery") == "交付: —"
     texts = _texts([facts["EARLY"], facts["GONE"]])
-    assert not any("Time left" in t for t in texts)
+    assert not any("余量" in t for t in texts)
+    english = order_content(closed_ctx, "EARLY", now=NOW, lang="en")[0]
+    assert _fact(english, "order-delivery") == "Delivery: on time · 177.2 h early"
 
 
 def test_an_open_order_has_time_left_or_is_late(closed_ctx):
     ahead = order_content(closed_ctx, "PO 2024/001 #订单", now=NOW)[0]
-    assert _fact(ahead, "order-delivery") == "余量 Time left: 100.0 h"   # now = 200 h
+    assert _fact(ahead, "order-delivery") == "余量: 100.0 h"   # now = 200 h
     late = order_content(closed_ctx, "PO 2024/001 #订单", now=at(305))[0]
-    assert _fact(late, "order-delivery") == "延误 Late by: 5.0 h"
+    assert _fact(late, "order-delivery") == "延误: 5.0 h"
 
 
 def test_a_promised_date_shows_as_that_day_whichever_way_it_was_stored(closed_ctx):
     def promised(number: str) -> str:
         return _fact(order_content(closed_ctx, number, now=NOW)[0], "order-promised")
 
-    assert promised("IMPORTED") == promised("DEMO") == "承诺 Promised: 2026-11-09 23:59"
-    assert promised("TIMED") == "承诺 Promised: 2026-11-09 14:30"   # a real time of day is kept
+    assert promised("IMPORTED") == promised("DEMO") == "承诺交期: 2026-11-09 23:59"
+    assert promised("TIMED") == "承诺交期: 2026-11-09 14:30"   # a real time of day is kept
     # the stored instants are not touched
     stored = order_detail(closed_ctx.engine, "IMPORTED").order["promised_at"]
     assert pd.Timestamp(stored) == pd.Timestamp("2026-11-09 16:00", tz="UTC")
@@ -184,13 +189,13 @@ def test_a_closed_order_has_no_now_line_even_with_an_unended_visit(closed_ctx):
     closed = timeline_figure(visits, closed_ctx.settings.pipeline, NOW, closed_ctx.settings.timezone,
                              promised_at=d.order["promised_at"], running=False,
                              closed_at=d.order["completed_at"])
-    assert [a.text for a in closed.layout.annotations] == ["承诺 promised"]
+    assert [a.text for a in closed.layout.annotations] == ["承诺交期"]
     bars = visit_bars(visits, closed_ctx.settings.pipeline, NOW, closed_ctx.settings.timezone,
                       closed_at=d.order["completed_at"])
     assert not bars["open"].any() and bars["hours"].iloc[-1] == 0   # not "running" to now
     page = order_content(closed_ctx, "EARLY", now=NOW)
     graph = page[1].children[1]
-    assert [a.text for a in graph.figure.layout.annotations] == ["承诺 promised"]
+    assert [a.text for a in graph.figure.layout.annotations] == ["承诺交期"]
 
 
 def test_the_now_and_promised_labels_sit_inside_the_plot_clear_of_the_legend(ctx):
@@ -200,7 +205,7 @@ def test_the_now_and_promised_labels_sit_inside_the_plot_clear_of_the_legend(ctx
     legend_bottom = fig.layout.legend.y   # the legend sits above the plot (y >= 1)
     assert legend_bottom > 1
     labels = {a.text: (a.y, a.yanchor) for a in fig.layout.annotations}
-    assert labels == {"承诺 promised": (1, "top"), "现在 now": (0, "bottom")}
+    assert labels == {"承诺交期": (1, "top"), "现在": (0, "bottom")}
 
 
 def test_order_links_are_encoded_and_the_page_decodes_them(closed_ctx):
@@ -228,7 +233,7 @@ def test_out_of_pipeline_order_findings_are_on_the_order_page(store, tmp_path):
     settings = Settings(database_url=store.url, cache_dir=str(tmp_path / "cache"), pipeline=store.pipeline)
     ctx = create_app(settings, engine=store.engine).server.config["ORDERBOARD_CONTEXT"]
     texts = _texts(order_content(ctx, "OO-1", now=NOW))
-    assert "顺序异常 out of pipeline order" in texts
+    assert "顺序异常" in texts
     assert ("reviewed entered 2026-11-16 13:00:00 after shipped 2026-11-16 11:00:00, which follows "
             "it in the pipeline (Asia/Shanghai)") in texts
     # visits follow the clock: shipped 3-5 h, reviewed from 5 h, nothing negative
@@ -248,12 +253,16 @@ def test_the_history_shows_what_later_imports_changed(ctx):
     assert d.history[["field", "source", "line"]].values.tolist() == [
         ["enter:placed", "台账.xlsx", 12], ["promised_at", "台账.xlsx", 12], ["customer", "台账.xlsx", 12]]
     body = order_content(ctx, "SO-1", now=NOW)
-    history = next(s for s in body if "变更记录 · History" in _texts(s))
+    history = next(s for s in body if "变更记录" in _texts(s))
     rows = [_texts(r) for r in history.children[1].children[1].children]
     # promised at(150) is 2026-11-22 14:00 Shanghai; two days later; times in the zone
     assert sorted(r[1:] for r in rows) == [
-        ["下单 Placed 时间 time", "2026-11-16 08:00", "2026-11-16 07:00", "台账.xlsx · 12"],
-        ["客户 Customer", "上海申江化工", "上海申江化工集团", "台账.xlsx · 12"],
-        ["承诺 Promised", "2026-11-22 14:00", "2026-11-24 14:00", "台账.xlsx · 12"],
+        ["下单 时间", "2026-11-16 08:00", "2026-11-16 07:00", "台账.xlsx · 12"],
+        ["客户", "上海申江化工", "上海申江化工集团", "台账.xlsx · 12"],
+        ["承诺交期", "2026-11-22 14:00", "2026-11-24 14:00", "台账.xlsx · 12"],
     ]
-    assert "没有变更 · no changes" in _texts(order_content(ctx, "SO_2", now=NOW))
+    english = order_content(ctx, "SO-1", now=NOW, lang="en")
+    history = next(s for s in english if "History" in _texts(s))
+    assert sorted(_texts(r)[1] for r in history.children[1].children[1].children) == [
+        "Customer", "Placed time", "Promised"]
+    assert "没有变更" in _texts(order_content(ctx, "SO_2", now=NOW))

@@ -100,7 +100,7 @@ def test_every_chart_and_tile_follows_the_filters(ctx):
     line_only = compute_summary(ctx.engine, pipeline, window, state.with_(channel=None).filters(), END)
     assert sum(by_channel.data[0].x) == line_only.wip > expected.wip
     assert dict(zip(by_channel.data[0].customdata, by_channel.data[0].x))["direct"] == expected.wip
-    assert "last 30 days" in as_of and "line=Line A" in as_of
+    assert "近30天" in as_of and "line=Line A" in as_of
     assert focus_hidden is True and banner_hidden is True and banner == ""
     assert sum(kinds.data[0].x) == sum(expected.exceptions.by_kind.values()) > 0
 
@@ -115,7 +115,7 @@ def test_stage_focus_highlights_and_narrows_the_breakdowns(ctx):
     summary = compute_summary(ctx.engine, ctx.settings.pipeline, Window.last_days(7, END, TZ), None, END)
     in_stage = summary.stages.set_index("code").loc["produced", "wip"]
     assert sum(by_line.data[0].x) == in_stage
-    assert focus_hidden is False and "Produced" in focus_text
+    assert focus_hidden is False and focus_text == "聚焦环节：生产"
     card = next(c for c in out[1] if c.id == "ov-stage-produced")
     assert "ob-mstage--focus" in card.className
 
@@ -147,7 +147,7 @@ def test_orders_without_a_line_are_a_labelled_note_not_a_dead_bar():
     notes = [a.text for a in fig.layout.annotations]
     assert notes == ["另有 5 单未指定产线"]
     assert sum(bar.x) + 5 == 47   # the bars and the note add up to the WIP
-    en = breakdown_figure({"": 3, "online": 2, None: 1}, None, "en", "light", what=("渠道", "channel"))
+    en = breakdown_figure({"": 3, "online": 2, None: 1}, None, "en", "light", what="channel")
     assert [a.text for a in en.layout.annotations] == ["4 more without a channel"]
     only_unset = breakdown_figure({"": 4}, None, "en", "light")
     assert "4 more without a line" in [a.text for a in only_unset.layout.annotations]

@@ -194,14 +194,14 @@ def test_export_is_the_whole_list_as_shown_and_is_audited(sqlite_demo):
     frame = pd.read_csv(io.BytesIO(csv["content"] if isinstance(csv["content"], bytes)
                                    else __import__("base64").b64decode(csv["content"])), encoding="utf-8-sig")
     assert len(frame) == shown["rowCount"]
-    assert frame["订单 Order"].tolist() == [r["order_number"] for r in shown["rowData"]]
-    assert frame["进入环节 Entered stage"].iloc[0] == shown["rowData"][0]["entered_at"]  # local time, no zone
+    assert frame["订单"].tolist() == [r["order_number"] for r in shown["rowData"]]
+    assert frame["进入环节"].iloc[0] == shown["rowData"][0]["entered_at"]  # local time, no zone
     xlsx = cb.export_list(ctx, "/stages/all", search, "xlsx", now=END)
     content = __import__("base64").b64decode(xlsx["content"])
     sheet = load_workbook(io.BytesIO(content)).active
     values = list(sheet.values)
     assert len(values) == shown["rowCount"] + 1
-    entered = values[1][values[0].index("进入环节 Entered stage")]
+    entered = values[1][values[0].index("进入环节")]
     assert isinstance(entered, datetime) and entered.tzinfo is None
     assert entered.strftime("%Y-%m-%d %H:%M") == shown["rowData"][0]["entered_at"]
     with ctx.engine.connect() as conn:
@@ -250,7 +250,7 @@ def test_grid_is_kept_when_the_url_follows_it(sqlite_demo):
 
 def test_sortable_columns_resolve_for_every_list(sqlite_demo):
     ctx = sqlite_demo
-    for what in {*ui.METRIC_LISTS.values(), *(v[0] for v in ui.STAGE_VIEWS.values())}:
+    for what in {*ui.METRIC_LISTS.values(), *ui.STAGE_VIEWS.values()}:
         stage = "produced" if what.startswith("stage_") else None
         spec = ui.ListSpec(what, stage, "x", "", "")
         for column in ui.sort_names(what):
@@ -294,7 +294,9 @@ def test_rows_over_sla_are_flagged_for_the_highlight(sqlite_demo):
 
 def test_headers_say_each_word_once_and_wrap_instead_of_being_cut():
     assert ui.header_name("sla_h") == "SLA (h)"
-    assert ui.header_name("time_in_stage_h") == "环节用时 h Time in stage (h)"
+    assert ui.header_name("time_in_stage_h") == "环节用时 h"
+    assert ui.header_name("time_in_stage_h", "en") == "Time in stage (h)"
+    assert ui.header_name("open_exceptions", "en") == "Open exceptions"  # the catalog's label
     grid = ui.grid("k", "stage_wip", parse(""))
     assert grid.defaultColDef["wrapHeaderText"] and grid.defaultColDef["autoHeaderHeight"]
 
@@ -306,11 +308,14 @@ def test_xlsx_export_carries_number_formats(sqlite_demo):
     sheet = load_workbook(io.BytesIO(base64.b64decode(xlsx["content"]))).active
     header = [c.value for c in sheet[1]]
     row = {h: sheet.cell(row=2, column=i + 1) for i, h in enumerate(header)}
-    assert row["环节用时 h Time in stage (h)"].number_format == "#,##0.0"
+    assert row["环节用时 h"].number_format == "#,##0.0"
     assert row["SLA (h)"].number_format == "#,##0.0"
-    assert row["未关闭异常 Open exceptions"].number_format == "#,##0"
-    assert row["进入环节 Entered stage"].is_date
-    assert row["进入环节 Entered stage"].number_format == "yyyy-mm-dd hh:mm"
+    assert row["未关闭异常"].number_format == "#,##0"
+    assert row["进入环节"].is_date
+    assert row["进入环节"].number_format == "yyyy-mm-dd hh:mm"
+    english = cb.export_list(sqlite_demo, "/stages/produced", "?view=wip&days=30&lang=en", "xlsx", now=END)
+    sheet = load_workbook(io.BytesIO(base64.b64decode(english["content"]))).active
+    assert [c.value for c in sheet[1]][:5] == ["Order", "Customer", "Owner", "Stage", "Entered stage"]
 
 
 def test_the_stage_list_states_the_stages_time_in_stage(sqlite_demo):
@@ -318,10 +323,14 @@ def test_the_stage_list_states_the_stages_time_in_stage(sqlite_demo):
     row = summary_for(sqlite_demo, parse("?days=30"), END).value.stages.set_index("code").loc["produced"]
     assert row["visits"] > 0
     scope = cb.render_body(sqlite_demo, "/stages/produced", "?days=30", None, None, now=END)[3]
-    assert scope == (f"近30天 · last 30 days · {int(row['visits']):,} 次 visits · 平均 mean "
-                     f"{row['mean_h']:,.1f} h · 中位 median {row['median_h']:,.1f} h · P90 "
-                     f"{row['p90_h']:,.1f} h · 合计 total {row['total_h']:,.1f} h")
+    assert scope == (f"近30天 · {int(row['visits']):,} 次 · 平均 "
+                     f"{row['mean_h']:,.1f} h · 中位 {row['median_h']:,.1f} h · P90 "
+                     f"{row['p90_h']:,.1f} h · 合计 {row['total_h']:,.1f} h")
+    english = cb.render_body(sqlite_demo, "/stages/produced", "?days=30&lang=en", None, None, now=END)[3]
+    assert english == (f"last 30 days · {int(row['visits']):,} visits · mean "
+                       f"{row['mean_h']:,.1f} h · median {row['median_h']:,.1f} h · P90 "
+                       f"{row['p90_h']:,.1f} h · total {row['total_h']:,.1f} h")
     assert row["mean_h"] * row["visits"] == pytest.approx(row["total_h"])
     # a metric list (not a stage) has no stage figures
     assert cb.render_body(sqlite_demo, "/stages/all", "?metric=wip", None, None, now=END)[3] == \
-        "近7天 · last 7 days"
+        "近7天"

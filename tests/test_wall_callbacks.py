@@ -185,9 +185,9 @@ def test_links_carry_the_filters(wall):
     ctx, _ = wall
     _, html_ids, _, out = run(ctx, {"views": "main", "line": "Line A", "channel": "direct"})
     kpis = out[0][[i["slot"] for i in html_ids].index("kpi")]
-    assert prop(kpis[1], "href") == "/stages/all?metric=wip&line=Line+A&channel=direct"
+    assert prop(kpis[1], "href") == "/stages/all?metric=wip&line=Line+A&channel=direct&lang=zh"
     flow = out[0][[i["slot"] for i in html_ids].index("flow")]
-    assert prop(flow[0], "href") == "/stages/placed?line=Line+A&channel=direct"
+    assert prop(flow[0], "href") == "/stages/placed?line=Line+A&channel=direct&lang=zh"
     assert all(prop(t, "title") and ":" in prop(t, "title") for t in kpis)  # the definition is reachable
 
 

@@ -13,33 +13,36 @@ from dashboard.context import AppContext
 from dashboard.export import table_bytes
 from dashboard.figures.timeline import timeline_figure
 from dashboard.layouts import order as ui
-from datasource.order_detail import order_detail, order_events, find_order, record_audit
+from dashboard.words import word
+from datasource.order_detail import find_order, order_detail, order_events, record_audit
 
 EXPORT_ACTOR = "anonymous"  # no sign-in yet
 
 
-def order_content(ctx: AppContext, number: str, now: datetime | None = None) -> list:
-    """The page body for an order number (a not-found note for an unknown one)."""
+def order_content(ctx: AppContext, number: str, now: datetime | None = None, lang: str | None = None) -> list:
+    """The page body for an order number (a not-found note for an unknown one), in
+    ``lang`` (default: the ``lang`` setting)."""
     now = now or ctx.moment()
+    lang = ctx.page_lang(lang)
     detail = order_detail(ctx.engine, number)
     if detail is None:
-        return [ui.not_found(number)]
+        return [ui.not_found(number, lang)]
     pipeline, tz = ctx.settings.pipeline, ctx.tz
     order = detail.order
     # Whether the order runs is its status, not whether a visit is still open.
     closed_at = order.get("completed_at") if order.get("status") == "completed" else order.get("cancelled_at")
-    fig = timeline_figure(detail.visits, pipeline, now, ctx.settings.timezone, theme="light",
+    fig = timeline_figure(detail.visits, pipeline, now, ctx.settings.timezone, lang=lang, theme="light",
                           promised_at=order.get("promised_at"), running=order.get("status") == "open",
                           closed_at=closed_at)
     return [
-        ui.facts_view(detail, pipeline, tz, now),
-        ui.section("环节甘特图 · Stage timeline",
+        ui.facts_view(detail, pipeline, tz, now, lang),
+        ui.section(word("order", "timeline", lang),
                    dcc.Graph(id="order-timeline", figure=fig, config={"displaylogo": False})),
-        ui.section("事件 · Events", ui.events_view(detail.events, pipeline, tz)),
-        ui.section("异常 · Exceptions", ui.exceptions_view(detail.exceptions, pipeline, tz)),
-        ui.section("数据质量 · Data quality", ui.findings_view(detail.findings)),
-        ui.section("变更记录 · History", ui.history_view(detail.history, pipeline, tz)),
-        ui.section("审计记录 · Audit trail", ui.audit_view(detail.audit, tz)),
+        ui.section(word("order", "events", lang), ui.events_view(detail.events, pipeline, tz, lang)),
+        ui.section(word("order", "exceptions", lang), ui.exceptions_view(detail.exceptions, pipeline, tz, lang)),
+        ui.section(word("order", "quality", lang), ui.findings_view(detail.findings, lang)),
+        ui.section(word("order", "history", lang), ui.history_view(detail.history, pipeline, tz, lang)),
+        ui.section(word("order", "audit", lang), ui.audit_view(detail.audit, tz, lang)),
     ]
 
 
@@ -56,16 +59,17 @@ def export_events(ctx: AppContext, number: str, actor: str = EXPORT_ACTOR) -> di
 
 
 def register(app: Dash, ctx: AppContext) -> None:
-    @app.callback(Output(ui.CONTENT, "children"), Input(ui.NUMBER, "data"))
-    def _fill_order(number: str | None) -> list:
+    @app.callback(Output(ui.CONTENT, "children"), Input(ui.NUMBER, "data"), State(ui.LANG, "data"))
+    def _fill_order(number: str | None, lang: str | None) -> list:
         try:
-            return order_content(ctx, number or "")
+            return order_content(ctx, number or "", lang=lang)
         except Exception as exc:  # noqa: BLE001 - say so instead of a blank page
-            return [html.Div(f"数据源不可用 · store unreachable: {str(exc).splitlines()[0][:160]}",
-                             className="ob-banner")]
+            message = word("common", "store_unreachable", ctx.page_lang(lang), error=str(exc).splitlines()[0][:160])
+            return [html.Div(message, className="ob-banner")]
 
     @app.callback(Output(ui.DOWNLOAD, "data"), Output(ui.CONTENT, "children", allow_duplicate=True),
-                  Input(ui.EXPORT, "n_clicks"), State(ui.NUMBER, "data"), prevent_initial_call=True)
-    def _export_order(_n: int, number: str | None):
+                  Input(ui.EXPORT, "n_clicks"), State(ui.NUMBER, "data"), State(ui.LANG, "data"),
+                  prevent_initial_call=True)
+    def _export_order(_n: int, number: str | None, lang: str | None):
         data = export_events(ctx, number or "")
-        return data, order_content(ctx, number or "")  # the audit trail shows the export
+        return data, order_content(ctx, number or "", lang=lang)  # the audit trail shows the export

@@ -21,10 +21,11 @@ from dashboard.figures.bottleneck import bottleneck_figure
 from dashboard.figures.breakdown import breakdown_figure
 from dashboard.figures.exceptions import exceptions_figure
 from dashboard.figures.trend import trend_figure
-from dashboard.filter_check import bilingual, filter_values, unknown_filters
+from dashboard.filter_check import filter_values, filter_warning, unknown_filters
 from dashboard.layouts import overview as ui
 from dashboard.summary_cache import summary_result
 from dashboard.url_state import FILTER_PARAMS, ViewState, parse, to_search
+from dashboard.words import pick, word
 from metrics.drilldown import wip_by
 from metrics.summary import Summary
 
@@ -40,7 +41,7 @@ def next_state(state: ViewState, trigger: str | None, values: dict, tz: str, now
     """The state after ``trigger`` (a component id) changed to ``values[trigger]``."""
     value = values.get(trigger)
     if trigger == ui.RESET:
-        return ViewState()
+        return ViewState(lang=state.lang)  # the language is not a filter
     if trigger == ui.FOCUS_CLEAR:
         return state.with_(stage=None)
     if trigger == ui.DAYS:
@@ -126,36 +127,37 @@ def overview_view(ctx: AppContext, search: str | None, now: datetime | None = No
     hidden, focus text, banner, banner hidden, filter warnings)."""
     now = now or ctx.moment()
     state = parse(search)
+    lang = ctx.page_lang(state.lang)
     try:
         result = summary_for(ctx, state, now)
     except Exception as exc:  # noqa: BLE001 - say so, keep the screen
-        message = f"数据源不可用 · store unreachable: {str(exc).splitlines()[0][:160]}"
+        message = word("common", "store_unreachable", lang, error=str(exc).splitlines()[0][:160])
         return (*(no_update,) * 10, message, False, no_update)
     summary: Summary = result.value
     lines = breakdown_for(ctx, state, "production_line", now)
     channels = breakdown_for(ctx, state, "channel", now)
-    labels = {r.code: f"{r.label_zh} · {r.label_en}" for r in summary.stages.itertuples()}
+    labels = {r.code: pick((r.label_zh, r.label_en), lang) for r in summary.stages.itertuples()}
     focus = labels.get(state.stage or "")
     local = result.computed_at.astimezone(ctx.tz)
-    as_of = f"{scope_text(state)} · 数据时间 data as of {local:%H:%M:%S} ({ctx.settings.timezone})"
+    as_of = word("overview", "as_of", lang, scope=scope_text(state, lang), time=f"{local:%H:%M:%S}",
+                 tz=ctx.settings.timezone)
     banner, banner_hidden = "", True
     if result.stale:
-        banner, banner_hidden = f"数据已过期 · stale data: {result.error}", False
-    stage_note = f" · {focus}" if focus else ""
+        banner, banner_hidden = word("common", "stale", lang, error=result.error), False
+    wip_title = word("overview", "wip_in", lang, stage=focus) if focus else None
     return (
-        ui.kpi_view(summary, state, ctx.catalog),
-        ui.flow_view(summary, state, ctx.catalog),
-        bottleneck_figure(_focus_stages(summary, state.stage), "zh", "light"),
-        trend_figure(summary.trend, "zh", "light"),
-        breakdown_figure(lines, state.line, "zh", "light", title=None if not focus else f"在制{stage_note}"),
-        breakdown_figure(channels, state.channel, "zh", "light", title=None if not focus else f"在制{stage_note}",
-                         what=("渠道", "channel")),
-        exceptions_figure(summary.exceptions.by_kind, "zh", "light"),
+        ui.kpi_view(summary, state, ctx.catalog, lang),
+        ui.flow_view(summary, state, ctx.catalog, lang),
+        bottleneck_figure(_focus_stages(summary, state.stage), lang, "light"),
+        trend_figure(summary.trend, lang, "light"),
+        breakdown_figure(lines, state.line, lang, "light", title=wip_title),
+        breakdown_figure(channels, state.channel, lang, "light", title=wip_title, what="channel"),
+        exceptions_figure(summary.exceptions.by_kind, lang, "light"),
         as_of,
         focus is None,
-        f"聚焦环节 · stage in focus: {focus}" if focus else "",
+        word("overview", "focus", lang, stage=focus) if focus else "",
         banner, banner_hidden,
-        bilingual(unknown_filters(ctx, state.filters())),
+        filter_warning(unknown_filters(ctx, state.filters()), lang),
     )
 
 

@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-
 from dash import ALL, Dash, Input, Output, State, callback_context, dcc, no_update
 from dash.exceptions import PreventUpdate
 
@@ -21,11 +20,11 @@ from dashboard.layouts.review import (BODY, DOWNLOAD, ERROR, EXPORT, PERIOD, RAN
 from dashboard.limits import bad_request
 from dashboard.report.charts import CHART_IDS, review_figure
 from dashboard.report.tables import TABLE_IDS, table_formats, table_frame
+from dashboard.words import word
 from metrics.review import WeeklyReport, build_weekly_report
 
 FORMATS = (*CHART_FORMATS, *TABLE_FORMATS)
 REVIEW_PERIOD_S = 300  # past weeks change only with the data version, which is in the key
-EXPORT_FAILED = "无法导出图表"
 
 
 def load_report(ctx: AppContext, selection: dict) -> WeeklyReport:
@@ -68,7 +67,7 @@ def render(ctx: AppContext, selection: dict) -> tuple:
     try:
         report = load_report(ctx, selection)
     except Exception as exc:  # noqa: BLE001 - say what failed instead of a blank page
-        return [], "", f"无法计算 · could not compute the review: {str(exc).splitlines()[0][:200]}", False
+        return [], "", word("review", "could_not_compute", lang, error=str(exc).splitlines()[0][:200]), False
     error = selection.get("error")
     return review_body(report, lang), period_line(report, lang), error or "", not error
 
@@ -99,7 +98,7 @@ def download(report: WeeklyReport, item: str, fmt: str, lang: str) -> tuple:
     try:
         data, name = export_file(report, item, fmt, lang)
     except ExportError as exc:
-        return no_update, f"{EXPORT_FAILED} · {exc}", False
+        return no_update, word("review", "export_failed", lang, error=exc), False
     return dcc.send_bytes(data, name), no_update, no_update
 
 

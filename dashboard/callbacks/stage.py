@@ -30,12 +30,13 @@ from dashboard.components import scope_text
 from dashboard.context import AppContext
 from dashboard.deadline import local_deadlines
 from dashboard.export import COUNT_FORMAT, HOURS_FORMAT, table_bytes
-from dashboard.filter_check import bilingual, unknown_filters
+from dashboard.filter_check import filter_warning, unknown_filters
 from dashboard.layouts import stage as ui
 from dashboard.limits import (MAX_EXPORT_ROWS, MAX_GRID_BLOCK_ROWS, MAX_GRID_START_ROW, MAX_LIST_DAYS,
                               RangeTooLong, bad_request, check_range)
 from dashboard.summary_cache import summary_result
 from dashboard.url_state import ViewState, href, order_href, parse, to_search
+from dashboard.words import pick, word
 from datasource.order_detail import record_audit
 from datasource.pipeline import Pipeline
 from metrics import frames
@@ -57,11 +58,12 @@ def _local(values: pd.Series, tz) -> pd.Series:
 
 
 def display_frame(rows: pd.DataFrame, spec: ui.ListSpec, ctx: AppContext,
-                  open_exceptions: dict[int, int]) -> pd.DataFrame:
-    """The grid's columns (``ui.column_ids``) of drill-down rows; times local, naive."""
+                  open_exceptions: dict[int, int], lang: str = "zh") -> pd.DataFrame:
+    """The grid's columns (``ui.column_ids``) of drill-down rows; times local, naive;
+    stage names in ``lang``."""
     pipeline, tz, what = ctx.settings.pipeline, ctx.tz, spec.what
     sla = {s.code: s.sla_hours for s in pipeline.stages}
-    label = {s.code: f"{s.label_zh} {s.label_en}" for s in pipeline.stages}
+    label = {s.code: pick((s.label_zh, s.label_en), lang) for s in pipeline.stages}
     out = pd.DataFrame(index=rows.index)
     out["order_number"] = rows["order_number"]
     out["customer"] = rows["customer"]
@@ -109,6 +111,7 @@ def fetch(ctx: AppContext, spec: ui.ListSpec, state: ViewState, offset: int, lim
         "window": state.window_key(), "filters": state.filter_key(),
         "sort": ui.drill_sort(spec.what, state.sort), "q": state.q,
         "contains": dict(state.column_filters), "offset": offset, "limit": limit,
+        "lang": ctx.page_lang(state.lang),
     }
 
     def compute() -> tuple[pd.DataFrame, int]:
@@ -120,7 +123,7 @@ def fetch(ctx: AppContext, spec: ui.ListSpec, state: ViewState, offset: int, lim
             search=state.q,
         )
         counts = frames.open_exception_counts(ctx.engine, rows["order_id"].tolist(), now)
-        return display_frame(rows, spec, ctx, counts), total
+        return display_frame(rows, spec, ctx, counts, params["lang"]), total
 
     return ctx.service.get("stage.list", params, compute).value
 
@@ -212,15 +215,17 @@ def state_from_request(state: ViewState, request: dict | None) -> ViewState:
     return state.with_(sort=sort, column_filters=filters, page=page)
 
 
-def range_problem(state: ViewState) -> str | None:
+def range_problem(state: ViewState, lang: str = "zh") -> str | None:
     """Why the list of ``state`` is not computed on a page (its from..to range is longer
     than ``MAX_LIST_DAYS``), or None."""
     if state.start is None or state.end is None:
         return None  # ?days= is bounded by the URL grammar already
     try:
         check_range(state.start, state.end, MAX_LIST_DAYS, "orderboard metrics --from --to")
-    except RangeTooLong as exc:
-        return f"时间范围过长 · {exc}"
+    except RangeTooLong:
+        return word("stage", "range_too_long", lang, first=state.start.isoformat(),
+                    last=state.end.isoformat(), days=(state.end - state.start).days + 1,
+                    max_days=MAX_LIST_DAYS, instead="orderboard metrics --from --to")
     return None
 
 
@@ -260,8 +265,8 @@ def grid_shows(shown: dict | None, keys: dict[str, str], state: ViewState,
     return last_request is not None and state_from_request(state, last_request) == state
 
 
-def total_text(total: int) -> str:
-    return f"共 {total:,} 单 · {total:,} rows"
+def total_text(total: int, lang: str = "zh") -> str:
+    return word("stage", "total", lang, n=f"{total:,}")
 
 
 def stage_row(ctx: AppContext, code: str, state: ViewState, now: datetime) -> dict | None:
@@ -286,28 +291,29 @@ def render_body(ctx: AppContext, pathname: str | None, search: str | None,
     ``last_request``: its last block request."""
     code = stage_code(pathname)
     state = parse(search)
+    lang = ctx.page_lang(state.lang)
     pipeline = ctx.settings.pipeline
     spec = ui.list_spec(code, state, pipeline)
     keys = grid_keys(code, state)
-    problem = range_problem(state)
+    problem = range_problem(state, lang)
     try:
         if problem:
             total_label = problem
         else:
             _, total = fetch(ctx, spec, state, 0, ui.PAGE_SIZE, now or ctx.moment())
-            total_label = total_text(total)
+            total_label = total_text(total, lang)
     except Exception as exc:  # noqa: BLE001 - say so instead of crashing the page
-        total_label = f"数据源不可用 · store unreachable: {str(exc).splitlines()[0][:120]}"
-    scope = scope_text(state)
-    stats = ui.stage_stats_text(stage_row(ctx, code, state, now or ctx.moment()))
+        total_label = word("common", "store_unreachable", lang, error=str(exc).splitlines()[0][:120])
+    scope = scope_text(state, lang)
+    stats = ui.stage_stats_text(stage_row(ctx, code, state, now or ctx.moment()), lang)
     if stats:
         scope = f"{scope} · {stats}"
     if grid_shows(shown, keys, state, last_request):
         body, keys = no_update, no_update
     else:
-        body = ui.grid(keys["key"], spec.what, state)
-    return (body, keys, f"{spec.title_zh} · {spec.title_en}", scope, total_label,
-            ui.list_options(code, pipeline), spec.choice, state.q or "", href("/", state.scope()))
+        body = ui.grid(keys["key"], spec.what, state, lang)
+    return (body, keys, spec.title(lang), scope, total_label,
+            ui.list_options(code, pipeline, lang), spec.choice, state.q or "", href("/", state.scope()))
 
 
 def sync_search(pipeline: Pipeline, pathname: str | None, search: str | None, choice: str | None,
@@ -342,13 +348,12 @@ def export_list(ctx: AppContext, pathname: str | None, search: str | None, fmt: 
     return export_with_note(ctx, pathname, search, fmt, now, actor)[0]
 
 
-def export_note(exported: int, total: int) -> str:
+def export_note(exported: int, total: int, lang: str = "zh") -> str:
     """The line shown beside the export buttons: empty, or that the file holds only the
     first rows of a longer list."""
     if total <= exported:
         return ""
-    return (f"导出仅含前 {exported:,} 单（共 {total:,} 单）· the file holds the first {exported:,} "
-            f"of {total:,} rows (export limit); narrow the filters or the dates for the rest")
+    return word("stage", "export_limit", lang, exported=f"{exported:,}", total=f"{total:,}")
 
 
 def export_with_note(ctx: AppContext, pathname: str | None, search: str | None, fmt: str,
@@ -359,16 +364,17 @@ def export_with_note(ctx: AppContext, pathname: str | None, search: str | None, 
         raise bad_request("export format must be csv or xlsx")
     code = stage_code(pathname)
     state = parse(search)
-    problem = range_problem(state)
+    problem = range_problem(state, ctx.page_lang(state.lang))
     if problem:
         return None, problem
     spec = ui.list_spec(code, state, ctx.settings.pipeline)
     moment_ = now or ctx.moment()
     frame, total = fetch(ctx, spec, state, 0, MAX_EXPORT_ROWS, moment_)
-    note = export_note(len(frame), total)
-    formats = {ui.header_name(c): KIND_FORMATS[ui.COLUMNS[c][2]] for c in frame.columns
-               if ui.COLUMNS[c][2] in KIND_FORMATS}
-    frame = frame.rename(columns={c: ui.header_name(c) for c in frame.columns})
+    lang = ctx.page_lang(state.lang)
+    note = export_note(len(frame), total, lang)
+    formats = {ui.header_name(c, lang): KIND_FORMATS[ui.COLUMNS[c]] for c in frame.columns
+               if ui.COLUMNS[c] in KIND_FORMATS}
+    frame = frame.rename(columns={c: ui.header_name(c, lang) for c in frame.columns})
     stamp = moment_.astimezone(ctx.tz).strftime("%Y%m%d-%H%M")
     name = f"orders-{spec.stage or spec.choice}-{stamp}.{fmt}"
     record_audit(ctx.engine, actor, "export", href(pathname or "/stages/all", state),
@@ -446,4 +452,5 @@ def register(app: Dash, ctx: AppContext) -> None:
         pathname, search = _text(pathname, "pathname"), _text(search, "search")
         if not (pathname or "").startswith("/stages"):
             return no_update
-        return bilingual(unknown_filters(ctx, parse(search).filters()))
+        state = parse(search)
+        return filter_warning(unknown_filters(ctx, state.filters()), ctx.page_lang(state.lang))

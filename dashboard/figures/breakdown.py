@@ -13,27 +13,25 @@ from collections.abc import Mapping
 import plotly.graph_objects as go
 
 from dashboard.figures.theme import Theme, empty_figure, get_theme, styled
-
-EMPTY = ("没有在制订单", "No open orders")
-UNSET = ("另有 {n:,} 单未指定{what}", "{n:,} more without a {what_en}")
+from dashboard.words import word
 
 
 def breakdown_figure(counts: Mapping[str, int], selected: str | None = None, lang: str = "zh",
                      theme: str | Theme = "light", font_px: int | None = None,
-                     title: str | None = None, what: tuple[str, str] = ("产线", "line")) -> go.Figure:
+                     title: str | None = None, what: str = "production_line") -> go.Figure:
     """Horizontal bars of ``counts`` (value -> orders), largest on top, the ``selected``
     value in the primary colour and the others muted when one is selected. Each bar's
     ``customdata`` is its value, for click-to-filter. Orders without a value (key "" or
-    None) are a note under the bars naming ``what`` (zh, en), not a bar."""
+    None) are a note under the bars naming ``what`` (the filtered column, e.g.
+    ``production_line``), not a bar."""
     th = get_theme(theme)
     unset = sum(int(n) for k, n in counts.items() if k is None or str(k) == "")
     items = sorted(((str(k), int(n)) for k, n in counts.items()
                     if int(n) > 0 and k is not None and str(k) != ""),
                    key=lambda kv: (-kv[1], kv[0]))
-    note = (UNSET[1].format(n=unset, what_en=what[1]) if lang == "en"
-            else UNSET[0].format(n=unset, what=what[0])) if unset else None
+    note = word("figures", "unset", lang, n=unset, what=word("filters", what, lang)) if unset else None
     if not items:
-        fig = empty_figure(EMPTY[1] if lang == "en" else EMPTY[0], th, font_px, title)
+        fig = empty_figure(word("figures", "no_open", lang), th, font_px, title)
         if note:
             fig.add_annotation(text=note, showarrow=False, x=0.5, y=0.3, xref="paper", yref="paper",
                                font={"color": th.muted})

@@ -8,22 +8,13 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard.figures.axes import percent_axis
-from dashboard.figures.labels import word
 from dashboard.figures.theme import Theme, empty_figure, get_theme, styled
-from dashboard.i18n import pick
-
-_WORDS: dict[str, tuple[str, str]] = {
-    "median_h": ("周期中位数 (小时)", "Cycle time median (h)"),
-    "hours": ("小时", "Hours"),
-    "this": ("本期", "This period"),
-    "previous": ("上期", "Previous period"),
-    "sla": ("SLA", "SLA"),
-    "no_visits": ("所选时段没有完成的工序", "No stage visits ended in this period"),
-}
+from dashboard.words import word
+from metrics.catalog import CATALOG
 
 
 def _w(key: str, lang: str) -> str:
-    return pick(_WORDS[key], lang)
+    return word("figures", key, lang)
 
 
 def week_trend_figure(trend: pd.DataFrame, lang: str = "zh", theme: str | Theme = "light",
@@ -36,17 +27,17 @@ def week_trend_figure(trend: pd.DataFrame, lang: str = "zh", theme: str | Theme 
     completions have no rate and no median point."""
     th = get_theme(theme)
     if trend.empty or not (trend["completed"] > 0).any():
-        return empty_figure(word("no_trend", lang), th, font_px, title)
+        return empty_figure(word("figures", "no_trend", lang), th, font_px, title)
     periods = trend["period"].astype(str).tolist()
     colours = [th.secondary] * (len(periods) - 1) + [th.primary]
     rate = [None if pd.isna(r) else float(r) * 100 for r in trend["delay_rate"]]
     median = [None if pd.isna(h) else float(h) for h in trend["median_h"]]
     fig = go.Figure([
-        go.Bar(x=periods, y=trend["completed"].astype(int).tolist(), name=word("completed", lang),
+        go.Bar(x=periods, y=trend["completed"].astype(int).tolist(), name=CATALOG["completed"].label(lang),
                marker={"color": colours}, text=trend["completed"].astype(int).tolist(),
                textposition="inside", insidetextanchor="start",
                textfont={"color": "#ffffff"}, hovertemplate="%{x}: %{y}<extra></extra>"),
-        go.Scatter(x=periods, y=rate, name=word("delay_rate", lang) + " %", yaxis="y2",
+        go.Scatter(x=periods, y=rate, name=CATALOG["delay_rate"].label(lang) + " %", yaxis="y2",
                    mode="lines+markers", connectgaps=False,
                    line={"color": th.critical, "width": 3}, marker={"size": 9},
                    hovertemplate="%{x}: %{y:.1f}%<extra></extra>"),
@@ -61,8 +52,8 @@ def week_trend_figure(trend: pd.DataFrame, lang: str = "zh", theme: str | Theme 
         bargap=0.35,
         # the plot leaves room on the right for the two right-hand axes
         xaxis={"domain": [0, 0.86]},
-        yaxis={"title": {"text": word("orders", lang)}, "rangemode": "tozero"},
-        yaxis2={"title": {"text": word("delay_rate", lang) + " %", "font": {"color": th.critical}},
+        yaxis={"title": {"text": word("figures", "orders", lang)}, "rangemode": "tozero"},
+        yaxis2={"title": {"text": CATALOG["delay_rate"].label(lang) + " %", "font": {"color": th.critical}},
                 "overlaying": "y", "side": "right", "anchor": "x", "showgrid": False,
                 "tickfont": {"color": th.critical}, **percent_axis(top)},
         # Hours have their own axis, beside the rate's: never read on the order counts.

@@ -16,29 +16,26 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard.figures.theme import Theme, empty_figure, get_theme, styled
-from dashboard.i18n import pick
+from dashboard.words import pick, word
 from datasource.pipeline import Pipeline
 
-WORDS = {
-    "within": ("SLA内", "within SLA"), "beyond": ("超SLA", "beyond SLA"),
-    "rework": ("返工", "rework"), "sla": ("SLA到期", "SLA due"), "open": ("进行中", "in progress"),
-    "end": ("完成", "completed"),
-    "none": ("暂无环节记录", "No stage visits recorded"),
-}
+# this figure's names for its words in the figures table
+_KEYS = {"within": "within", "beyond": "beyond", "rework": "rework", "sla": "sla_due",
+         "open": "in_progress", "end": "end", "none": "no_visits_recorded"}
 
 
 def _w(key: str, lang: str) -> str:
-    return pick(WORDS[key], lang)
+    return word("figures", _KEYS.get(key, key), lang)
 
 
 def visit_bars(visits: pd.DataFrame, pipeline: Pipeline, now: datetime, tz: str,
-               closed_at: datetime | None = None) -> pd.DataFrame:
+               closed_at: datetime | None = None, lang: str = "zh") -> pd.DataFrame:
     """Per visit: stage label, local start/end (visits without an end end at ``now``, or
     at ``closed_at``, the completion or cancellation of a closed order, never before they
     start), hours, SLA hours, SLA due time, over SLA, rework, open (still running). A new
     frame, input unchanged."""
     sla = {s.code: s.sla_hours for s in pipeline.stages}
-    label = {s.code: f"{s.label_zh} {s.label_en}" for s in pipeline.stages}
+    label = {s.code: pick((s.label_zh, s.label_en), lang) for s in pipeline.stages}
     v = visits.copy()
     start = pd.to_datetime(v["entered_at"], utc=True)
     no_end = v["left_at"].isna()
@@ -77,8 +74,8 @@ def timeline_figure(visits: pd.DataFrame, pipeline: Pipeline, now: datetime, tz:
     th = get_theme(theme)
     if visits.empty:
         return empty_figure(_w("none", lang), th, font_px, title)
-    all_visits = visit_bars(visits, pipeline, now, tz, None if running else closed_at)
-    order = [f"{s.label_zh} {s.label_en}" for s in pipeline.stages
+    all_visits = visit_bars(visits, pipeline, now, tz, None if running else closed_at, lang)
+    order = [pick((s.label_zh, s.label_en), lang) for s in pipeline.stages
              if s.code in set(all_visits["stage_code"])]
     ends = all_visits.loc[all_visits["end_point"]]
     bars = all_visits.loc[~all_visits["end_point"]]
@@ -119,9 +116,9 @@ def timeline_figure(visits: pd.DataFrame, pipeline: Pipeline, now: datetime, tz:
                                       "line": {"color": th.text, "width": 1}},
         hovertemplate="%{y}: " + _w("sla", lang) + " %{x|%m-%d %H:%M}<extra></extra>",
     ))
-    lines = [(promised_at, th.critical, "承诺 promised" if lang == "zh" else "promised", 1.0, "top")]
+    lines = [(promised_at, th.critical, word("figures", "promised", lang), 1.0, "top")]
     if running:
-        lines.append((now, th.muted, "现在 now" if lang == "zh" else "now", 0.0, "bottom"))
+        lines.append((now, th.muted, word("figures", "now", lang), 0.0, "bottom"))
     for moment, colour, text, y, anchor in lines:
         if moment is None or pd.isna(moment):
             continue

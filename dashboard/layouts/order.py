@@ -14,30 +14,43 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 from dash import dcc, html
 
+from dashboard.components import html_lang, lang_switch
 from dashboard.context import AppContext
 from dashboard.deadline import deadline_text
-from dashboard.figures.labels import kind_label
 from dashboard.formatting import MISSING, hours, is_missing
+from dashboard.url_state import href, order_href, parse
+from dashboard.words import kind_label, pick, word
 from datasource.importers.history import shown_value
 from datasource.order_detail import OrderDetail
 from datasource.pipeline import Pipeline
 
 NUMBER = "order-number"
+LANG = "order-lang"
 CONTENT = "order-content"
 EXPORT = "order-export"
 DOWNLOAD = "order-download"
 TIME_FMT = "%Y-%m-%d %H:%M"
 
 
-def layout(ctx: AppContext, number: str = "", **_params: str) -> html.Div:
-    return html.Div(className="ob-page ob-manager ob-order-page", children=[
+def _w(key: str, lang: str, **values: object) -> str:
+    return word("order", key, lang, **values)
+
+
+def layout(ctx: AppContext, number: str = "", **params: str) -> html.Div:
+    requested = params.get("lang")
+    lang = ctx.page_lang(requested)
+    scope = parse(f"lang={requested}" if requested else "")  # links keep the URL's language
+    search = f"?lang={scope.lang}" if scope.lang else ""
+    return html.Div(className="ob-page ob-manager ob-order-page", lang=html_lang(lang), children=[
         html.Header(className="ob-mheader", children=[
-            dcc.Link("← 概览 · Overview", href="/", className="ob-back"),
-            html.H1(f"订单 Order {number}", className="ob-mtitle", id="order-title"),
-            html.Button("导出事件 CSV · export events", id=EXPORT, n_clicks=0, className="ob-button"),
+            dcc.Link(word("common", "back_overview", lang), href=href("/", scope), className="ob-back"),
+            html.H1(_w("title", lang, number=number), className="ob-mtitle", id="order-title"),
+            html.Button(_w("export", lang), id=EXPORT, n_clicks=0, className="ob-button"),
             dcc.Download(id=DOWNLOAD),
+            lang_switch(order_href(number), search, lang),
         ]),
         dcc.Store(id=NUMBER, data=number),
+        dcc.Store(id=LANG, data=lang),
         dcc.Loading(html.Div(id=CONTENT, className="ob-order-body"), type="dot"),
     ])
 
@@ -52,59 +65,68 @@ def _text(value: object) -> str:
     return MISSING if value is None or is_missing(value) or value == "" else str(value)
 
 
-def stage_name(pipeline: Pipeline, code: object) -> str:
+def stage_name(pipeline: Pipeline, code: object, lang: str = "zh") -> str:
     try:
         s = pipeline.stage(str(code))
     except KeyError:
         return _text(code)
-    return f"{s.label_zh} {s.label_en}"
+    return pick((s.label_zh, s.label_en), lang)
 
 
 
 
-def delivery_fact(order: dict, now: datetime) -> tuple[str, str, bool]:
+def delivery_fact(order: dict, now: datetime, lang: str = "zh") -> tuple[str, str, bool]:
     """(label, value, late) of the order against its promised deadline, by its status:
     open: "time left" until the deadline, or "late by" past it (now - promised);
     completed: "on time" (with how early) or "late by" (completed_at - promised);
     cancelled, or no promised date: "—" (a cancelled order has no time left)."""
     promised, status = order.get("promised_at"), order.get("status")
+    delivery = _w("delivery", lang)
     if promised is None or is_missing(promised):
-        return "交付 Delivery", MISSING, False
+        return delivery, MISSING, False
     promised = pd.Timestamp(promised)
     if status == "open":
         late = (pd.Timestamp(now) - promised).total_seconds() / 3600
         if late > 0:
-            return "延误 Late by", hours(late), True
-        return "余量 Time left", hours(-late), False
+            return _w("late_by", lang), hours(late), True
+        return _w("time_left", lang), hours(-late), False
     completed = order.get("completed_at")
     if status == "completed" and completed is not None and not is_missing(completed):
         late = (pd.Timestamp(completed) - promised).total_seconds() / 3600
         if late > 0:
-            return "交付 Delivery", f"延误 late by {hours(late)}", True
-        return "交付 Delivery", f"按时 on time · 提前 {hours(-late)} early", False
-    return "交付 Delivery", MISSING, False
+            return delivery, _w("delivered_late", lang, hours=hours(late)), True
+        return delivery, _w("delivered_on_time", lang, hours=hours(-late)), False
+    return delivery, MISSING, False
 
 
-def facts_view(detail: OrderDetail, pipeline: Pipeline, tz: ZoneInfo, now: datetime) -> html.Div:
+def status_text(status: object, lang: str) -> str:
+    return word("order", f"status_{status}", lang, default=(_text(status), _text(status)))
+
+
+def facts_view(detail: OrderDetail, pipeline: Pipeline, tz: ZoneInfo, now: datetime,
+               lang: str = "zh") -> html.Div:
     o = detail.order
-    status = {"open": "进行中 open", "completed": "已完成 completed", "cancelled": "已取消 cancelled"}
-    delivery_label, delivery, late = delivery_fact(o, now)
+    delivery_label, delivery, late = delivery_fact(o, now, lang)
+    # (key, label, value); the key names the fact for its id
     items = [
-        ("客户 Customer", _text(o.get("customer"))), ("负责人 Owner", _text(o.get("owner"))),
-        ("渠道 Channel", _text(o.get("channel"))), ("产线 Line", _text(o.get("production_line"))),
-        ("产品线 Product", _text(o.get("product_line"))), ("优先级 Priority", _text(o.get("priority"))),
-        ("状态 Status", status.get(o.get("status"), _text(o.get("status")))),
-        ("当前环节 Stage", stage_name(pipeline, o.get("current_stage"))),
-        ("下单 Placed", when(o.get("placed_at"), tz)),
-        ("承诺 Promised", deadline_text(o.get("promised_at"), tz, TIME_FMT)),
-        ("签收 Completed", when(o.get("completed_at"), tz)),
-        (delivery_label, delivery),
+        ("customer", _w("customer", lang), _text(o.get("customer"))),
+        ("owner", _w("owner", lang), _text(o.get("owner"))),
+        ("channel", _w("channel", lang), _text(o.get("channel"))),
+        ("line", _w("line", lang), _text(o.get("production_line"))),
+        ("product", _w("product", lang), _text(o.get("product_line"))),
+        ("priority", _w("priority", lang), _text(o.get("priority"))),
+        ("status", _w("status", lang), status_text(o.get("status"), lang)),
+        ("stage", _w("stage", lang), stage_name(pipeline, o.get("current_stage"), lang)),
+        ("placed", _w("placed", lang), when(o.get("placed_at"), tz)),
+        ("promised", _w("promised", lang), deadline_text(o.get("promised_at"), tz, TIME_FMT)),
+        ("completed", _w("completed", lang), when(o.get("completed_at"), tz)),
+        ("delivery", delivery_label, delivery),
     ]
-    ids = {"状态 Status": "order-status", delivery_label: "order-delivery", "承诺 Promised": "order-promised"}
+    ids = {"status": "order-status", "delivery": "order-delivery", "promised": "order-promised"}
     return html.Dl(className="ob-facts", children=[
-        html.Div(className="ob-fact" + (" ob-fact--late" if late and k == delivery_label else ""),
-                 children=[html.Dt(k), html.Dd(v, **({"id": ids[k]} if k in ids else {}))])
-        for k, v in items
+        html.Div(className="ob-fact" + (" ob-fact--late" if late and key == "delivery" else ""),
+                 children=[html.Dt(label), html.Dd(v, **({"id": ids[key]} if key in ids else {}))])
+        for key, label, v in items
     ])
 
 
@@ -117,81 +139,74 @@ def table(columns: list[str], rows: list[list[str]], empty: str, table_id: str) 
     ])
 
 
-EVENT_TYPES = {"enter": "进入 enter", "complete": "完成 complete", "exception": "异常 exception",
-               "resolve": "解决 resolve", "note": "备注 note", "cancel": "取消 cancel"}
+def _coded(prefix: str, code: object, lang: str) -> str:
+    """The word of a code from the data (an event type, a finding kind); an unknown code as itself."""
+    return word("order", f"{prefix}_{code}", lang, default=(_text(code), _text(code)))
 
 
-def events_view(events: pd.DataFrame, pipeline: Pipeline, tz: ZoneInfo) -> html.Div:
-    rows = [[when(e.occurred_at, tz), stage_name(pipeline, e.stage_code),
-             EVENT_TYPES.get(e.event_type, _text(e.event_type)), _text(e.operator), _text(e.note)]
+def _heads(keys: tuple[str, ...], lang: str) -> list[str]:
+    return [_w(k, lang) for k in keys]
+
+
+def events_view(events: pd.DataFrame, pipeline: Pipeline, tz: ZoneInfo, lang: str = "zh") -> html.Div:
+    rows = [[when(e.occurred_at, tz), stage_name(pipeline, e.stage_code, lang),
+             _coded("event", e.event_type, lang), _text(e.operator), _text(e.note)]
             for e in events.itertuples()]
-    return table(["时间 Time", "环节 Stage", "事件 Event", "操作人 Operator", "说明 Note"], rows,
-                 "没有事件 · no events", "order-events")
+    return table(_heads(("time", "stage_col", "event", "operator", "note"), lang), rows,
+                 _w("no_events", lang), "order-events")
 
 
-def exceptions_view(exceptions: pd.DataFrame, pipeline: Pipeline, tz: ZoneInfo) -> html.Div:
-    rows = [[kind_label(str(x.kind), "zh") + f" {x.kind}", stage_name(pipeline, x.stage_code),
+def exceptions_view(exceptions: pd.DataFrame, pipeline: Pipeline, tz: ZoneInfo, lang: str = "zh") -> html.Div:
+    rows = [[kind_label(str(x.kind), lang), stage_name(pipeline, x.stage_code, lang),
              _text(x.severity), when(x.opened_at, tz), when(x.acknowledged_at, tz),
              when(x.resolved_at, tz), _text(x.owner), _text(x.note)]
             for x in exceptions.itertuples()]
-    return table(["类型 Kind", "环节 Stage", "级别 Severity", "发生 Opened", "响应 Acknowledged",
-                  "解决 Resolved", "负责人 Owner", "说明 Note"], rows,
-                 "没有异常 · no exceptions", "order-exceptions")
+    heads = ("kind", "stage_col", "severity", "opened", "acknowledged", "resolved", "owner", "note")
+    return table(_heads(heads, lang), rows, _w("no_exceptions", lang), "order-exceptions")
 
 
-FINDING_KINDS = {"out_of_pipeline_order": "顺序异常 out of pipeline order"}
-
-
-def findings_view(findings: pd.DataFrame) -> html.Div:
+def findings_view(findings: pd.DataFrame, lang: str = "zh") -> html.Div:
     """The order's data-quality findings (a stage entered after one that follows it in
     the pipeline, ...): what the source says, recorded, never "fixed"."""
-    rows = [[FINDING_KINDS.get(str(f.kind), _text(f.kind)), _text(f.detail),
+    rows = [[_coded("finding", f.kind, lang), _text(f.detail),
              _text(f.source) + ("" if f.line is None or is_missing(f.line) else f" · {int(f.line)}")]
             for f in findings.itertuples()]
-    return table(["类型 Kind", "发现 Finding", "来源 Source · line"], rows,
-                 "没有数据质量问题 · no data-quality findings", "order-findings")
+    return table(_heads(("kind", "finding", "source"), lang), rows, _w("no_findings", lang), "order-findings")
 
 
-FIELD_LABELS = {
-    "promised_at": "承诺 Promised", "customer": "客户 Customer", "owner": "负责人 Owner",
-    "channel": "渠道 Channel", "production_line": "产线 Line", "product_line": "产品线 Product",
-    "quantity": "数量 Quantity", "amount": "金额 Amount", "priority": "优先级 Priority",
-    "cancelled": "取消 Cancelled",
-}
-
-
-def field_label(field: str, pipeline: Pipeline) -> str:
-    """A changed field for people: ``承诺 Promised``, or the stage of a milestone."""
+def field_label(field: str, pipeline: Pipeline, lang: str = "zh") -> str:
+    """A changed field for people: "Promised", or the time a stage was entered."""
     if field.startswith("enter:"):
-        return f"{stage_name(pipeline, field.removeprefix('enter:'))} 时间 time"
-    return FIELD_LABELS.get(field, field)
+        return _w("field_enter", lang, stage=stage_name(pipeline, field.removeprefix("enter:"), lang))
+    return word("order", f"field_{field}", lang, default=(field, field))
 
 
-def history_view(history: pd.DataFrame, pipeline: Pipeline, tz: ZoneInfo) -> html.Div:
+def history_view(history: pd.DataFrame, pipeline: Pipeline, tz: ZoneInfo, lang: str = "zh") -> html.Div:
     """Values later imports changed (a promise moved, a customer corrected), newest first:
     when, what, before, after, and the file and line that said so."""
-    rows = [[when(h.changed_at, tz), field_label(str(h.field), pipeline),
+    rows = [[when(h.changed_at, tz), field_label(str(h.field), pipeline, lang),
              shown_value(str(h.field), None if is_missing(h.old_value) else h.old_value, tz),
              shown_value(str(h.field), None if is_missing(h.new_value) else h.new_value, tz),
              _text(h.source) + ("" if h.line is None or is_missing(h.line) else f" · {int(h.line)}")]
             for h in history.itertuples()]
-    return table(["时间 Recorded", "字段 Field", "原值 Before", "新值 After", "来源 Source · line"],
-                 rows, "没有变更 · no changes", "order-history")
+    return table(_heads(("recorded", "field", "before", "after", "source"), lang), rows,
+                 _w("no_changes", lang), "order-history")
 
 
-def audit_view(audit: pd.DataFrame, tz: ZoneInfo) -> html.Div:
+def audit_view(audit: pd.DataFrame, tz: ZoneInfo, lang: str = "zh") -> html.Div:
     rows = [[when(a.at, tz), _text(a.actor), _text(a.action), _text(a.target), _text(a.detail)]
             for a in audit.itertuples()]
-    return table(["时间 Time", "人员 Who", "操作 Action", "对象 Target", "详情 Detail"], rows,
-                 "没有审计记录 · no audit entries", "order-audit")
+    return table(_heads(("time", "who", "action", "target", "detail"), lang), rows,
+                 _w("no_audit", lang), "order-audit")
 
 
 def section(title: str, body) -> html.Section:
     return html.Section(className="ob-panel", children=[html.H2(title, className="ob-panel-title"), body])
 
 
-def not_found(number: str) -> html.Div:
+def not_found(number: str, lang: str = "zh") -> html.Div:
+    back = href("/", parse(f"lang={lang}"))
     return html.Div(className="ob-notfound", id="order-missing", children=[
-        html.H2(f"没有订单 {number} · no order {number}"),
-        dcc.Link("返回概览 · back to the overview", href="/"),
+        html.H2(_w("missing", lang, number=number)),
+        dcc.Link(word("common", "back_home", lang), href=back),
     ])

@@ -1,7 +1,7 @@
 """The weekly review page (``/review``): a period against the previous one, light theme.
 
 The URL holds the state: ``?week=2026-W46`` or ``?from=2026-11-02&to=2026-11-15``, and
-``?lang=en|zh`` for the chart and table labels (default zh). No parameters means last
+``?lang=en|zh`` for the page's language (default: the ``lang`` setting). No parameters means last
 week in the store's time zone. ``layout`` builds the frame and the selection (it never
 queries the store); ``review_body`` turns a ``WeeklyReport`` into components.
 """
@@ -13,14 +13,16 @@ from zoneinfo import ZoneInfo
 
 from dash import dcc, html
 
-from dashboard.url_state import order_href
+from dashboard import words
+from dashboard.components import html_lang, lang_switch
 from dashboard.context import AppContext
 from dashboard.export import CHART_FORMATS, TABLE_FORMATS
 from dashboard.limits import MAX_REVIEW_DAYS, check_range
 from dashboard.report.charts import CHARTS, review_figure
-from dashboard.report.tables import TABLES, table_text
-from dashboard.report.tables import change_text, kpi_text
+from dashboard.report.tables import TABLES, change_text, kpi_text, table_text
 from dashboard.report.text import empty_note, period_text, previous_text, word
+from dashboard.url_state import href, order_href, parse
+from dashboard.words import LANGS, resolve_lang
 from metrics.review import WeeklyReport, last_week
 from metrics.window import Window
 
@@ -33,7 +35,6 @@ ERROR = "review-error"
 DOWNLOAD = "review-download"
 EXPORT = "review-export"  # pattern-matching id type: {"type": EXPORT, "item": ..., "fmt": ...}
 WEEKS_OFFERED = 26
-LANGS = ("zh", "en")
 
 
 def recent_weeks(now: datetime, tz: str, count: int = WEEKS_OFFERED) -> list[str]:
@@ -46,10 +47,11 @@ def recent_weeks(now: datetime, tz: str, count: int = WEEKS_OFFERED) -> list[str
     return weeks
 
 
-def selection_from(params: dict[str, str], now: datetime, tz: str) -> dict[str, str | None]:
+def selection_from(params: dict[str, str], now: datetime, tz: str,
+                   default_lang: str = LANGS[0]) -> dict[str, str | None]:
     """The page's selection from the query: a valid week, or a valid date range, else last
-    week (with ``error`` saying what was ignored)."""
-    lang = params.get("lang") if params.get("lang") in LANGS else "zh"
+    week (with ``error`` saying what was ignored); the query's language, else ``default_lang``."""
+    lang = resolve_lang(params.get("lang"), default_lang)
     first, last = params.get("from"), params.get("to")
     error = None
     if first and last:
@@ -85,37 +87,42 @@ def query_of(selection: dict) -> str:
     return f"?{period}&lang={selection.get('lang') or 'zh'}"
 
 
-def _buttons(item: str, formats: tuple[str, ...]) -> html.Div:
+def _buttons(item: str, formats: tuple[str, ...], lang: str) -> html.Div:
     return html.Div(className="ob-review-exports", children=[
         html.Button(fmt.upper(), id={"type": EXPORT, "item": item, "fmt": fmt},
-                    className="ob-review-button", title=f"download {item} as {fmt.upper()}")
+                    className="ob-review-button",
+                    title=words.word("review", "download", lang, item=item, fmt=fmt.upper()))
         for fmt in formats
     ])
 
 
 def layout(ctx: AppContext, **params: str) -> html.Div:
     now = ctx.moment()
-    selection = selection_from(params, now, ctx.settings.timezone)
+    selection = selection_from(params, now, ctx.settings.timezone, ctx.settings.lang)
+    lang = selection["lang"]
     weeks = recent_weeks(now, ctx.settings.timezone)
     if selection["week"] and selection["week"] not in weeks:
         weeks = [selection["week"], *weeks]
-    return html.Div(className="ob-page ob-review", children=[
+    requested = parse(f"lang={params['lang']}" if params.get("lang") else "")
+    return html.Div(className="ob-page ob-review", lang=html_lang(lang), children=[
         html.Header(className="ob-review-header", children=[
             html.Div(children=[
-                html.H1(["每周复盘 ", html.Span("Weekly review", className="ob-review-en")]),
+                dcc.Link(words.word("common", "back_overview", lang), href=href("/", requested), className="ob-back"),
+                html.H1(word("page_title", lang)),
                 html.Div(id=PERIOD, className="ob-review-period"),
             ]),
             html.Div(className="ob-review-controls", children=[
-                html.Label(["周 · week", dcc.Dropdown(
+                html.Label([word("week", lang), dcc.Dropdown(
                     id=WEEK, options=[{"label": w, "value": w} for w in weeks],
                     value=selection["week"], clearable=False, className="ob-review-week")]),
-                html.Label(["或日期范围 · or dates", dcc.DatePickerRange(
+                html.Label([word("dates", lang), dcc.DatePickerRange(
                     id=RANGE, start_date=selection["from"], end_date=selection["to"],
                     display_format="YYYY-MM-DD", first_day_of_week=1, minimum_nights=0)]),
                 html.Div(className="ob-review-report", children=[
-                    html.Span("报告 · report"),
-                    _buttons("report", ("pdf", "xlsx")),
+                    html.Span(word("report", lang)),
+                    _buttons("report", ("pdf", "xlsx"), lang),
                 ]),
+                lang_switch("/review", query_of(selection), lang),
             ]),
         ]),
         html.Div(selection["error"] or "", id=ERROR, className="ob-review-error",
@@ -136,7 +143,7 @@ def _kpi_card(kpi, lang: str) -> html.Div:
         html.Div(kpi_text(kpi.spec.unit, kpi.value), className="ob-review-kpi-value"),
         html.Div(className="ob-review-kpi-compare", children=[
             html.Span(change_text(kpi.spec.unit, kpi.change), className="ob-review-kpi-change"),
-            html.Span(f" · {'上期' if lang == 'zh' else 'prev.'} {kpi_text(kpi.spec.unit, kpi.previous)}",
+            html.Span(f" · {word('prev', lang)} {kpi_text(kpi.spec.unit, kpi.previous)}",
                       className="ob-review-kpi-prev"),
         ]),
     ])
@@ -168,7 +175,7 @@ def review_body(report: WeeklyReport, lang: str) -> list:
     for spec in CHARTS:
         charts.append(html.Section(className="ob-review-card", id=f"review-chart-{spec.id}", children=[
             html.Div(className="ob-review-card-head", children=[
-                html.H2(spec.title(lang)), _buttons(spec.id, CHART_FORMATS)]),
+                html.H2(spec.title(lang)), _buttons(spec.id, CHART_FORMATS, lang)]),
             dcc.Graph(figure=review_figure(report, spec.id, lang, "light"),
                       config={"displaylogo": False, "responsive": True},
                       className="ob-review-graph", style={"height": "26rem"}),
@@ -177,14 +184,14 @@ def review_body(report: WeeklyReport, lang: str) -> list:
     for spec in TABLES:
         out.append(html.Section(className="ob-review-card", id=f"review-table-{spec.id}", children=[
             html.Div(className="ob-review-card-head", children=[
-                html.H2(spec.title(lang)), _buttons(spec.id, TABLE_FORMATS)]),
+                html.H2(spec.title(lang)), _buttons(spec.id, TABLE_FORMATS, lang)]),
             _table(report, spec.id, lang),
         ]))
     return out
 
 
 def period_line(report: WeeklyReport, lang: str) -> str:
-    compared = "对比" if lang == "zh" else "compared with"
+    compared = word("compared", lang)
     return f"{period_text(report)} · {compared} {previous_text(report)} · {report.timezone}"
 
 

@@ -18,10 +18,11 @@ from dataclasses import dataclass
 import dash_ag_grid as dag  # at import: Dash must know the component library before callbacks run
 from dash import dcc, html
 
-from dashboard.components import not_found, scope_text
+from dashboard.components import back_link, html_lang, lang_switch, not_found, scope_text
 from dashboard.context import AppContext
 from dashboard.formatting import is_missing
 from dashboard.url_state import ViewState, href, parse, to_search
+from dashboard.words import pick, word
 from datasource.pipeline import Pipeline
 from metrics.catalog import CATALOG
 
@@ -43,18 +44,14 @@ BACK = "stage-back"
 PAGE_SIZE = 50
 ALL = "all"
 
-# view -> (drill-down kind, zh, en)
-STAGE_VIEWS: dict[str, tuple[str, str, str]] = {
-    "wip": ("stage_wip", "在此环节", "In the stage now"),
-    "breached": ("stage_open_breaches", "已超SLA(在制)", "Over SLA now"),
-    "overdue": ("overdue_now", "已逾期(在制)", "Past promised date now"),
-    "at_risk": ("at_risk", CATALOG["at_risk"].label_zh, CATALOG["at_risk"].label_en),
-    "delayed": ("stage_delayed", "延误订单(本环节超时)", "Late orders delayed here"),
-    "breaches": ("stage_breaches", "超时记录(期间内)", "SLA breaches in the window"),
-    "rework": ("stage_rework", "返工记录", "Rework visits in the window"),
-    "visits": ("stage_visits", "离开本环节(期间内)", "Visits ended in the window"),
-    "exceptions": ("open_exceptions", CATALOG["open_exceptions"].label_zh, CATALOG["open_exceptions"].label_en),
+# view -> drill-down kind (its words: ``view_<view>`` in ``dashboard.words.stage``)
+STAGE_VIEWS: dict[str, str] = {
+    "wip": "stage_wip", "breached": "stage_open_breaches", "overdue": "overdue_now",
+    "at_risk": "at_risk", "delayed": "stage_delayed", "breaches": "stage_breaches",
+    "rework": "stage_rework", "visits": "stage_visits", "exceptions": "open_exceptions",
 }
+# views that are a metric's population: their name is the metric's label
+METRIC_VIEWS = {"at_risk": "at_risk", "exceptions": "open_exceptions"}
 # Metric -> its population over all stages (every whole-flow metric of the catalog with one)
 METRIC_LISTS: dict[str, str] = {
     name: metric.population for name, metric in CATALOG.items()
@@ -67,16 +64,25 @@ METRIC_TO_VIEW: dict[str, str] = {
 }
 
 
+def view_label(view: str, lang: str) -> str:
+    if view in METRIC_VIEWS:
+        return CATALOG[METRIC_VIEWS[view]].label(lang)
+    return word("stage", f"view_{view}", lang)
+
+
 @dataclass(frozen=True)
 class ListSpec:
     """What a stage-list URL lists: a drill-down kind, its stage (None = all stages),
-    the selector's value and the title."""
+    the selector's value and the title in each language (zh, en)."""
 
     what: str
     stage: str | None
     choice: str
     title_zh: str
     title_en: str
+
+    def title(self, lang: str) -> str:
+        return pick((self.title_zh, self.title_en), lang)
 
 
 class UnknownStage(LookupError):
@@ -95,22 +101,21 @@ def list_spec(code: str, state: ViewState, pipeline: Pipeline) -> ListSpec:
             view = METRIC_TO_VIEW[state.metric]
         if view is not None or state.metric not in METRIC_LISTS:
             view = view or "wip"
-            what, zh, en = STAGE_VIEWS[view]
             s = flow[code]
-            return ListSpec(what, code, view, f"{s.label_zh} · {zh}", f"{s.label_en} · {en}")
+            return ListSpec(STAGE_VIEWS[view], code, view, f"{s.label_zh} · {view_label(view, 'zh')}",
+                            f"{s.label_en} · {view_label(view, 'en')}")
     metric = state.metric if state.metric in METRIC_LISTS else "wip"
     d = CATALOG[metric]
     return ListSpec(METRIC_LISTS[metric], None, metric, d.label_zh, d.label_en)
 
 
-def list_options(code: str, pipeline: Pipeline) -> list[dict]:
+def list_options(code: str, pipeline: Pipeline, lang: str = "zh") -> list[dict]:
     if code != ALL and code in {s.code for s in pipeline.flow_stages}:
-        return [{"label": f"{zh} · {en}", "value": v} for v, (_, zh, en) in STAGE_VIEWS.items()]
-    return [{"label": f"{CATALOG[m].label_zh} · {CATALOG[m].label_en}", "value": m}
-            for m in METRIC_LISTS]
+        return [{"label": view_label(v, lang), "value": v} for v in STAGE_VIEWS]
+    return [{"label": CATALOG[m].label(lang), "value": m} for m in METRIC_LISTS]
 
 
-def stage_stats_text(row: dict | None) -> str:
+def stage_stats_text(row: dict | None, lang: str = "zh") -> str:
     """A stage's time in stage over the window, in words: the visits that ended in it and
     their mean, median, p90 and total hours (DESIGN.md section 4); "" without a row."""
     if row is None:
@@ -120,31 +125,33 @@ def stage_stats_text(row: dict | None) -> str:
         value = row.get(key)
         return "—" if value is None or is_missing(value) else f"{float(value):,.1f} h"
 
-    return (f"{int(row['visits']):,} 次 visits · 平均 mean {h('mean_h')} · 中位 median "
-            f"{h('median_h')} · P90 {h('p90_h')} · 合计 total {h('total_h')}")
+    return word("stage", "stats", lang, visits=f"{int(row['visits']):,}", mean=h("mean_h"),
+                median=h("median_h"), p90=h("p90_h"), total=h("total_h"))
 
 
 def layout(ctx: AppContext, code: str = ALL, **params: str) -> html.Div:
     state = parse(to_search_params(params))
+    lang = ctx.page_lang(state.lang)
     try:
         spec = list_spec(code, state, ctx.settings.pipeline)
     except UnknownStage:
         known = ", ".join(s.code for s in ctx.settings.pipeline.flow_stages)
-        return not_found(f"/stages/{code}", f"没有这个环节 · no stage “{code}” (stages: {known})")
-    return html.Div(className="ob-page ob-manager ob-stage-page", children=[
+        return not_found(f"/stages/{code}", word("common", "no_stage", lang, code=code, known=known),
+                         lang, href("/", state.scope()))
+    return html.Div(className="ob-page ob-manager ob-stage-page", lang=html_lang(lang), children=[
         dcc.Location(id=URL, refresh="callback-nav"),  # callback changes reach the shell too
         html.Header(className="ob-mheader", children=[
-            dcc.Link("← 概览 · Overview", id=BACK, href=href("/", state.scope()), className="ob-back"),
-            html.H1(f"{spec.title_zh} · {spec.title_en}", id=TITLE, className="ob-mtitle"),
-            html.Div(scope_text(state), id=SCOPE, className="ob-scope"),
+            back_link(state, lang, id=BACK),
+            html.H1(spec.title(lang), id=TITLE, className="ob-mtitle"),
+            html.Div(scope_text(state, lang), id=SCOPE, className="ob-scope"),
+            lang_switch(f"/stages/{code}", to_search(state), lang),
         ]),
         html.Div(id=FILTER_WARNING, className="ob-filter-warnings"),
         html.Div(className="ob-toolbar", children=[
-            dcc.Dropdown(id=LIST, options=list_options(code, ctx.settings.pipeline), value=spec.choice,
+            dcc.Dropdown(id=LIST, options=list_options(code, ctx.settings.pipeline, lang), value=spec.choice,
                          clearable=False, className="ob-list-select"),
             dcc.Input(id=SEARCH, type="search", value=state.q or "", debounce=True,
-                      placeholder="搜索订单/客户/负责人 · search order, customer, owner",
-                      className="ob-search"),
+                      placeholder=word("stage", "search", lang), className="ob-search"),
             html.Span("…", id=TOTAL, className="ob-total"),
             html.Button("CSV", id=EXPORT_CSV, className="ob-button", n_clicks=0),
             html.Button("XLSX", id=EXPORT_XLSX, className="ob-button", n_clicks=0),
@@ -175,25 +182,16 @@ VISIT_FAMILY = {"stage_visits", "stage_breaches", "stage_rework", "anomalies"}
 EXCEPTION_FAMILY = {"open_exceptions", "exceptions_opened"}
 TEXT_FILTER_COLUMNS = ("order_number", "customer", "owner")
 
-# column id -> (zh, en, kind of value)
-COLUMNS: dict[str, tuple[str, str, str]] = {
-    "order_number": ("订单", "Order", "text"),
-    "customer": ("客户", "Customer", "text"),
-    "owner": ("负责人", "Owner", "text"),
-    "stage": ("环节", "Stage", "text"),
-    "entered_at": ("进入环节", "Entered stage", "time"),
-    "time_in_stage_h": ("环节用时 h", "Time in stage (h)", "hours"),
-    "sla_h": ("SLA", "SLA (h)", "hours"),
-    "promised_at": ("承诺交期", "Promised", "time"),
-    "hours_late": ("延误 h", "Hours late", "hours"),
-    "open_exceptions": (CATALOG["open_exceptions"].label_zh, CATALOG["open_exceptions"].label_en, "count"),
-    "contribution_h": ("超时贡献 h", "Beyond SLA here (h)", "hours"),
-    "placed_at": ("下单时间", "Placed", "time"),
-    "completed_at": ("签收", "Completed", "time"),
-    "cycle_time_h": ("履约周期 h", "Cycle time (h)", "hours"),
-    "kind": ("异常类型", "Exception", "text"),
-    "opened_at": ("异常发生", "Opened", "time"),
+# column id -> kind of value (headers: ``col_<id>`` in ``dashboard.words.stage``)
+COLUMNS: dict[str, str] = {
+    "order_number": "text", "customer": "text", "owner": "text", "stage": "text",
+    "entered_at": "time", "time_in_stage_h": "hours", "sla_h": "hours", "promised_at": "time",
+    "hours_late": "hours", "open_exceptions": "count", "contribution_h": "hours",
+    "placed_at": "time", "completed_at": "time", "cycle_time_h": "hours", "kind": "text",
+    "opened_at": "time",
 }
+# columns that count a metric's population: their header is the metric's label
+METRIC_COLUMNS = {"open_exceptions": "open_exceptions"}
 
 
 def column_ids(what: str) -> list[str]:
@@ -244,11 +242,11 @@ def drill_sort(what: str, sort: str | None) -> str | None:
     return ("-" if descending else "") + name
 
 
-def header_name(col: str) -> str:
-    """A column's header, Chinese then English ("环节用时 h Time in stage (h)"); a
-    Chinese label that is only the start of the English one ("SLA") is not repeated."""
-    zh, en, _ = COLUMNS[col]
-    return en if en.startswith(zh) else f"{zh} {en}"
+def header_name(col: str, lang: str = "zh") -> str:
+    """A column's header in ``lang`` (the grid's and the export's)."""
+    if col in METRIC_COLUMNS:
+        return CATALOG[METRIC_COLUMNS[col]].label(lang)
+    return word("stage", f"col_{col}", lang)
 
 
 OVER_SLA_CLASS = "ob-row--over-sla"
@@ -256,17 +254,17 @@ OVER_SLA_CLASS = "ob-row--over-sla"
 ROW_HREF, ROW_OVER_SLA = "order_href", "over_sla"
 
 
-def column_defs(what: str, state: ViewState) -> list[dict]:
+def column_defs(what: str, state: ViewState, lang: str = "zh") -> list[dict]:
     sortable = sort_names(what)
     current = (state.sort or "").lstrip("-")
     direction = "desc" if (state.sort or "").startswith("-") else "asc"
     defs = []
     for col in column_ids(what):
-        zh, en, kind = COLUMNS[col]
-        d: dict = {"field": col, "colId": col, "headerName": header_name(col),
-                   "sortable": col in sortable, "headerTooltip": en}
+        kind = COLUMNS[col]
+        d: dict = {"field": col, "colId": col, "headerName": header_name(col, lang),
+                   "sortable": col in sortable, "headerTooltip": header_name(col, lang)}
         if col == "hours_late":
-            d["headerTooltip"] = "Hours past the promised date (late orders only)"
+            d["headerTooltip"] = word("stage", "hours_late_tip", lang)
         if col in TEXT_FILTER_COLUMNS:
             d |= {"filter": "agTextColumnFilter",
                   "filterParams": {"filterOptions": ["contains"], "maxNumConditions": 1,
@@ -287,11 +285,11 @@ def filter_model(state: ViewState) -> dict:
             for col, text in state.column_filters if col in TEXT_FILTER_COLUMNS}
 
 
-def grid(key: str, what: str, state: ViewState) -> dag.AgGrid:
+def grid(key: str, what: str, state: ViewState, lang: str = "zh") -> dag.AgGrid:
     return dag.AgGrid(
         id={"type": GRID, "key": key},
         rowModelType="infinite",
-        columnDefs=column_defs(what, state),
+        columnDefs=column_defs(what, state, lang),
         # headers wrap onto a second line instead of being cut
         defaultColDef={"resizable": True, "minWidth": 90, "flex": 1,
                        "wrapHeaderText": True, "autoHeaderHeight": True},

@@ -19,10 +19,10 @@ from dash import dcc, html
 
 from dashboard.context import AppContext
 from dashboard.figures.theme import THEMES, empty_figure
-from dashboard.i18n import pick
 from dashboard.layouts.wall_views import t
 from dashboard.wall_frame import period_s
 from dashboard.wall_settings import VIEWS, WallConfig, parse_wall_settings
+from dashboard.words import word
 
 ROOT = "wall-root"
 CONFIG = "wall-config"
@@ -57,24 +57,10 @@ VIEW_SLOTS: dict[str, tuple[tuple[str, str], ...]] = {
 SLOT_TITLES = {"kpi": "kpi_title", "flow": "flow_title", "overdue": "overdue_title",
                "bottleneck": "bottleneck_title", "trend": "trend_title",
                "exceptions": "exceptions_title", "kinds": "kinds_title"}
-VIEW_NAMES = {"main": ("总览", "Overview"), "kpi": ("关键指标", "Key figures"),
-              "flow": ("环节流转", "Stage flow"), "bottleneck": ("瓶颈", "Bottleneck"),
-              "trend": ("趋势", "Trend"), "overdue": ("逾期订单", "Overdue"),
-              "exceptions": ("异常", "Exceptions")}
-
-
-# The banner's words, filled in by the browser ({since}, {at}: times in the screen's zone;
-# {age}: how old the data is). No driver message, host or port: those are in the log.
-BANNER_WORDS: dict[str, tuple[str, str]] = {
-    "store": ("订单库无法访问（自 {since} 起）", "Order store unreachable since {since}"),
-    "server": ("服务器无应答（自 {since} 起）", "No answer from the server since {since}"),
-    "data": ("显示 {at} 的数据（{age}前）", "showing data from {at} ({age} old)"),
-    "old": ("数据未更新：{at} 的数据（{age}前）", "Data not updated: data from {at} ({age} old)"),
-    "nodata": ("暂无数据", "No data yet"),
-    "s": ("{n} 秒", "{n} s"),
-    "min": ("{n} 分钟", "{n} min"),
-    "h": ("{n} 小时", "{n} h"),
-}
+# The banner's words (``banner_*`` in ``dashboard.words.wall``), filled in by the browser
+# ({since}, {at}: times in the screen's zone; {age}: how old the data is). No driver
+# message, host or port: those are in the log.
+BANNER_KEYS = ("store", "server", "data", "old", "nodata", "s", "min", "h")
 # A request the browser has waited for this long is ended (and counted as no answer): the
 # next one goes out on time. At most one refresh period, at least 1 s, at most 60 s.
 MIN_REQUEST_TIMEOUT_MS = 1000
@@ -98,11 +84,11 @@ def stale_after_s(config: WallConfig) -> int:
 
 
 def banner_words(lang: str) -> dict[str, str]:
-    return {key: pick(words, lang) for key, words in BANNER_WORDS.items()}
+    return {key: word("wall", f"banner_{key}", lang) for key in BANNER_KEYS}
 
 
 def view_name(view: str, lang: str) -> str:
-    return pick(VIEW_NAMES[view], lang)
+    return word("wall", f"view_{view}", lang)
 
 
 def _slot(view: str, slot: str, kind: str, lang: str) -> html.Div:
@@ -137,18 +123,18 @@ def _view(view: str, active: bool, lang: str) -> html.Section:
 def _nav(config: WallConfig) -> list:
     if config.kiosk:
         return []
-    query = config.filter_query()
+    query = config.link_query()
     links = [dcc.Link(view_name(v, config.lang), href=f"/wall/{v}{query}", className="ob-wall-link")
              for v in VIEWS]
     return [html.Nav(className="ob-wall-nav", children=[
-        dcc.Link("OrderBoard", href="/", className="ob-wall-link ob-wall-home"), *links,
+        dcc.Link("OrderBoard", href=f"/{query}", className="ob-wall-link ob-wall-home"), *links,
     ])]
 
 
 def layout(ctx: AppContext, view: str | None = None, **params: str) -> html.Div:
-    config = parse_wall_settings(params, view)
+    config = parse_wall_settings(params, view, default_lang=ctx.settings.lang)
     lang = config.lang
-    store = {**config.to_store(), "tz": ctx.settings.timezone, "q": config.filter_query(),
+    store = {**config.to_store(), "tz": ctx.settings.timezone, "q": config.link_query(),
              "stale_after_s": stale_after_s(config), "words": banner_words(lang)}
     scope = " · ".join(v for v in (config.line, config.channel) if v)
     classes = f"ob-wall ob-wall--{lang}" + (" ob-wall--kiosk" if config.kiosk else "")

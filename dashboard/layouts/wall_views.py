@@ -18,59 +18,25 @@ from urllib.parse import urlencode
 
 from dash import dcc, html
 
-from dashboard.figures.labels import kind_label
 from dashboard.formatting import MISSING, duration_parts, hours, is_missing, number, percent
-from dashboard.i18n import pick
 from dashboard.url_state import order_href
-from dashboard.wall_data import SUMMARY_DAYS, WallData
+from dashboard.wall_data import WallData
 from dashboard.wall_settings import WallConfig
+from dashboard.words import kind_label, word
 from metrics.catalog import CATALOG, STAGE_COLOUR, Catalog, Metric
 
 # The key figures, by catalog name, in the order of the tiles.
 KPI_TILES = ("orders_placed_today", "wip", "delay_rate", "cycle_time_median", "open_exceptions", "at_risk")
 
-TEXT: dict[str, tuple[str, str]] = {
-    "title": ("订单履约看板", "Order fulfilment"),
-    "today": ("今日0点起", "since midnight"),
-    "now": ("当前", "right now"),
-    "window": (f"近{SUMMARY_DAYS}天签收", f"{SUMMARY_DAYS}-day completions"),
-    "warning": ("警告", "warn"),
-    "critical": ("严重", "crit"),
-    "median": ("中位", "median"),
-    "sla": ("SLA", "SLA"),
-    "open_breaches": ("超时", "late"),
-    "breach_rate": (f"近{SUMMARY_DAYS}天超时率", f"{SUMMARY_DAYS}-day breach rate"),
-    "bottleneck": ("瓶颈", "bottleneck"),
-    "order": ("订单", "Order"),
-    "stage": ("环节", "Stage"),
-    "owner": ("负责人", "Owner"),
-    "overdue_by": ("逾期(小时)", "Hours overdue"),
-    "kind": ("异常类型", "Kind"),
-    "opened": ("已开启", "Open for"),
-    "severity": ("级别", "Severity"),
-    "none_overdue": ("没有逾期订单", "No overdue orders"),
-    "none_open": ("没有未关闭异常", "No open exceptions"),
-    "more": ("另有 {n} 单", "{n} more"),
-    "waiting": ("正在等待数据…", "Waiting for data…"),
-    "overdue_title": ("逾期最久的订单", "Most overdue orders"),
-    "exceptions_title": (CATALOG["open_exceptions"].label_zh, CATALOG["open_exceptions"].label_en),
-    "flow_title": ("环节流转", "Stage flow"),
-    "kpi_title": ("关键指标", "Key figures"),
-    "bottleneck_title": (f"延误贡献 · 近{SUMMARY_DAYS}天", f"Delay contribution · last {SUMMARY_DAYS} days"),
-    "trend_title": ("14天趋势", "14-day trend"),
-    "kinds_title": (f"近{SUMMARY_DAYS}天新开异常 · 按类型", f"Opened, last {SUMMARY_DAYS} days, by kind"),
-    "as_of": ("数据时间", "data as of"),
-    "colour": ("颜色 = {metric} {value}: {description}", "Colour = {metric} {value}: {description}"),
-    "stale": ("数据已过期 · data is stale since {since} (store unreachable)",
-              "数据已过期 · data is stale since {since} (store unreachable)"),
-    "no_data": ("暂无数据 · waiting for data: {why}", "暂无数据 · waiting for data: {why}"),
-}
-SEVERITY = {"high": ("高", "high"), "medium": ("中", "medium"), "low": ("低", "low")}
+# Slot titles that are a metric's label (read from the catalog, not the word table).
+METRIC_TITLES = {"exceptions_title": "open_exceptions"}
 
 
 def t(key: str, lang: str, **values: object) -> str:
-    text = pick(TEXT[key], lang)
-    return text.format(**values) if values else text
+    """A word of the wall (``dashboard.words.wall``)."""
+    if key in METRIC_TITLES:
+        return CATALOG[METRIC_TITLES[key]].label(lang)
+    return word("wall", key, lang, **values)
 
 
 def value_parts(metric: Metric, value: float | int | None, lang: str) -> tuple[str, str]:
@@ -112,7 +78,9 @@ def kpi_note(metric: Metric, lang: str) -> html.Div:
 
 
 def link(path: str, config: WallConfig, **extra: str) -> str:
+    """A link to a desktop page with the wall's filters and language."""
     pairs = list(extra.items()) + [(k, v) for k, v in (("line", config.line), ("channel", config.channel)) if v]
+    pairs.append(("lang", config.lang))
     return path + ("?" + urlencode(pairs) if pairs else "")
 
 
@@ -222,11 +190,11 @@ def exceptions_table(data: WallData, config: WallConfig, rows: int, now: datetim
     for r in frame.itertuples():
         age_h = (now - r.opened_at).total_seconds() / 3600 if not is_missing(r.opened_at) else None
         age, age_unit = duration_parts(age_h, lang)
-        sev = SEVERITY.get(str(r.severity), (str(r.severity), str(r.severity)))
+        sev = word("wall", f"severity_{r.severity}", lang, default=(str(r.severity), str(r.severity)))
         body.append(html.Tr(className=f"ob-severity-{r.severity}", children=[
             html.Td(dcc.Link(r.order_number, href=order_href(r.order_number))),
             html.Td(kind_label(str(r.kind), lang)),
-            html.Td(pick(sev, lang), className="ob-severity"),
+            html.Td(sev, className="ob-severity"),
             html.Td(_stage_label(data, r.exception_stage, lang)),
             html.Td(_cell(r.owner)),
             html.Td(f"{age}{age_unit}", className="ob-num"),

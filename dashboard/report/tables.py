@@ -13,39 +13,24 @@ import pandas as pd
 
 from dashboard.deadline import deadline_text
 from dashboard.export import COUNT_FORMAT, HOURS_FORMAT, PERCENT_FORMAT
-from dashboard.figures.labels import kind_label
 from dashboard.formatting import MISSING, hours, is_missing, number, percent
-from dashboard.i18n import pick
-from metrics.review import WeeklyReport
+from dashboard.words import kind_label, word
 from metrics.catalog import CATALOG
+from metrics.review import WeeklyReport
 
-HEADERS: dict[str, tuple[str, str]] = {
-    "metric": ("指标", "Metric"), "unit": ("单位", "Unit"), "value": ("本期", "This period"),
-    "previous": ("上期", "Previous"), "change": ("变化", "Change"),
-    "stage": ("工序", "Stage"), "sla_hours": ("SLA (h)", "SLA (h)"),
-    "mean_h": ("平均 (h)", "Mean (h)"),
-    "median_h": ("中位数 (h)", "Median (h)"), "median_h_prev": ("上期中位数 (h)", "Median prev. (h)"),
-    "p90_h": ("P90 (h)", "P90 (h)"), "visits": ("完成次数", "Visits"),
-    "breaches": ("超时", "Breaches"), "breaches_prev": ("上期超时", "Breaches prev."),
-    "breach_rate": (CATALOG["sla_breach_rate"].label_zh, CATALOG["sla_breach_rate"].label_en), "breach_rate_prev": ("上期超时率", "Breach rate prev."),
-    "delay_contribution_h": ("延误贡献 (h)", "Delay contr. (h)"),
-    "delay_contribution_h_prev": ("上期延误贡献 (h)", "Delay contr. prev. (h)"),
-    "order_number": ("订单号", "Order"), "customer": ("客户", "Customer"), "owner": ("负责人", "Owner"),
-    "production_line": ("产线", "Line"), "placed_at": ("下单时间", "Placed"),
-    "promised_at": ("承诺交期", "Promised"), "completed_at": ("签收时间", "Completed"),
-    "late_by_h": ("延误 (h)", "Late by (h)"), "cycle_time_h": ("周期 (h)", "Cycle time (h)"),
-    "kind": ("异常类型", "Kind"), "opened": ("本期新增", "Opened"), "opened_prev": ("上期新增", "Opened prev."),
-    "period": ("周期", "Period"), "start": ("开始日期", "Start"), "completed": ("签收", "Completed"),
-    "late": ("延误", "Late"), "description": ("定义", "Definition"),
-    **{name: (CATALOG[name].label_zh, CATALOG[name].label_en) for name in ("delay_rate", "placed", "exceptions_opened")},
-    "name": ("代码", "Code"),
-}
-UNIT_TEXT = {"orders": ("单", "orders"), "ratio": ("比率", "ratio"), "h": ("小时", "h"),
-             "exceptions": ("个", "exceptions"), "visits/day": ("次/天", "visits/day")}
+# Columns named after a metric: their header is the metric's label (``metrics.catalog``).
+METRIC_HEADERS = {"breach_rate": "sla_breach_rate", "delay_rate": "delay_rate", "placed": "placed",
+                  "exceptions_opened": "exceptions_opened"}
 
 
 def header(key: str, lang: str) -> str:
-    return pick(HEADERS.get(key, (key, key)), lang)
+    if key in METRIC_HEADERS:
+        return CATALOG[METRIC_HEADERS[key]].label(lang)
+    return word("review", f"col_{key}", lang, default=(key, key))
+
+
+def unit_text(unit: str, lang: str) -> str:
+    return word("review", f"unit_{unit}", lang, default=(unit, unit))
 
 
 def _headed(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
@@ -56,7 +41,7 @@ def kpi_table(report: WeeklyReport, lang: str = "en") -> pd.DataFrame:
     """One row per KPI: metric, unit, this period, previous, change (raw values)."""
     rows = [{
         "metric": k.spec.label(lang),
-        "unit": UNIT_TEXT.get(k.spec.unit, (k.spec.unit, k.spec.unit))[lang == "en"],
+        "unit": unit_text(k.spec.unit, lang),
         "value": k.value, "previous": k.previous, "change": k.change,
     } for k in report.kpis]
     return pd.DataFrame(rows, columns=["metric", "unit", "value", "previous", "change"])
@@ -105,20 +90,18 @@ def definitions_table(lang: str = "en", names: tuple[str, ...] | None = None) ->
 @dataclass(frozen=True)
 class TableSpec:
     id: str
-    title_zh: str
-    title_en: str
     build: Callable[[WeeklyReport, str], pd.DataFrame]
 
     def title(self, lang: str) -> str:
-        return self.title_en if lang == "en" else self.title_zh
+        return word("review", f"table_{self.id}", lang)
 
 
 TABLES: tuple[TableSpec, ...] = (
-    TableSpec("kpis", "关键指标 (与上期对比)", "KPIs against the previous period", kpi_table),
-    TableSpec("stages", "各工序变化", "Per-stage changes", stage_table),
-    TableSpec("late_orders", "延误最严重的订单", "Worst late orders", late_orders_table),
-    TableSpec("exceptions", "异常 (按类型)", "Exceptions by kind", exceptions_table),
-    TableSpec("trend", "近8期趋势", "Trend over 8 periods", trend_table),
+    TableSpec("kpis", kpi_table),
+    TableSpec("stages", stage_table),
+    TableSpec("late_orders", late_orders_table),
+    TableSpec("exceptions", exceptions_table),
+    TableSpec("trend", trend_table),
 )
 TABLE_IDS: tuple[str, ...] = tuple(t.id for t in TABLES)
 

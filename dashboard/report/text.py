@@ -5,31 +5,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from dashboard.i18n import pick
+from dashboard import words
 from metrics.review import WeeklyReport
-
-WORDS: dict[str, tuple[str, str]] = {
-    "title": ("每周履约复盘", "Weekly fulfilment review"),
-    "period": ("时段", "Period"),
-    "previous": ("对比上期", "Compared with"),
-    "timezone": ("时区", "Time zone"),
-    "generated": ("生成时间", "Generated"),
-    "filters": ("筛选", "Filters"),
-    "no_orders": ("本周没有签收的订单，因此没有延误率和履约周期。",
-                  "No orders completed in this week: delay rate and cycle time have no value."),
-    "no_orders_range": ("本期没有签收的订单，因此没有延误率和履约周期。",
-                        "No orders completed in this period: delay rate and cycle time have no value."),
-    "no_late": ("本期没有延误订单。", "No late orders in this period."),
-    "no_exceptions": ("本期没有新增异常。", "No exceptions opened in this period."),
-    "definitions": ("指标定义", "Metric definitions"),
-    "charts_unavailable": ("图表无法生成", "Charts could not be rendered"),
-    "bottleneck": ("瓶颈工序", "Bottleneck stage"),
-    "none": ("无", "none"),
-}
 
 
 def word(key: str, lang: str) -> str:
-    return pick(WORDS[key], lang)
+    """A word of the review (``dashboard.words.review``)."""
+    return words.word("review", key, lang)
 
 
 def period_text(report: WeeklyReport) -> str:

@@ -11,8 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 from dashboard.app import create_app
-from dashboard.figures.labels import KIND_LABELS
-from dashboard.layouts.wall_views import KPI_TILES, TEXT, value_parts
+from dashboard.words import TABLES
+from dashboard.layouts.wall_views import KPI_TILES, value_parts
 from metrics.catalog import CATALOG
 from dashboard.wall_data import NAMESPACE, wall_params
 from dashboard.wall_frame import OVERDUE_ROWS
@@ -138,7 +138,7 @@ def wall_app(sqlite_store, tmp_path):
                EventRecord(n, ("prepared", "produced", "shipped")[k % 3], "enter", end - timedelta(days=3, hours=k)))],
            exceptions=[ExceptionRecord(f"late-{n}", n, ("prepared", "produced", "shipped")[k % 3], kind,
                                        end - timedelta(days=2, hours=k), severity=("high", "medium", "low")[k % 3])
-                       for k, (n, kind) in enumerate(zip(late, cycle(KIND_LABELS)))])
+                       for k, (n, kind) in enumerate(zip(late, cycle(TABLES["kinds"])))])
     settings = Settings(database_url=sqlite_store.url, cache_dir=str(tmp_path / "cache"),
                         pipeline=sqlite_store.pipeline)
     app = create_app(settings, engine=sqlite_store.engine)
@@ -156,7 +156,7 @@ def open_view(page, url: str) -> None:
     page.wait_for_function("() => !document.querySelector('.ob-view--active .ob-waiting')")
     page.wait_for_function("""(waiting) => [...document.querySelectorAll('.ob-view--active .ob-graph')]
         .every(g => g.querySelector('.ytick text') || [...g.querySelectorAll('.annotation-text')]
-                    .some(a => !waiting.includes(a.textContent)))""", arg=list(TEXT["waiting"]))
+                    .some(a => !waiting.includes(a.textContent)))""", arg=list(TABLES["wall"]["waiting"]))
 
 
 def readable(page, height: int) -> dict:
@@ -232,7 +232,7 @@ def test_tiles_show_the_numbers_of_orderboard_metrics(wall_app, live_server, ope
     assert cli_summary["wip"] > 0 and cli_summary["delay"]["completed"] > 0
     assert "Line A" in page.inner_text(".ob-wall-scope")
     assert page.inner_text(".ob-wall-asof").startswith("data as of ")
-    assert page.get_attribute(".ob-view--active [data-metric=wip]", "href") == "/stages/all?metric=wip&line=Line+A"
+    assert page.get_attribute(".ob-view--active [data-metric=wip]", "href") == "/stages/all?metric=wip&line=Line+A&lang=en"
 
 
 def test_new_events_show_on_the_next_refresh_and_the_stale_banner_comes_and_goes(
