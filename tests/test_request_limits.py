@@ -164,13 +164,15 @@ def test_a_stage_list_over_too_long_a_range_says_so_and_computes_nothing(app):
 def test_an_export_over_the_limit_holds_the_first_rows_and_says_so(app, monkeypatch):
     ctx = app.server.config["ORDERBOARD_CONTEXT"]
     monkeypatch.setattr(stage_cb, "MAX_EXPORT_ROWS", 5)
-    download, note = stage_cb.export_with_note(ctx, "/stages/all", "?days=90", "csv", now=END)
+    download, note = stage_cb.export_with_note(ctx, "/stages/all", "?days=90&lang=en", "csv", now=END)
     import base64
 
     lines = base64.b64decode(download["content"]).decode("utf-8-sig").splitlines()
-    total = stage_cb.get_rows(ctx, "/stages/all", "?days=90", {"startRow": 0, "endRow": 50}, now=END)["rowCount"]
+    total = stage_cb.get_rows(ctx, "/stages/all", "?days=90", {"startRow": 0, "endRow": 50},
+                              now=END)["rowCount"]
     assert total > 5 and len(lines) == 1 + 5
     assert f"first 5 of {total:,} rows" in note
+    assert f"前 5 单(共 {total:,} 单)" in stage_cb.export_note(5, total, "zh")
     assert stage_cb.export_note(10, 10) == "" and MAX_EXPORT_ROWS >= 10_000
 
 
