@@ -59,7 +59,7 @@ def create_app(
                             redis_client=_redis_client(settings.cache_url, settings.cache_wait_s),
                             lock_wait_s=settings.wait_s)
     ctx = AppContext(settings, engine, service)
-    ctx.catalog  # a wrong [metrics] table in the config stops the start, naming the key
+    _ = ctx.catalog  # a wrong [metrics] table in the config stops the start, naming the key
     pages = pages if pages is not None else default_pages()
     app.layout = html.Div(className="ob-shell", children=[
         dcc.Location(id=URL, refresh=False),

@@ -151,7 +151,7 @@ class ExportBrowser:
             return future.result(timeout + CANCEL_GRACE_S)
         except ExportError:
             raise
-        except Exception as exc:  # noqa: BLE001 - kaleido, choreographer and the browser raise many kinds
+        except Exception as exc:
             future.cancel()
             if time.monotonic() - started >= timeout:  # a cancelled start may report itself as a crash
                 raise ExportError(f"{doing} took longer than {timeout:g} s ({self.path})") from None

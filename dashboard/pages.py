@@ -52,16 +52,16 @@ class Page:
 def default_pages() -> list[Page]:
     """The pages the app serves, most specific first."""
     from dashboard.callbacks import alerts as alerts_callbacks
-    from dashboard.layouts import alerts as alerts_layout
-    from dashboard.callbacks import review as review_callbacks
-    from dashboard.layouts import review as review_layout
     from dashboard.callbacks import order as order_callbacks
     from dashboard.callbacks import overview as overview_callbacks
+    from dashboard.callbacks import review as review_callbacks
     from dashboard.callbacks import stage as stage_callbacks
+    from dashboard.callbacks import wall as wall_callbacks
+    from dashboard.layouts import alerts as alerts_layout
     from dashboard.layouts import order as order_layout
     from dashboard.layouts import overview as overview_layout
+    from dashboard.layouts import review as review_layout
     from dashboard.layouts import stage as stage_layout
-    from dashboard.callbacks import wall as wall_callbacks
     from dashboard.layouts import wall as wall_layout
 
     return [

@@ -84,10 +84,10 @@ class ViewState:
     def filter_key(self) -> dict[str, str]:
         return {k: getattr(self, k) for k in FILTER_PARAMS if getattr(self, k)}
 
-    def with_(self, **changes) -> "ViewState":
+    def with_(self, **changes) -> ViewState:
         return replace(self, **changes)
 
-    def scope(self) -> "ViewState":
+    def scope(self) -> ViewState:
         """Only window, filters and language: what a link to another page carries along."""
         return ViewState(days=self.days, start=self.start, end=self.end, lang=self.lang,
                          **{k: getattr(self, k) for k in FILTER_PARAMS})

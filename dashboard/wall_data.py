@@ -52,7 +52,7 @@ def wall_params(store_key: str, config: WallConfig) -> dict:
         "store": store_key,
         "window": SUMMARY_WINDOW,
         "trend": f"last_days:{TREND_DAYS}",
-        "filters": {k: v for k, v in config.filters.active().items()},
+        "filters": dict(config.filters.active().items()),
         "rows": LIST_ROWS,
     }
 

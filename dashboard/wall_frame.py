@@ -137,7 +137,7 @@ def render_frame(summary: Result[WallData], config: WallConfig, html_ids: list[d
     try:
         htmls, figures = render_slots(summary.value, config, html_ids, graph_ids, px, catalog)
         htmls, figures = [as_sent(h) for h in htmls], [as_sent(f) for f in figures]
-    except Exception as exc:  # noqa: BLE001 - reported as a display bug, not a data one
+    except Exception as exc:
         raise RenderFailed(f"{type(exc).__name__}: {exc}") from exc
     return WallFrame(htmls, figures, summary.computed_at, summary.stale, summary.stale_since,
                      summary.error)

@@ -79,7 +79,7 @@ class WallConfig:
         return data
 
     @classmethod
-    def from_store(cls, data: Mapping | None) -> "WallConfig":
+    def from_store(cls, data: Mapping | None) -> WallConfig:
         if not data:
             return cls()
         try:

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 from collections.abc import Callable
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn, Optional, TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 from typer.core import TyperGroup
@@ -72,11 +72,11 @@ def command(name: str | None = None):
 
 
 DbOption = Annotated[
-    Optional[str],
+    str | None,
     typer.Option("--db", help="Store URL (default sqlite:///orderboard.db or $ORDERBOARD_DATABASE_URL)."),
 ]
 ConfigOption = Annotated[
-    Optional[Path],
+    Path | None,
     typer.Option("--config", help="TOML file: pipeline, stages, SLAs, screens.", exists=True, dir_okay=False),
 ]
 LangOption = Annotated[str, typer.Option("--lang", help="Labels: zh or en.")]
@@ -182,13 +182,24 @@ def init(db: DbOption = None, config: ConfigOption = None) -> None:
 @command("import")
 def import_(
     file: Annotated[Path, typer.Argument(help="CSV or XLSX file to import.", metavar="FILE")],
-    mapping: Annotated[Path, typer.Option("--mapping", help="Mapping TOML: shape, columns, stages (orderboard mapping suggest FILE writes one).")],
+    mapping: Annotated[Path, typer.Option(
+            "--mapping",
+            help="Mapping TOML: shape, columns, stages (orderboard mapping suggest FILE writes one).")],
     db: DbOption = None,
     config: ConfigOption = None,
-    tz: Annotated[Optional[str], typer.Option("--tz", help="Zone of naive timestamps (overrides the mapping's).")] = None,
-    rejects: Annotated[Optional[Path], typer.Option("--rejects", help="Rejects CSV (default ./FILE.rejects.csv); the warnings, when there are any, go beside it (FILE.warnings.csv).")] = None,
-    max_rejects: Annotated[Optional[int], typer.Option("--max-rejects", min=0, help="Exit 1 when more rows than this are rejected (default: only when every row is).")] = None,
-    wait: Annotated[float, typer.Option("--wait", min=0, help="Seconds to wait for another import into the same store to finish.")] = 600.0,
+    tz: Annotated[str | None, typer.Option(
+            "--tz",
+            help="Zone of naive timestamps (overrides the mapping's).")] = None,
+    rejects: Annotated[Path | None, typer.Option(
+            "--rejects",
+            help=("Rejects CSV (default ./FILE.rejects.csv); the warnings, when there are any, go beside it "
+                  "(FILE.warnings.csv)."))] = None,
+    max_rejects: Annotated[int | None, typer.Option(
+            "--max-rejects", min=0,
+            help="Exit 1 when more rows than this are rejected (default: only when every row is).")] = None,
+    wait: Annotated[float, typer.Option(
+            "--wait", min=0,
+            help="Seconds to wait for another import into the same store to finish.")] = 600.0,
 ) -> None:
     """Import a CSV/XLSX file (event log or milestones, as the mapping says)."""
     from sqlalchemy.exc import IntegrityError, OperationalError
@@ -275,7 +286,7 @@ app.add_typer(mapping_app, name="mapping", epilog=EXIT_STATUS)
 @mapping_app.command("suggest", epilog=EXIT_STATUS)
 def mapping_suggest(
     file: Annotated[Path, typer.Argument(help="CSV or XLSX ledger.", metavar="FILE")],
-    sheet: Annotated[Optional[str], typer.Option("--sheet", help="XLSX sheet (default: the first).")] = None,
+    sheet: Annotated[str | None, typer.Option("--sheet", help="XLSX sheet (default: the first).")] = None,
     config: ConfigOption = None,
 ) -> None:
     """Print a mapping TOML for a ledger (placed by its Chinese or English column names),
@@ -292,8 +303,8 @@ def mapping_suggest(
 
 @command()
 def history(
-    order: Annotated[Optional[str], typer.Option("--order", help="Only the changes of this order.")] = None,
-    limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="At most this many, newest first.")] = None,
+    order: Annotated[str | None, typer.Option("--order", help="Only the changes of this order.")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="At most this many, newest first.")] = None,
     json_: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     db: DbOption = None,
     config: ConfigOption = None,
@@ -316,7 +327,7 @@ def history(
 def quality(
     db: DbOption = None,
     config: ConfigOption = None,
-    kind: Annotated[Optional[str], typer.Option("--kind", help="List the findings of this kind.")] = None,
+    kind: Annotated[str | None, typer.Option("--kind", help="List the findings of this kind.")] = None,
     json_: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Data-quality findings of imports: counts by kind, or the findings of one kind."""
@@ -331,15 +342,21 @@ def quality(
 
 @command()
 def metrics(
-    date_from: Annotated[Optional[str], typer.Option("--from", help="First local day YYYY-MM-DD (default: 6 days before --to).")] = None,
-    date_to: Annotated[Optional[str], typer.Option("--to", help="Last local day YYYY-MM-DD, included (default: today).")] = None,
-    line: Annotated[Optional[str], typer.Option("--line", help="Production line.")] = None,
-    customer: Annotated[Optional[str], typer.Option("--customer")] = None,
-    channel: Annotated[Optional[str], typer.Option("--channel")] = None,
-    product_line: Annotated[Optional[str], typer.Option("--product-line")] = None,
-    owner: Annotated[Optional[str], typer.Option("--owner")] = None,
+    date_from: Annotated[str | None, typer.Option(
+            "--from",
+            help="First local day YYYY-MM-DD (default: 6 days before --to).")] = None,
+    date_to: Annotated[str | None, typer.Option(
+            "--to",
+            help="Last local day YYYY-MM-DD, included (default: today).")] = None,
+    line: Annotated[str | None, typer.Option("--line", help="Production line.")] = None,
+    customer: Annotated[str | None, typer.Option("--customer")] = None,
+    channel: Annotated[str | None, typer.Option("--channel")] = None,
+    product_line: Annotated[str | None, typer.Option("--product-line")] = None,
+    owner: Annotated[str | None, typer.Option("--owner")] = None,
     json_: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
-    now_text: Annotated[Optional[str], typer.Option("--now", help="Evaluate as of this ISO instant (default: the clock).")] = None,
+    now_text: Annotated[str | None, typer.Option(
+            "--now",
+            help="Evaluate as of this ISO instant (default: the clock).")] = None,
     lang: LangOption = "en",
     db: DbOption = None,
     config: ConfigOption = None,
@@ -373,12 +390,20 @@ def metrics(
 
 @command()
 def report(
-    out: Annotated[Path, typer.Option("--out", help="File to write; its suffix, .pdf or .xlsx, is the format.", dir_okay=False)],
-    week: Annotated[Optional[str], typer.Option("--week", help="ISO week YYYY-Www (default: last week).")] = None,
-    fmt: Annotated[Optional[str], typer.Option("--format", help="pdf or xlsx (default: the suffix of --out, which it must match).")] = None,
-    date_from: Annotated[Optional[str], typer.Option("--from", help="First local day YYYY-MM-DD (with --to, instead of --week).")] = None,
-    date_to: Annotated[Optional[str], typer.Option("--to", help="Last local day YYYY-MM-DD, included.")] = None,
-    now_text: Annotated[Optional[str], typer.Option("--now", help="Evaluate as of this ISO instant (default: the clock).")] = None,
+    out: Annotated[Path, typer.Option(
+            "--out",
+            help=("File to write; its suffix, .pdf or .xlsx, is the format."), dir_okay=False)],
+    week: Annotated[str | None, typer.Option("--week", help="ISO week YYYY-Www (default: last week).")] = None,
+    fmt: Annotated[str | None, typer.Option(
+            "--format",
+            help="pdf or xlsx (default: the suffix of --out, which it must match).")] = None,
+    date_from: Annotated[str | None, typer.Option(
+            "--from",
+            help="First local day YYYY-MM-DD (with --to, instead of --week).")] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="Last local day YYYY-MM-DD, included.")] = None,
+    now_text: Annotated[str | None, typer.Option(
+            "--now",
+            help="Evaluate as of this ISO instant (default: the clock).")] = None,
     lang: LangOption = "en",
     db: DbOption = None,
     config: ConfigOption = None,
@@ -411,7 +436,7 @@ PortOption = Annotated[int, typer.Option("--port", help="Port to listen on.")]
 
 @command()
 def demo(
-    db: Annotated[Optional[str], typer.Option(
+    db: Annotated[str | None, typer.Option(
         "--db", help="Demo store URL (default sqlite:///orderboard-demo.db; "
                      "$ORDERBOARD_DATABASE_URL is ignored so a demo never lands in a real store).")] = None,
     config: ConfigOption = None,
@@ -485,7 +510,8 @@ def worker(
     settings = settings_for(db, config)
 
     def started(ids: list[str]) -> None:
-        typer.echo(f"worker: running {', '.join(ids) if ids else 'no jobs yet'} for {masked_url(settings.database_url)}")
+        running = ", ".join(ids) if ids else "no jobs yet"
+        typer.echo(f"worker: running {running} for {masked_url(settings.database_url)}")
 
     try:
         run_worker(settings, demo=demo_feed, seed=seed, on_start=started)
@@ -514,7 +540,9 @@ def alert_setup(db: str | None, config: Path | None):
 
 @alerts_app.command("check", epilog=EXIT_STATUS)
 def alerts_check(
-    once: Annotated[bool, typer.Option("--once", help="Evaluate once, now (the worker runs it every interval).")] = True,
+    once: Annotated[bool, typer.Option(
+            "--once",
+            help="Evaluate once, now (the worker runs it every interval).")] = True,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print what is due; send and change nothing.")] = False,
     db: DbOption = None,
     config: ConfigOption = None,
@@ -565,7 +593,10 @@ def alerts_test(
 
 @alerts_app.command("silence", epilog=EXIT_STATUS)
 def alerts_silence(
-    match: Annotated[list[str], typer.Option("--match", help="LABEL=VALUE (rule, severity, order, owner, stage, department, ...; * wildcards); repeat for several.")],
+    match: Annotated[list[str], typer.Option(
+            "--match",
+            help=("LABEL=VALUE (rule, severity, order, owner, stage, department, ...; * wildcards); repeat for "
+                  "several."))],
     duration_text: Annotated[str, typer.Option("--for", help="How long, e.g. 30m, 2h, 1d.")],
     by: Annotated[str, typer.Option("--by", help="Who sets it.")],
     why: Annotated[str, typer.Option("--why", help="Why.")],

@@ -30,7 +30,7 @@ import os
 import threading
 import uuid
 from pathlib import Path
-from typing import IO, Protocol
+from typing import IO, ClassVar, Protocol
 
 from sqlalchemy import Engine, insert, select, text
 from sqlalchemy.engine import Connection, make_url
@@ -112,8 +112,8 @@ class FileJobLock:
 class LocalJobLock:
     """A lock within this process (a store in memory exists in one process only)."""
 
-    _held: set[str] = set()
-    _guard = threading.Lock()
+    _held: ClassVar[set[str]] = set()
+    _guard: ClassVar[threading.Lock] = threading.Lock()
 
     def __init__(self, name: str) -> None:
         self.name = name

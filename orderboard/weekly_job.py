@@ -149,7 +149,7 @@ def weekly_report_job(settings: Settings, engine: Engine, cron: dict | None = No
     def run() -> None:
         try:
             run_weekly_report(settings, engine)
-        except Exception:  # noqa: BLE001 - log it; the scheduler must keep running
+        except Exception:
             log.exception("weekly report failed")
 
     return Job("weekly-report", run, 0, "weekly report (PDF + XLSX, emailed if configured)",

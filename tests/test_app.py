@@ -7,7 +7,7 @@ import sys
 from datetime import datetime, timezone
 
 import pytest
-from dash import html, no_update
+from dash import html
 
 from dashboard.app import create_app, render_page
 from dashboard.pages import Page, default_pages, resolve

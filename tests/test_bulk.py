@@ -46,9 +46,8 @@ def test_left_out_columns_get_their_defaults_or_null(store):
 
 def test_naive_datetimes_are_refused_and_nothing_is_written(store):
     # SQLAlchemy wraps the type's ValueError in a StatementError; the message is the same.
-    with pytest.raises((ValueError, StatementError), match="naive datetime"):
-        with store.engine.begin() as conn:
-            insert_rows(conn, Order.__table__, [_order("A"), _order("B", placed_at=datetime(2026, 3, 1))])
+    with pytest.raises((ValueError, StatementError), match="naive datetime"), store.engine.begin() as conn:
+        insert_rows(conn, Order.__table__, [_order("A"), _order("B", placed_at=datetime(2026, 3, 1))])
     with store.engine.connect() as conn:
         assert conn.execute(text("select count(*) from orders")).scalar_one() == 0
 

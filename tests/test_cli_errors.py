@@ -197,7 +197,7 @@ def test_boolean_options_are_shown_and_taken_as_flags(here):
         help_text = invoke(name, "--help").stdout
         assert "<bool>" not in help_text, name
         for flag in flags(command):
-            line = next(l for l in help_text.splitlines() if l.strip().startswith(flag))
+            line = next(t for t in help_text.splitlines() if t.strip().startswith(flag))
             assert line.strip().split()[0] == flag and "<" not in line.split(flag, 1)[1][:3], line
             seen.append(f"{name} {flag}")
     assert {"quality --json", "metrics --json", "demo --no-feed", "serve --no-jobs", "worker --demo"} <= set(seen)

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from datasource.demo import generate, is_demo_store, seed_store, store_is_empty
+from datasource.demo import generate, is_demo_store, seed_store
 from datasource.ingest import ingest
 from datasource.schema import Order, OrderException, StageVisit
 from metrics.summary import compute_summary

@@ -124,7 +124,7 @@ class Ranges:
     high: dict[str, float]
 
     @classmethod
-    def of(cls, figures: list[dict[str, float]]) -> "Ranges":
+    def of(cls, figures: list[dict[str, float]]) -> Ranges:
         frame = pd.DataFrame(figures)
         return cls(frame.min().to_dict(), frame.max().to_dict())
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import os
-import time
 from datetime import datetime, timezone
 
 import openpyxl
@@ -135,7 +134,7 @@ def test_no_browser_on_path_is_one_line_saying_how_to_install_one(no_browser):
 
 def test_browser_path_that_is_not_a_browser_is_named(no_browser, tmp_path, monkeypatch):
     monkeypatch.setenv("BROWSER_PATH", str(tmp_path / "chrome-that-is-not-there"))
-    with pytest.raises(export.BrowserMissing, match="BROWSER_PATH=.*chrome-that-is-not-there"):
+    with pytest.raises(export.BrowserMissing, match=r"BROWSER_PATH=.*chrome-that-is-not-there"):
         export.figure_bytes(go.Figure(), "svg")
 
 
@@ -167,9 +166,8 @@ def test_a_browser_that_hangs_is_given_up_and_killed(no_browser, tmp_path, monke
 def test_waiting_behind_another_export_is_bounded(monkeypatch):
     monkeypatch.setenv("BROWSER_PATH", "/bin/true")  # found, never started: the wait is first
     monkeypatch.setattr(export, "QUEUE_TIMEOUT_S", 0.2)
-    with export._lock:  # another export holds the browser
-        with pytest.raises(export.ExportError, match="busy"):
-            export.figure_bytes(go.Figure(), "png")
+    with export._lock, pytest.raises(export.ExportError, match="busy"):  # another export holds the browser
+        export.figure_bytes(go.Figure(), "png")
 
 
 @pytest.mark.usefixtures("export_browser_present")

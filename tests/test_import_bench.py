@@ -6,9 +6,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 
-import bench_import  # noqa: E402
-import pytest  # noqa: E402
-from sqlalchemy import create_engine, text  # noqa: E402
+import bench_import
+import pytest
+from sqlalchemy import create_engine, text
 
 
 def test_benchmark_imports_every_generated_row(capsys):

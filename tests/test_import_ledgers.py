@@ -8,11 +8,11 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 
+from ledgers import write_csv_ledger, write_xlsx_ledger
 from sqlalchemy import select
 from typer.testing import CliRunner
 
 from datasource.schema import Order, OrderEvent
-from ledgers import write_csv_ledger, write_xlsx_ledger
 from metrics.drilldown import orders_behind
 from metrics.summary import compute_summary
 from metrics.window import Window

@@ -34,21 +34,21 @@ def test_a_stage_code_longer_than_the_column_is_a_pipeline_error():
     with pytest.raises(PipelineError, match=r"stage #1 code 'Receive Result Appeal from "
                                             r"Prefecture' is 37 characters long; at most 32 fit"):
         Pipeline.from_mapping({"stages": [{"code": code}, {"code": "received"}]})
-    with pytest.raises(PipelineError, match="label_en .* at most 64"):
+    with pytest.raises(PipelineError, match=r"label_en .* at most 64"):
         Pipeline.from_mapping({"stages": [{"code": "a", "label_en": "x" * 65}]})
 
 
 def test_mapping_constants_and_source_that_do_not_fit(tmp_path, pipeline):
     data = write(tmp_path, "d.csv", "order,stage,at,who\nA,placed,2026-11-02 08:00,me\n")
     too_long = write(tmp_path, "m.toml", MAPPING.format(extra="") + f'[constants]\nchannel = "{"c" * 65}"\n')
-    with pytest.raises(ImportSetupError, match="constants. channel is 65 characters long; at most 64"):
+    with pytest.raises(ImportSetupError, match=r"constants. channel is 65 characters long; at most 64"):
         prepare_import(data, too_long, pipeline)
     source = write(tmp_path, "s.toml", MAPPING.format(extra=f'source = "{"s" * 129}"'))
     with pytest.raises(ImportSetupError, match="source is 129 characters long; at most 128"):
         prepare_import(data, source, pipeline)
     long_name = write(tmp_path, "n" * 130 + ".csv", data.read_text("utf-8"))
     plain = write(tmp_path, "p.toml", MAPPING.format(extra=""))
-    with pytest.raises(ImportSetupError, match="file name is 134 characters long.*set source"):
+    with pytest.raises(ImportSetupError, match=r"file name is 134 characters long.*set source"):
         prepare_import(long_name, plain, pipeline)
     named = write(tmp_path, "q.toml", MAPPING.format(extra='source = "ledger"'))
     assert prepare_import(long_name, named, pipeline).source == "ledger"

@@ -85,9 +85,9 @@ def test_invalid_mappings_say_what_is_wrong(data, message):
 
 def test_mapping_file_errors_name_the_file(tmp_path):
     missing = tmp_path / "nope.toml"
-    with pytest.raises(ImportSetupError, match="^mapping file .*nope.toml does not exist$"):
+    with pytest.raises(ImportSetupError, match=r"^mapping file .*nope\.toml does not exist$"):
         load_mapping(missing, PIPELINE)
     broken = tmp_path / "broken.toml"
     broken.write_text("shape = \n", encoding="utf-8")
-    with pytest.raises(ImportSetupError, match="^mapping file .*broken.toml is not valid TOML: "):
+    with pytest.raises(ImportSetupError, match=r"^mapping file .*broken\.toml is not valid TOML: "):
         load_mapping(broken, PIPELINE)

@@ -10,16 +10,21 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+from conftest import require_data_file
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from datasource.importers.run import import_file, prepare_import
 from datasource.schema import (
-    AuditEntry, DataQualityFinding, Order, OrderChange, OrderEvent, StageVisit,
+    AuditEntry,
+    DataQualityFinding,
+    Order,
+    OrderChange,
+    OrderEvent,
+    StageVisit,
 )
 from datasource.store import data_version
 from orderboard.cli import app
-from conftest import require_data_file
 
 UTC = timezone.utc
 OLIST_DIR = Path(os.environ.get("ORDERBOARD_OLIST_DIR",
@@ -120,24 +125,24 @@ def test_hand_made_sheet(store, tmp_path, batch_size):
     ]
     assert orders_by_number(store.engine) == {
         # Completed after the promise: received 20th 12:00 -02 > end of the 19th (20th 00:00 -02).
-        "A1": dict(customer="c1", channel="online", quantity=2, amount=10.5, status="completed",
-                   current_stage="received", placed_at=at(2017, 10, 14, 13), completed_at=at(2017, 10, 20, 14),
-                   promised_at=at(2017, 10, 20, 2)),
+        "A1": {"customer": "c1", "channel": "online", "quantity": 2, "amount": 10.5, "status": "completed",
+                   "current_stage": "received", "placed_at": at(2017, 10, 14, 13), "completed_at": at(2017, 10, 20, 14),
+                   "promised_at": at(2017, 10, 20, 2)},
         # Promised 2017-10-14: that day ended at 03:00 UTC when clocks skipped midnight.
         # Visits follow the clock: approved (13th), carrier, then purchase (14th 13:00
         # UTC): placed_at is the first entry, the order waits in "placed", and the
         # purchase after the carrier date is a finding.
-        "A2": dict(customer="c2", channel="online", quantity=None, amount=None, status="open",
-                   current_stage="placed", placed_at=at(2017, 10, 13, 12), completed_at=None,
-                   promised_at=at(2017, 10, 15, 3)),
+        "A2": {"customer": "c2", "channel": "online", "quantity": None, "amount": None, "status": "open",
+                   "current_stage": "placed", "placed_at": at(2017, 10, 13, 12), "completed_at": None,
+                   "promised_at": at(2017, 10, 15, 3)},
         # 00:30 did not exist that night: read at -03:00, i.e. 01:30 -02:00.
-        "A3": dict(customer="c3", channel="online", quantity=None, amount=None, status="cancelled",
-                   current_stage="shipped", placed_at=at(2017, 10, 15, 3, 30), completed_at=None,
-                   promised_at=at(2017, 10, 31, 2)),
+        "A3": {"customer": "c3", "channel": "online", "quantity": None, "amount": None, "status": "cancelled",
+                   "current_stage": "shipped", "placed_at": at(2017, 10, 15, 3, 30), "completed_at": None,
+                   "promised_at": at(2017, 10, 31, 2)},
         # Ambiguous 23:30 on the 25-hour day: the earlier, -02:00; that day ended at 00:00 -03.
-        "A7": dict(customer="c7", channel="online", quantity=1, amount=0.0, status="open",
-                   current_stage="placed", placed_at=at(2017, 2, 19, 1, 30), completed_at=None,
-                   promised_at=at(2017, 2, 19, 3)),
+        "A7": {"customer": "c7", "channel": "online", "quantity": 1, "amount": 0.0, "status": "open",
+                   "current_stage": "placed", "placed_at": at(2017, 2, 19, 1, 30), "completed_at": None,
+                   "promised_at": at(2017, 2, 19, 3)},
     }
     assert findings(store.engine) == {
         ("out_of_pipeline_order", "A2", 3,

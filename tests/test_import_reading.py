@@ -81,7 +81,7 @@ def test_unreadable_files_fail_with_one_line(tmp_path, name, content, message):
 
 
 def test_missing_file(tmp_path):
-    with pytest.raises(ImportSetupError, match="does not exist or is not a file$"):
+    with pytest.raises(ImportSetupError, match=r"does not exist or is not a file$"):
         read_table(tmp_path / "nope.csv")
 
 

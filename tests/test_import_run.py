@@ -141,7 +141,7 @@ def fingerprint(store) -> object:
 
 
 UNREADABLE = [
-    ("missing-column.csv", "order,customer,qty,due,placed\nU1,c,1,,2026-11-02 09:00\n".encode(), MILESTONES,
+    ("missing-column.csv", b"order,customer,qty,due,placed\nU1,c,1,,2026-11-02 09:00\n", MILESTONES,
      "missing-column.csv: column(s) 'shipped' named in the mapping are not in the header "
      "(it has order, customer, qty, due, placed)"),
     ("picture.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)), MILESTONES,
@@ -150,7 +150,7 @@ UNREADABLE = [
      'encoding = "utf-8"\n' + MILESTONES,
      'gbk.csv: not valid utf-8 text (byte 0xbb on line 2); check encoding in the mapping, or leave '
      'it out: the encoding is found from the file'),
-    ("ambiguous.csv", "order,customer,qty,due,placed,shipped\nU1,c,1,25/11/2026,,\nU2,c,1,03/11/2026,,\n".encode(),
+    ("ambiguous.csv", b"order,customer,qty,due,placed,shipped\nU1,c,1,25/11/2026,,\nU2,c,1,03/11/2026,,\n",
      MILESTONES, "ambiguous.csv: column 'due' has dates that read as day/month or month/day "
                  "(line 3: '03/11/2026'); set date_order = \"dmy\" or \"mdy\" in the mapping"),
     ("notes.xlsx", b"this is not a spreadsheet", MILESTONES,

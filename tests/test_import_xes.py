@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 import pytest
+from conftest import require_data_file
 from typer.testing import CliRunner
 
 from datasource.importers.errors import ImportSetupError
@@ -18,8 +19,6 @@ from datasource.importers.reading import read_table
 from datasource.importers.run import import_file, prepare_import
 from datasource.pipeline import load_pipeline
 from orderboard.cli import app
-
-from conftest import require_data_file
 
 EVENTLOGS = Path(os.environ.get("ORDERBOARD_EVENTLOGS_DIR",
                                 Path(__file__).resolve().parents[2] / "shared" / "data" / "eventlogs"))

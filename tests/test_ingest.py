@@ -78,12 +78,12 @@ def test_late_event_inserted_between_recomputes_the_visits(store):
 
 def test_resending_everything_changes_nothing_not_even_the_data_version(store):
     e, p = store.engine, store.pipeline
-    batch = dict(
-        orders=[OrderRecord("SO-3", owner="Wang Fang")],
-        events=[EventRecord("SO-3", "placed", "enter", at(0), uid="scanner-1:0001")],
-        exceptions=[ExceptionRecord("X-1", "SO-3", "placed", "shortage", at(1))],
-        findings=[FindingRecord("SO-3", "note", "checked")],
-    )
+    batch = {
+        "orders": [OrderRecord("SO-3", owner="Wang Fang")],
+        "events": [EventRecord("SO-3", "placed", "enter", at(0), uid="scanner-1:0001")],
+        "exceptions": [ExceptionRecord("X-1", "SO-3", "placed", "shortage", at(1))],
+        "findings": [FindingRecord("SO-3", "note", "checked")],
+    }
     first = ingest(e, p, **batch)
     version = data_version(e)
     second = ingest(e, p, **batch)

@@ -54,7 +54,7 @@ def test_store_identity_is_made_once_and_is_the_same_from_every_spelling(pg_stor
 
 @pytest.mark.postgres
 def test_two_workers_spelling_the_url_differently_run_each_job_once(pg_store, tmp_path, monkeypatch):
-    url, engine = pg_store
+    url, _engine = pg_store
     runs: list[str] = []
     first = start_scheduler(Settings(database_url=url), [Job("tick", lambda: runs.append("first"), 0.05)])
     assert first is not None

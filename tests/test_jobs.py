@@ -7,7 +7,6 @@ import sys
 import threading
 from datetime import datetime, timedelta, timezone
 
-import pytest
 from sqlalchemy import func, select
 
 from datasource.demo import FED_UNTIL_KEY, generate, read_meta, seed_store

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from metrics_fixture import NOW, PIPELINE, WINDOW, load
 
 from metrics.drilldown import orders_behind, orders_behind_page
 from metrics.summary import compute_summary
 from metrics.window import Filters
-from metrics_fixture import NOW, PIPELINE, WINDOW, load
 
 
 @pytest.fixture

@@ -6,13 +6,12 @@ import os
 from datetime import datetime, timezone
 from pathlib import Path
 
-import pytest
+from conftest import require_data_file
 
 from datasource.importers.run import import_file, prepare_import
 from metrics.drilldown import orders_behind
 from metrics.summary import compute_summary
 from metrics.window import Window
-from conftest import require_data_file
 
 ROOT = Path(__file__).resolve().parents[1]
 OLIST = Path(os.environ.get("ORDERBOARD_OLIST_DIR", ROOT.parent / "shared" / "data" / "olist")) / "olist_orders_dataset.csv"

@@ -15,9 +15,9 @@ import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from conftest import PG_URL, pg_schema_url, require_postgres
 from sqlalchemy import create_engine, text
 
-from conftest import PG_URL, pg_schema_url, require_postgres
 from datasource.demo import generate, seed_store
 from datasource.pipeline import default_pipeline
 from datasource.store import open_store
@@ -184,9 +184,9 @@ def test_engine_matches_plain_sql(big_store, case):
     assert s.trend["wip_end_of_day"].iloc[-1] == wip_t
     local_day = ("date(o.placed_at, '+8 hours')" if backend == "sqlite"
                  else "CAST(o.placed_at + INTERVAL '8 hours' AS date)")
-    placed = dict((str(d), n) for d, n in o.rows(
+    placed = {str(d): n for d, n in o.rows(
         f"SELECT {local_day} AS d, count(*) FROM orders o WHERE o.placed_at >= :s AND o.placed_at < :e"
-        + o.where_f + " GROUP BY d"))
+        + o.where_f + " GROUP BY d")}
     assert {str(d): n for d, n in zip(s.trend["date"], s.trend["placed"]) if n} == placed
 
     # at risk, recomputed row by row from plain SQL and the oracle's stage medians

@@ -8,13 +8,13 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from metrics_fixture import PIPELINE, T
 
 from datasource.ingest import EventRecord, OrderRecord, ingest
 from datasource.store import open_store
 from metrics.drilldown import orders_behind
 from metrics.summary import compute_summary
 from metrics.window import Window
-from metrics_fixture import PIPELINE, T
 
 PATHS = [
     ["placed"], ["placed", "pick"], ["placed", "pick", "ship"],

@@ -160,4 +160,4 @@ def test_to_dict_is_json_and_text_renders(summary):
     assert re.search(r"^Delay rate +42\.86 %$", text, re.M), text
     assert re.search(r"^Bottleneck +pick$", text, re.M)
     # visits, mean, median, p90 of pick
-    assert "      10    13.9    11.5    23.0" in next(l for l in text.splitlines() if l.startswith("Pick"))
+    assert "      10    13.9    11.5    23.0" in next(t for t in text.splitlines() if t.startswith("Pick"))

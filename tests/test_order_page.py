@@ -209,8 +209,8 @@ def test_the_now_and_promised_labels_sit_inside_the_plot_clear_of_the_legend(ctx
 
 
 def test_order_links_are_encoded_and_the_page_decodes_them(closed_ctx):
-    from dashboard.url_state import order_href
     from dashboard.pages import default_pages, resolve
+    from dashboard.url_state import order_href
 
     number = "PO 2024/001 #订单"
     link = order_href(number)

@@ -19,10 +19,10 @@ from PIL import Image, ImageChops
 from pypdf import PdfReader
 
 from dashboard.report import fonts, pdf
-from metrics.review import build_weekly_report
 from datasource.demo import generate, seed_store
 from datasource.pipeline import default_pipeline
 from datasource.store import make_engine, open_store
+from metrics.review import build_weekly_report
 from metrics.window import Window
 
 END = datetime(2026, 11, 25, tzinfo=timezone.utc)

@@ -90,7 +90,7 @@ def test_render_is_cached_and_exports_match_the_page(ctx, sqlite_store):
 def _ticks(axis) -> list[float]:
     """The tick values of a linear axis (range, tick0, dtick)."""
     low, high = axis.range
-    count = int(round((high - low) / axis.dtick))
+    count = round((high - low) / axis.dtick)
     return [axis.tick0 + i * axis.dtick for i in range(count + 1)]
 
 

@@ -9,10 +9,10 @@ import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from conftest import BrokenCache
 from flask import Flask
 from flask_caching import Cache
 
-from conftest import BrokenCache
 from dashboard.service import CachedService, cache_config
 
 T0 = datetime(2026, 11, 20, 8, 0, 0, tzinfo=timezone.utc)
@@ -65,7 +65,7 @@ def counting(value="v"):
 
 
 def test_same_key_same_period_computes_once(parts):
-    service, clock, store = parts
+    service, clock, _store = parts
     compute, calls = counting()
     first = service.get("summary", {"window": "7d"}, compute)
     clock.now += timedelta(seconds=5)  # same 15 s bucket (08:00:00 -> 08:00:05)
@@ -88,7 +88,7 @@ def test_other_params_new_data_or_next_period_recompute(parts):
 
 def test_unreachable_store_serves_last_good_value_as_stale_then_recovers(parts):
     service, clock, store = parts
-    compute, calls = counting()
+    compute, _calls = counting()
     service.get("summary", {}, compute)
     store.down = True
     clock.now = T0 + timedelta(minutes=1)
@@ -104,7 +104,7 @@ def test_unreachable_store_serves_last_good_value_as_stale_then_recovers(parts):
 
 
 def test_failing_computation_without_any_good_value_raises(parts):
-    service, clock, store = parts
+    service, _clock, store = parts
     store.down = True
     with pytest.raises(ConnectionError):
         service.get("summary", {}, lambda: "never")
@@ -116,7 +116,7 @@ def test_a_broken_cache_falls_back_to_computing(tmp_path):
 
 
 def test_concurrent_screens_cost_one_computation_file_cache(parts):
-    service, clock, store = parts
+    service, _clock, _store = parts
     calls = []
 
     def slow():
@@ -180,7 +180,7 @@ def test_two_workers_sharing_redis_compute_once(tmp_path):
 
 
 def test_background_mode_serves_the_last_value_while_one_refresh_runs(parts):
-    service, clock, store = parts
+    service, _clock, store = parts
     started, release = threading.Event(), threading.Event()
     calls = []
 
@@ -204,7 +204,7 @@ def test_background_mode_serves_the_last_value_while_one_refresh_runs(parts):
 
 def test_background_mode_computes_instead_of_serving_a_value_from_long_ago(parts):
     """A screen switched on in the morning gets today's numbers, not last night's."""
-    service, clock, store = parts
+    service, clock, _store = parts
     compute, calls = counting()
     assert service.get("wall", {}, compute, background=True).value == "v1"
     clock.now += timedelta(seconds=15 * 3)  # three periods later: still served, refreshed behind
@@ -218,7 +218,7 @@ def test_background_mode_computes_instead_of_serving_a_value_from_long_ago(parts
 
 
 def test_period_can_be_set_per_call(parts):
-    service, clock, store = parts
+    service, clock, _store = parts
     compute, calls = counting()
     service.get("wall", {}, compute, period_s=60)
     clock.now += timedelta(seconds=30)  # a new 15 s bucket, the same 60 s one
@@ -284,7 +284,7 @@ def test_stale_since_starts_afresh_after_a_good_computation(parts):
 
 
 def test_a_failing_background_refresh_keeps_the_last_value_and_logs(parts, caplog):
-    service, clock, store = parts
+    service, clock, _store = parts
     service.get("wall", {}, lambda: "v1", background=True, check_version=False)
     clock.now += timedelta(seconds=15)
 

@@ -8,9 +8,9 @@ from datetime import timedelta
 
 from flask import Flask
 from flask_caching import Cache
+from test_service import T0, Clock
 
 from dashboard.service import CachedService
-from test_service import T0, Clock
 
 
 def _service(tmp_path, clock) -> CachedService:
@@ -26,8 +26,8 @@ def test_a_day_of_one_screen_leaves_a_bounded_footprint(tmp_path):
     threads_before = threading.active_count()
     for step in range(24 * 3600 // 5):  # one screen every 5 s for 24 hours
         clock.now = T0 + timedelta(seconds=5 * step)
-        summary = service.get("summary", {"window": {"days": 7}}, lambda: step, period_s=5)
-        frame = service.get("frame", {"screen": "main"}, lambda: summary.value, period_s=5,
+        summary = service.get("summary", {"window": {"days": 7}}, lambda step=step: step, period_s=5)
+        frame = service.get("frame", {"screen": "main"}, lambda summary=summary: summary.value, period_s=5,
                             background=True, check_version=False)
         assert frame.value is not None
         if step % 500 == 0:
@@ -44,7 +44,7 @@ def test_many_different_parameters_stay_bounded_too(tmp_path):
     clock = Clock()
     service = _service(tmp_path, clock)
     for i in range(2000):
-        service.get("stage.list", {"q": f"search {i}"}, lambda: i)
+        service.get("stage.list", {"q": f"search {i}"}, lambda i=i: i)
     assert len(list((tmp_path / "locks").iterdir())) <= 64
 
 

@@ -7,20 +7,20 @@ import threading
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from conftest import BrokenCache
 from dash import no_update
 from plotly.io.json import to_json_plotly
 
-from conftest import BrokenCache
-from dashboard.app import create_app
-from dashboard.formatting import percent
 from dashboard import wall_frame
+from dashboard.app import create_app
 from dashboard.callbacks import wall as wall_callbacks
 from dashboard.callbacks.wall import font_px, refresh_wall
+from dashboard.figures import trend_figure
+from dashboard.formatting import percent
 from dashboard.layouts import wall as wall_layout
 from dashboard.layouts.wall_views import KPI_TILES, value_parts
 from dashboard.pages import Page
 from dashboard.wall_data import NAMESPACE, compute_wall, wall_params
-from dashboard.figures import trend_figure
 from dashboard.wall_settings import parse_wall_settings
 from datasource.demo import generate, seed_store
 from datasource.ingest import EventRecord, OrderRecord, ingest
@@ -336,7 +336,7 @@ def test_a_broken_cache_computes_and_renders_directly(wall, caplog):
 def test_no_data_at_all_keeps_the_waiting_screen(tmp_path):
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'missing' / 'x.db'}", cache_dir=str(tmp_path / "c"))
     ctx = create_app(settings, pages=WALL_PAGES).server.config["ORDERBOARD_CONTEXT"]
-    _, html_ids, graph_ids, out = run(ctx, {"views": "main,trend"}, screen={"w": 3840, "h": 2160})
+    _, html_ids, _graph_ids, out = run(ctx, {"views": "main,trend"}, screen={"w": 3840, "h": 2160})
     htmls, figures, as_of, status = out
     assert htmls == [no_update] * len(html_ids)
     # The charts keep saying "waiting", in type sized to the screen (2160 lines: 56 px).

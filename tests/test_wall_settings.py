@@ -5,7 +5,11 @@ from __future__ import annotations
 import pytest
 
 from dashboard.wall_settings import (
-    DEFAULT_VIEWS, WALL_SETTINGS, WallConfig, parse_views, parse_wall_settings,
+    DEFAULT_VIEWS,
+    WALL_SETTINGS,
+    WallConfig,
+    parse_views,
+    parse_wall_settings,
 )
 from metrics.window import Filters
 

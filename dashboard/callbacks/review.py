@@ -15,8 +15,20 @@ from dash.exceptions import PreventUpdate
 
 from dashboard.context import AppContext
 from dashboard.export import CHART_FORMATS, TABLE_FORMATS, ExportError, figure_bytes, table_bytes
-from dashboard.layouts.review import (BODY, DOWNLOAD, ERROR, EXPORT, PERIOD, RANGE, SELECTION, WEEK,
-                                      period_line, query_of, review_body, selection_window)
+from dashboard.layouts.review import (
+    BODY,
+    DOWNLOAD,
+    ERROR,
+    EXPORT,
+    PERIOD,
+    RANGE,
+    SELECTION,
+    WEEK,
+    period_line,
+    query_of,
+    review_body,
+    selection_window,
+)
 from dashboard.limits import bad_request
 from dashboard.report.charts import CHART_IDS, review_figure
 from dashboard.report.tables import TABLE_IDS, table_formats, table_frame
@@ -154,4 +166,4 @@ def _selection(selection: object) -> dict:
     return selection
 
 
-__all__ = ["register", "render", "navigate", "export_file", "download", "load_report", "no_update"]
+__all__ = ["download", "export_file", "load_report", "navigate", "no_update", "register", "render"]

@@ -32,8 +32,15 @@ from dashboard.deadline import local_deadlines
 from dashboard.export import COUNT_FORMAT, HOURS_FORMAT, table_bytes
 from dashboard.filter_check import filter_warning, unknown_filters
 from dashboard.layouts import stage as ui
-from dashboard.limits import (MAX_EXPORT_ROWS, MAX_GRID_BLOCK_ROWS, MAX_GRID_START_ROW, MAX_LIST_DAYS,
-                              RangeTooLong, bad_request, check_range)
+from dashboard.limits import (
+    MAX_EXPORT_ROWS,
+    MAX_GRID_BLOCK_ROWS,
+    MAX_GRID_START_ROW,
+    MAX_LIST_DAYS,
+    RangeTooLong,
+    bad_request,
+    check_range,
+)
 from dashboard.summary_cache import summary_result
 from dashboard.url_state import ViewState, href, order_href, parse, to_search
 from dashboard.words import pick, word

@@ -31,8 +31,25 @@ from dashboard.context import AppContext
 from dashboard.figures.theme import THEMES, empty_figure
 from dashboard.formatting import local_time
 from dashboard.layouts.wall import (
-    AS_OF, BANNER, CLICK_SINK, CLOCK, CONFIG, DATE, DOT, GRAPH_SLOT, HTML_SLOT, RELOAD,
-    RELOAD_SINK, REFRESH, ROOT, ROTATE, SCREEN, STATUS, TICK, VIEW, VIEWS_BOX,
+    AS_OF,
+    BANNER,
+    CLICK_SINK,
+    CLOCK,
+    CONFIG,
+    DATE,
+    DOT,
+    GRAPH_SLOT,
+    HTML_SLOT,
+    REFRESH,
+    RELOAD,
+    RELOAD_SINK,
+    ROOT,
+    ROTATE,
+    SCREEN,
+    STATUS,
+    TICK,
+    VIEW,
+    VIEWS_BOX,
 )
 from dashboard.layouts.wall_views import t
 from dashboard.service import Result

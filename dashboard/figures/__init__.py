@@ -10,4 +10,4 @@ from dashboard.figures.exceptions import exceptions_figure
 from dashboard.figures.theme import THEMES, Theme, get_theme
 from dashboard.figures.trend import trend_figure
 
-__all__ = ["bottleneck_figure", "exceptions_figure", "trend_figure", "THEMES", "Theme", "get_theme"]
+__all__ = ["THEMES", "Theme", "bottleneck_figure", "exceptions_figure", "get_theme", "trend_figure"]

@@ -71,7 +71,7 @@ def stage_time_figure(stages: pd.DataFrame, lang: str = "zh", theme: str | Theme
     horizontal bars, first stage on top), with each stage's SLA as a tick mark. ``stages``
     is ``WeeklyReport.stages`` (label_zh, label_en, sla_hours, median_h, median_h_prev)."""
     th = get_theme(theme)
-    if stages.empty or stages["median_h"].isna().all() and stages["median_h_prev"].isna().all():
+    if stages.empty or (stages["median_h"].isna().all() and stages["median_h_prev"].isna().all()):
         return empty_figure(_w("no_visits", lang), th, font_px, title)
     labels = stages["label_en" if lang == "en" else "label_zh"].astype(str).tolist()
 
@@ -92,7 +92,7 @@ def stage_time_figure(stages: pd.DataFrame, lang: str = "zh", theme: str | Theme
     fig.update_layout(barmode="group", bargap=0.3, bargroupgap=0.05)
     fig.update_yaxes(autorange="reversed", showgrid=False)
     # Log scale: stages take from an hour to several days; linear bars hide the short ones.
-    ticks = [v for v in (0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000)]
+    ticks = [0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000]
     fig.update_xaxes(type="log", title={"text": _w("hours", lang) + " (log)"},
                      tickmode="array", tickvals=ticks, ticktext=[f"{v:g}" for v in ticks])
     return fig

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 
 import plotly.graph_objects as go
 
-FONT_FAMILY = '"OrderBoard Sans", "Noto Sans SC", "Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", "Segoe UI", Roboto, sans-serif'
+FONT_FAMILY = ('"OrderBoard Sans", "Noto Sans SC", "Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", '
+               '"Segoe UI", Roboto, sans-serif')
 
 
 @dataclass(frozen=True)
@@ -84,8 +85,9 @@ def for_the_room(fig: go.Figure, font_px: int) -> go.Figure:
     The wall's own styling on top of a builder's figure, so the review page and the
     exports (which call the same builders) keep their sizes: axis titles stand off their
     tick labels by a line (plotly's default gap, and even half a line, let a rotated title
-    touch the tick labels at large sizes in a CJK font with tall line metrics), and bar labels keep their size instead of being shrunk to fit
-    a short bar (text below the wall's floor cannot be read across the room).
+    touch the tick labels at large sizes in a CJK font with tall line metrics), and bar
+    labels keep their size instead of being shrunk to fit a short bar (text below the
+    wall's floor cannot be read across the room).
     """
     gap = max(1, int(font_px))
     fig.for_each_xaxis(lambda axis: axis.update(title_standoff=gap))

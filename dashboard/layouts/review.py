@@ -195,5 +195,12 @@ def period_line(report: WeeklyReport, lang: str) -> str:
     return f"{period_text(report)} · {compared} {previous_text(report)} · {report.timezone}"
 
 
-__all__ = ["layout", "review_body", "period_line", "selection_from", "selection_window",
-           "query_of", "word"]
+__all__ = [
+    "layout",
+    "period_line",
+    "query_of",
+    "review_body",
+    "selection_from",
+    "selection_window",
+    "word",
+]

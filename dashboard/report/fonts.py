@@ -23,8 +23,8 @@ import hashlib
 import io
 import logging
 import threading
-from functools import cache
 from collections.abc import Iterable, Iterator
+from functools import cache
 from importlib.resources import files
 from pathlib import Path
 
@@ -127,7 +127,7 @@ def flowable_texts(flowables: Iterable[Flowable]) -> Iterator[str]:
         if isinstance(item, Paragraph):
             yield item.text
         elif isinstance(item, Table):
-            for row in item._cellvalues:  # noqa: SLF001 - reportlab keeps cells only there
+            for row in item._cellvalues:
                 for cell in row:
                     if isinstance(cell, str):
                         yield cell
@@ -136,4 +136,4 @@ def flowable_texts(flowables: Iterable[Flowable]) -> Iterator[str]:
                     elif isinstance(cell, (list, tuple)):
                         yield from flowable_texts(cell)
         elif isinstance(item, KeepTogether):
-            yield from flowable_texts(item._content)  # noqa: SLF001
+            yield from flowable_texts(item._content)

@@ -24,8 +24,7 @@ from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import (Flowable, Image, KeepTogether, PageBreak, Paragraph,
-                                SimpleDocTemplate, Table, TableStyle)
+from reportlab.platypus import Flowable, Image, KeepTogether, PageBreak, Paragraph, SimpleDocTemplate, Table, TableStyle
 
 from dashboard.export import ExportError, figure_bytes
 from dashboard.figures.theme import THEMES

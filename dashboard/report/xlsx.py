@@ -11,11 +11,9 @@ from __future__ import annotations
 import pandas as pd
 
 from dashboard.export import workbook_bytes
-from dashboard.report.tables import (REPORT_DEFINITIONS, TABLES, definitions_table, table_formats,
-                                     table_frame)
+from dashboard.report.tables import REPORT_DEFINITIONS, TABLES, definitions_table, table_formats, table_frame
 from dashboard.report.text import cover_lines
 from metrics.catalog import CATALOG
-
 
 SHEETS = {"kpis": "KPIs", "stages": "Stages", "late_orders": CATALOG["late"].label_en,
           "exceptions": "Exceptions", "trend": "Trend"}

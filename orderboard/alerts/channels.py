@@ -55,14 +55,14 @@ class SendResult:
 
 def dingtalk_sign(secret: str, timestamp_ms: int) -> str:
     """DingTalk's signature, URL-encoded: base64(HMAC_SHA256(secret, f"{timestamp}\\n{secret}"))."""
-    digest = hmac.new(secret.encode("utf-8"), f"{timestamp_ms}\n{secret}".encode("utf-8"),
+    digest = hmac.new(secret.encode("utf-8"), f"{timestamp_ms}\n{secret}".encode(),
                       hashlib.sha256).digest()
     return quote_plus(base64.b64encode(digest).decode("ascii"))
 
 
 def feishu_sign(secret: str, timestamp_s: int) -> str:
     """Feishu's signature: base64(HMAC_SHA256(key=f"{timestamp}\\n{secret}", msg=b""))."""
-    digest = hmac.new(f"{timestamp_s}\n{secret}".encode("utf-8"), b"", hashlib.sha256).digest()
+    digest = hmac.new(f"{timestamp_s}\n{secret}".encode(), b"", hashlib.sha256).digest()
     return base64.b64encode(digest).decode("ascii")
 
 
@@ -104,7 +104,8 @@ def build_request(channel: Channel, message: Message, contacts: Mapping[str, Con
                    "at": {"atMobiles": ids, "isAtAll": False}}
         if channel.secret:
             timestamp = int(now.timestamp() * 1000)
-            url += ("&" if "?" in url else "?") + f"timestamp={timestamp}&sign={dingtalk_sign(channel.secret, timestamp)}"
+            sign = dingtalk_sign(channel.secret, timestamp)
+            url += ("&" if "?" in url else "?") + f"timestamp={timestamp}&sign={sign}"
     elif kind == "feishu":
         template = {"firing": "red", "escalation": "red", "resolved": "green"}.get(message.kind, "orange")
         payload = {"msg_type": "interactive", "card": {
@@ -227,7 +228,8 @@ def send_email(channel: Channel, message: Message, contacts: Mapping[str, Contac
                 client.login(unquote(url.username), unquote(url.password or ""))
             client.send_message(mail, to_addrs=to)
     except smtplib.SMTPResponseException as exc:
-        return SendResult(False, None, str(exc.smtp_code), str(exc.smtp_error)[:300], exc.smtp_code >= 400 and exc.smtp_code < 500)
+        transient = 400 <= exc.smtp_code < 500
+        return SendResult(False, None, str(exc.smtp_code), str(exc.smtp_error)[:300], transient)
     except (smtplib.SMTPException, OSError) as exc:
         return SendResult(False, None, "smtp", f"{type(exc).__name__}: {str(exc)[:300]}", True)
     return SendResult(True)

@@ -347,12 +347,12 @@ def _condition(t: _Table, kind: str, settings: Settings, catalog: Catalog) -> Co
         if code not in pipeline.codes:
             raise AlertConfigError(f"{t.where} near_end: unknown stage {code!r}")
     window_days = t.number("window_days", 7, 0)
-    values: dict[str, Any] = dict(
-        kind=kind, stages=stages, scope=scope, severity=severity,
-        warning_share=t.number("warning_share", None, 0, 1),
-        within_s=t.duration("within", 24 * 3600.0), near_end=near_end,
-        after_s=t.duration("after", 30 * 60.0), window_days=int(window_days or 7),
-    )
+    values: dict[str, Any] = {
+        "kind": kind, "stages": stages, "scope": scope, "severity": severity,
+        "warning_share": t.number("warning_share", None, 0, 1),
+        "within_s": t.duration("within", 24 * 3600.0), "near_end": near_end,
+        "after_s": t.duration("after", 30 * 60.0), "window_days": int(window_days or 7),
+    }
     if kind == "metric":
         name = t.text("metric", required=True)
         if name not in catalog:

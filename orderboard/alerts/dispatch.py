@@ -227,7 +227,8 @@ class Dispatcher:
             log.warning("alerts: delivery to %s failed (%s %s); retry in %.0f s", channel.name,
                         result.error_code, result.error, backoff)
 
-    def send_direct(self, channel_name: str, message: Message, now: datetime, log_it: bool = True) -> channel_io.SendResult:
+    def send_direct(self, channel_name: str, message: Message, now: datetime,
+                    log_it: bool = True) -> channel_io.SendResult:
         """Send one message as it is (a test, or a notice while the store is down: then
         ``log_it`` is off and the delivery goes to the process log only)."""
         channel = self.config.channels[channel_name]

@@ -6,7 +6,7 @@ and a link to ``/alerts`` (where every alert is listed, so nothing is lost).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 SECTION_TITLES = {

@@ -18,7 +18,8 @@ from datetime import datetime, timezone
 
 import requests
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError, TimeoutError as PoolTimeout
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from datasource import alert_store
 from datasource.settings import Settings
@@ -153,14 +154,14 @@ class AlertRunner:
                                     f"({why}). No alert fires or resolves until it answers again."))
             try:
                 dispatcher.send_direct(name, message, now, log_it=False)
-            except Exception:  # noqa: BLE001 - one channel's fault must not stop the others
+            except Exception:
                 log.exception("alerts: could not tell %s that data is unavailable", name)
 
     def job_run(self) -> None:
         """The scheduled job: never raises (the scheduler must keep running)."""
         try:
             report = self.run()
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.exception("alert evaluation failed")
             return
         for line in report.lines():

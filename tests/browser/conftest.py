@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-
 pytestmark = pytest.mark.browser
 
 

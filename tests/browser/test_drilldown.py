@@ -114,7 +114,7 @@ def test_stage_card_list_sorts_and_the_url_reproduces_it(app_url, open_page, tmp
     page.wait_for_url(re.compile(r"sort=-time_in_stage_h"))
     page.wait_for_selector(f".ag-row[row-index='0'] [col-id='order_number'] >> text={top}")
 
-    page.click(f".ag-row[row-index='0'] [col-id='order_number']")
+    page.click(".ag-row[row-index='0'] [col-id='order_number']")
     page.wait_for_selector("#order-timeline .main-svg")
     shot(page, "order.png", tmp_path)
 

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ledgers import write_csv_ledger
+
 from dashboard.app import create_app
 from datasource.importers.run import import_file, prepare_import
 from datasource.importers.suggest import suggest_mapping
 from datasource.settings import Settings
-from ledgers import write_csv_ledger
 
 
 def test_the_order_page_shows_the_history_of_a_moved_promise(sqlite_store, tmp_path, live_server, open_page):

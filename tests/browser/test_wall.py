@@ -11,15 +11,15 @@ import pytest
 from typer.testing import CliRunner
 
 from dashboard.app import create_app
-from dashboard.words import TABLES
 from dashboard.layouts.wall_views import KPI_TILES, value_parts
-from metrics.catalog import CATALOG
 from dashboard.wall_data import NAMESPACE, wall_params
 from dashboard.wall_frame import OVERDUE_ROWS
 from dashboard.wall_settings import VIEWS, parse_wall_settings
+from dashboard.words import TABLES
 from datasource.demo import generate, seed_store
 from datasource.ingest import EventRecord, ExceptionRecord, OrderRecord, ingest
 from datasource.settings import Settings
+from metrics.catalog import CATALOG
 from orderboard.cli import app as cli
 
 # No scrollbars, no region spilling over, and no tile, label, number or note cut short

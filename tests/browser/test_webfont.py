@@ -7,12 +7,11 @@ import os
 from pathlib import Path
 
 import pytest
+from conftest import CHROMIUM, LAUNCH_ARGS
 
 from dashboard.app import create_app
 from dashboard.webfont import FONT_URL
 from datasource.settings import Settings
-
-from conftest import CHROMIUM, LAUNCH_ARGS
 
 LATIN_ONLY = Path("/usr/share/fonts/truetype/dejavu")
 

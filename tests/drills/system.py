@@ -67,7 +67,7 @@ class System:
         return f"{self.pg_url}{sep}options=-csearch_path%3D{self.schema}"
 
     # -- parts ----------------------------------------------------------------------
-    def start(self, orders: int = 400) -> "System":
+    def start(self, orders: int = 400) -> System:
         from datasource.demo import generate, seed_store
         from datasource.pipeline import default_pipeline
         from datasource.store import open_store
@@ -176,7 +176,7 @@ class Screens:
     def __init__(self, browser, url: str, count: int = 3, query: str = "") -> None:
         self.contexts, self.pages, self.errors = [], [], []
         self.refreshes: list[list[dict]] = []
-        for k in range(count):
+        for _k in range(count):
             context = browser.new_context(viewport={"width": 1920, "height": 1080})
             page = context.new_page()
             page.on("pageerror", lambda e: self.errors.append(str(e)))
