@@ -5,7 +5,8 @@ is_rework, entered_at, left_at, duration_s) and the pipeline. A visit still open
 ``now`` while the order runs; for a completed or cancelled order a visit without an
 end (its terminal stage) ends at the order's completion or cancellation. The bar is in
 the good colour when the visit stayed within the stage SLA, in the critical colour
-beyond it; rework visits (visit_no > 1) are hatched and labelled. A diamond marks where each visit's SLA ran out. Times are shown in zone ``tz``.
+beyond it; rework visits (visit_no > 1) are hatched and labelled. A diamond marks
+where each visit's SLA ran out. Times are shown in zone ``tz``.
 """
 
 from __future__ import annotations
