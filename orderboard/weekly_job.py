@@ -14,17 +14,17 @@ or ``smtps://...`` (TLS from the start); ``?from=address`` sets the sender.
 from __future__ import annotations
 
 import logging
-import smtplib
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.message import EmailMessage
 from pathlib import Path
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import urlsplit
 
 from sqlalchemy import Engine
 
 from datasource.masking import masked_url
 from datasource.settings import Settings
+from orderboard.mail import send_mail, sender_of
 
 log = logging.getLogger(__name__)
 
@@ -127,19 +127,7 @@ def send_report(smtp_url: str, recipients: tuple[str, ...], week: str, files: li
     url = urlsplit(smtp_url)
     if url.scheme not in ("smtp", "smtps"):
         raise ValueError(f"SMTP URL must start with smtp:// or smtps://, not {masked_url(smtp_url)!r}")
-    host = url.hostname or "localhost"
-    sender = parse_qs(url.query).get("from", [f"orderboard@{host}"])[0]
-    client_class = smtplib.SMTP_SSL if url.scheme == "smtps" else smtplib.SMTP
-    port = url.port or (465 if url.scheme == "smtps" else 25)
-    with client_class(host, port, timeout=timeout) as client:
-        if url.scheme == "smtp":
-            client.ehlo()
-            if client.has_extn("starttls"):
-                client.starttls()
-                client.ehlo()
-        if url.username:
-            client.login(unquote(url.username), unquote(url.password or ""))
-        client.send_message(report_message(sender, recipients, week, files))
+    send_mail(smtp_url, report_message(sender_of(smtp_url), recipients, week, files), timeout)
 
 
 def weekly_report_job(settings: Settings, engine: Engine, cron: dict | None = None):

@@ -30,12 +30,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.message import EmailMessage
-from urllib.parse import parse_qs, quote_plus, unquote, urlsplit
+from urllib.parse import quote_plus
 
 import requests
 
 from orderboard.alerts.config import Channel, Contact
 from orderboard.alerts.messages import MARKDOWN, PLAIN, SLACK, Message, render
+from orderboard.mail import send_mail, sender_of
 
 SIGNATURE_HEADER = "X-OrderBoard-Signature"
 SIZE_LIMITS = {"wecom": 4096, "dingtalk": 20000, "feishu": 20000, "slack": 3500, "email": 200_000}
@@ -198,9 +199,7 @@ def _retry_after(response: requests.Response) -> float | None:
 
 def email_message(channel: Channel, message: Message, contacts: Mapping[str, Contact],
                   max_lines: int) -> tuple[EmailMessage, list[str]]:
-    url = urlsplit(channel.url)
-    host = url.hostname or "localhost"
-    sender = parse_qs(url.query).get("from", [f"orderboard@{host}"])[0]
+    sender = sender_of(channel.url)
     to = list(dict.fromkeys([*channel.to, *(c.email for c in recipients(message, contacts) if c.email)]))
     mail = EmailMessage()
     mail["Subject"] = message.title
@@ -214,19 +213,8 @@ def send_email(channel: Channel, message: Message, contacts: Mapping[str, Contac
     mail, to = email_message(channel, message, contacts, max_lines)
     if not to:
         return SendResult(False, None, "no-recipients", "no recipient: set the channel's to or contacts' email")
-    url = urlsplit(channel.url)
-    client_class = smtplib.SMTP_SSL if url.scheme == "smtps" else smtplib.SMTP
-    port = url.port or (465 if url.scheme == "smtps" else 25)
     try:
-        with client_class(url.hostname or "localhost", port, timeout=channel.timeout_s) as client:
-            if url.scheme == "smtp":
-                client.ehlo()
-                if client.has_extn("starttls"):
-                    client.starttls()
-                    client.ehlo()
-            if url.username:
-                client.login(unquote(url.username), unquote(url.password or ""))
-            client.send_message(mail, to_addrs=to)
+        send_mail(channel.url, mail, channel.timeout_s, to)
     except smtplib.SMTPResponseException as exc:
         transient = 400 <= exc.smtp_code < 500
         return SendResult(False, None, str(exc.smtp_code), str(exc.smtp_error)[:300], transient)
