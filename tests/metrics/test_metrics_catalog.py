@@ -13,7 +13,7 @@ from metrics.catalog import CATALOG, STAGE_COLOUR
 from metrics.drilldown import orders_behind_page
 from metrics.summary import compute_summary
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 # Where numbers are named for people (datasource reads source vocabulary: a ledger's
 # "下单" column header is the source's word, not the metric's label).
 SOURCE_PACKAGES = ("dashboard", "metrics", "orderboard")

@@ -8,7 +8,7 @@ from datasource.importers.errors import ImportSetupError
 from datasource.importers.mapping import Mapping, load_mapping, parse_mapping
 from datasource.pipeline import default_pipeline
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 PIPELINE = default_pipeline()
 
 

@@ -21,7 +21,7 @@ from orderboard import serving
 from orderboard.cli import app
 
 runner = CliRunner()
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "eventlog"
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "eventlog"
 DROPPED_INDEXES = ("ix_orders_cancelled_at", "ix_visits_stage_left")
 WANTED_INDEXES = {i.name for t in Base.metadata.sorted_tables for i in t.indexes}
 

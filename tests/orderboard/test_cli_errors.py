@@ -95,7 +95,7 @@ def test_an_unreachable_server_is_one_line_without_the_create_hint(here):
     assert message.startswith(f"cannot use the order store {url}: ")
     assert "orderboard init" not in message
     assert one_error_line(invoke("init", "--db", url), 1).startswith(f"cannot use the order store {url}: ")
-    example = Path(__file__).resolve().parents[1] / "examples" / "eventlog"
+    example = Path(__file__).resolve().parents[2] / "examples" / "eventlog"
     message = one_error_line(invoke("import", str(example / "events.csv"), "--mapping",
                                     str(example / "mapping.toml"), "--db", url), 1)
     assert message.startswith(f"cannot use the order store {url}: ")

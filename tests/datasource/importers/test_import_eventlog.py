@@ -11,7 +11,7 @@ from datasource.importers.run import import_file, prepare_import
 from datasource.schema import Order, OrderEvent, StageVisit
 
 UTC = timezone.utc
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "eventlog"
+EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "eventlog"
 
 
 def at(*args) -> datetime:

@@ -13,7 +13,7 @@ from metrics.drilldown import orders_behind
 from metrics.summary import compute_summary
 from metrics.window import Window
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 OLIST = Path(os.environ.get("ORDERBOARD_OLIST_DIR", ROOT.parent / "shared" / "data" / "olist")) / "olist_orders_dataset.csv"
 OLIST_MAPPING = ROOT / "examples" / "olist" / "mapping.toml"
 

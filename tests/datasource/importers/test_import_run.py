@@ -18,7 +18,7 @@ from datasource.store import data_version
 from orderboard.cli import app
 
 UTC = timezone.utc
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "eventlog"
+EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "eventlog"
 MILESTONES = """
 shape = "milestones"
 promised_is_date = true

@@ -21,7 +21,7 @@ from datasource.pipeline import load_pipeline
 from orderboard.cli import app
 
 EVENTLOGS = Path(os.environ.get("ORDERBOARD_EVENTLOGS_DIR",
-                                Path(__file__).resolve().parents[2] / "shared" / "data" / "eventlogs"))
+                                Path(__file__).resolve().parents[4] / "shared" / "data" / "eventlogs"))
 HELPDESK = EVENTLOGS / "helpdesk.xes.gz"
 MAPPING = """
 shape = "events"

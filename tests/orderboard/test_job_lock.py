@@ -24,7 +24,7 @@ from orderboard.cli import app
 from orderboard.job_lock import AdvisoryJobLock, advisory_key, job_lock_for, store_identity
 from orderboard.jobs import Job, start_scheduler
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def respelled(url: str) -> str:

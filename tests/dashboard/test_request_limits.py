@@ -26,7 +26,7 @@ from datasource.settings import Settings
 END = datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)
 GRID = {"type": "stage-grid", "key": "k1"}
 GRID_PATTERN = '{"key":["ALL"],"type":"stage-grid"}'
-README = Path(__file__).resolve().parents[1] / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 @pytest.fixture

@@ -5,12 +5,10 @@ Monday 08:00 in the store's time zone and runs only in the process holding the j
 from __future__ import annotations
 
 import email
-import socket
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from datasource.demo import generate, seed_store
 from datasource.settings import Settings
@@ -19,30 +17,6 @@ from orderboard.jobs import registered_jobs, start_scheduler
 from orderboard.weekly_job import run_weekly_report, send_report
 
 NOW = datetime(2026, 11, 23, 0, 5, tzinfo=timezone.utc)  # Monday 08:05 in Shanghai
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[tuple[str, list[str], bytes]] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
-        return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def smtp_server():
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield inbox, controller.port
-    controller.stop()
 
 
 def test_weekly_report_is_written_and_emailed(sqlite_store, tmp_path, smtp_server):

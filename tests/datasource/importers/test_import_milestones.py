@@ -28,9 +28,9 @@ from orderboard.cli import app
 
 UTC = timezone.utc
 OLIST_DIR = Path(os.environ.get("ORDERBOARD_OLIST_DIR",
-                                Path(__file__).resolve().parents[2] / "shared" / "data" / "olist"))
+                                Path(__file__).resolve().parents[4] / "shared" / "data" / "olist"))
 OLIST = OLIST_DIR / "olist_orders_dataset.csv"
-OLIST_MAPPING = Path(__file__).resolve().parents[1] / "examples" / "olist" / "mapping.toml"
+OLIST_MAPPING = Path(__file__).resolve().parents[3] / "examples" / "olist" / "mapping.toml"
 
 MAPPING = """
 shape = "milestones"

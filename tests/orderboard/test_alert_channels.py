@@ -19,7 +19,6 @@ from orderboard.alerts.channels import SIGNATURE_HEADER, send
 from orderboard.alerts.config import RATE_LIMITS, Channel, Contact
 from orderboard.alerts.messages import Item, Message
 from tests.alert_receiver import start_receiver
-from tests.test_weekly_job import smtp_server  # noqa: F401 - the fixture
 
 NOW = datetime(2026, 11, 23, 8, 0, 5, tzinfo=timezone.utc)
 CONTACTS = {
@@ -148,7 +147,7 @@ def test_an_unreachable_url_is_a_retryable_network_failure():
     assert (result.ok, result.error_code, result.retryable) == (False, "network", True)
 
 
-def test_email_goes_to_the_channel_and_the_responsible_people(smtp_server):  # noqa: F811
+def test_email_goes_to_the_channel_and_the_responsible_people(smtp_server):
     inbox, port = smtp_server
     channel = Channel("mail", "email", f"smtp://127.0.0.1:{port}?from=board@example.com", to=("ops@example.com",))
     assert send(requests.Session(), channel, _message(), CONTACTS, NOW).ok
