@@ -29,6 +29,7 @@ from dash import ALL, ClientsideFunction, Dash, Input, Output, State, no_update
 
 from dashboard.context import AppContext
 from dashboard.figures.theme import THEMES, empty_figure
+from dashboard.filter_check import unknown_filters, warning_text
 from dashboard.formatting import local_time
 from dashboard.layouts.wall import (
     AS_OF,
@@ -38,6 +39,7 @@ from dashboard.layouts.wall import (
     CONFIG,
     DATE,
     DOT,
+    FILTER_WARNING,
     GRAPH_SLOT,
     HTML_SLOT,
     REFRESH,
@@ -166,7 +168,20 @@ function(clicks, cfg) {
 """
 
 
+def filter_warning_text(ctx: AppContext, config_data: dict | None) -> str:
+    """A screen filtered on a value no order has says so in its header, with the values
+    that exist (a typo would otherwise show a healthy board of zeros)."""
+    config = WallConfig.from_store(config_data)
+    return " · ".join(warning_text(u, config.lang) for u in unknown_filters(ctx, config.filters))
+
+
 def register(app: Dash, ctx: AppContext) -> None:
+    @app.callback(Output(FILTER_WARNING, "children"), Input(REFRESH, "n_intervals"), State(CONFIG, "data"))
+    def _wall_filter_warning(_n, config_data):
+        if not WallConfig.from_store(config_data).filters:
+            return no_update
+        return filter_warning_text(ctx, config_data)
+
     @app.callback(
         Output({"type": HTML_SLOT, "slot": ALL, "view": ALL}, "children"),
         Output({"type": GRAPH_SLOT, "slot": ALL, "view": ALL}, "figure"),

@@ -35,6 +35,7 @@ CLOCK = "wall-clock"
 DATE = "wall-date"
 AS_OF = "wall-as-of"
 BANNER = "wall-banner"
+FILTER_WARNING = "wall-filter-warning"
 VIEWS_BOX = "wall-views"
 STATUS = "wall-status"
 RELOAD_SINK = "wall-reload-sink"
@@ -158,6 +159,7 @@ def layout(ctx: AppContext, view: str | None = None, **params: str) -> html.Div:
             html.Div(className="ob-wall-title", children=[
                 html.Span(t("title", lang), className="ob-wall-name"),
                 html.Span(scope, className="ob-wall-scope") if scope else None,
+                html.Span("", id=FILTER_WARNING, className="ob-wall-filter-warning"),
             ]),
             html.Div(className="ob-wall-times", children=[
                 html.Span("…", id=AS_OF, className="ob-wall-asof"),

@@ -56,3 +56,13 @@ def test_the_stage_list_warns_too_and_an_unknown_stage_is_a_404_page(ctx):
     assert "ob-stage-page" in listed.className
     with pytest.raises(stage_layout.UnknownStage):
         stage_layout.list_spec("nosuch", stage_layout.parse(""), ctx.settings.pipeline)
+
+
+def test_a_wall_filtered_on_a_missing_line_says_so_in_its_header(ctx):
+    from dashboard.callbacks.wall import filter_warning_text
+    from dashboard.wall_settings import parse_wall_settings
+
+    typo = parse_wall_settings({"line": "LineA", "lang": "en"}).to_store()
+    text = filter_warning_text(ctx, typo)
+    assert "“LineA”" in text and "Line A" in text
+    assert filter_warning_text(ctx, parse_wall_settings({"line": "Line A"}).to_store()) == ""
