@@ -2,7 +2,7 @@
 
 A BackgroundScheduler started by every gunicorn worker (or twice under Flask's reloader),
 or by two ``orderboard worker`` processes, would run each job several times.
-``start_scheduler`` therefore first takes the store's job lock (``orderboard.job_lock``:
+``start_scheduler`` therefore first takes the store's job lock (``datasource.store_lock``:
 a PostgreSQL advisory lock keyed by the store's own identity, or a lock file beside the
 SQLite file), without waiting. The process that gets it runs the jobs until it exits;
 every other process gets ``None`` and runs none, whatever URL spelling, temp dir or host
@@ -24,7 +24,7 @@ from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import Engine
 
 from datasource.settings import Settings
-from orderboard.job_lock import JobLock, job_lock_for
+from datasource.store_lock import JobLock, job_lock_for
 
 log = logging.getLogger(__name__)
 

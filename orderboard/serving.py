@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 
 from datasource.masking import masked_url
 from datasource.settings import Settings
-from orderboard.job_lock import job_lock_for
+from datasource.store_lock import job_lock_for
 from orderboard.jobs import RunningJobs, registered_jobs, start_scheduler, wait_forever
 
 log = logging.getLogger(__name__)

@@ -19,9 +19,9 @@ from typer.testing import CliRunner
 
 from datasource.settings import Settings
 from datasource.store import make_engine, open_store
+from datasource.store_lock import AdvisoryJobLock, advisory_key, job_lock_for, store_identity
 from orderboard import serving
 from orderboard.cli import app
-from orderboard.job_lock import AdvisoryJobLock, advisory_key, job_lock_for, store_identity
 from orderboard.jobs import Job, start_scheduler
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -182,7 +182,7 @@ def test_a_lost_session_runs_nothing_until_the_lock_is_back(pg_store, caplog):
             admin.commit()
         assert other.acquire()  # the lock died with the session; the other takes over
         job = running.scheduler.get_job("tick")
-        with caplog.at_level("WARNING", logger="orderboard.job_lock"):
+        with caplog.at_level("WARNING", logger="datasource.store_lock"):
             job.func()
         assert runs == [] and not mine.still_held()
         assert any("session ended" in r.getMessage() for r in caplog.records)

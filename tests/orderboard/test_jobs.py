@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from datasource.demo import FED_UNTIL_KEY, generate, read_meta, seed_store
 from datasource.schema import OrderEvent
 from datasource.settings import Settings
-from orderboard.job_lock import FileJobLock, job_lock_for
+from datasource.store_lock import FileJobLock, job_lock_for
 from orderboard.jobs import Job, demo_feed_job, registered_jobs, start_scheduler
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from datasource.demo import generate, seed_store
 from datasource.settings import Settings
-from orderboard.job_lock import FileJobLock
+from datasource.store_lock import FileJobLock
 from orderboard.jobs import registered_jobs, start_scheduler
 from orderboard.weekly_job import run_weekly_report, send_report
 

@@ -1,6 +1,7 @@
-"""The lock that makes scheduled jobs run in exactly one process per store.
+"""Store-wide named locks: one process at a time per store holds ``jobs`` (the scheduled
+jobs run in exactly one process) or ``import`` (one import at a time).
 
-The lock belongs to the store, not to the way a process spells its URL or to the host it
+A lock belongs to the store, not to the way a process spells its URL or to the host it
 runs on:
 
 - PostgreSQL: a session-level advisory lock (``pg_try_advisory_lock``) whose key is
@@ -11,14 +12,15 @@ runs on:
   server drops the lock when that session ends, so a killed worker leaves none behind.
   A connection pooler in transaction mode would break session locks: connect the
   worker directly or through session pooling.
-- SQLite: an exclusive ``fcntl.flock`` on ``<database file>.jobs.lock`` beside the
+- SQLite: an exclusive ``fcntl.flock`` on ``<database file>.<name>.lock`` beside the
   resolved database file (every spelling of the path resolves to it; the kernel drops
   the lock with the process).
 - SQLite in memory: each process has its own store, so a lock inside the process.
 
-Every lock is non-blocking: a process that does not get it runs no jobs. ``still_held``
-is asked before each run, so a process whose lock went away (its PostgreSQL session was
-cut) runs nothing until it holds the lock again.
+Every lock is non-blocking: a process that does not get it runs no jobs (an import polls,
+``datasource.importers.lock``). ``still_held`` is asked before each job run, so a process
+whose lock went away (its PostgreSQL session was cut) runs nothing until it holds the
+lock again.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from pathlib import Path
 from typing import IO, ClassVar, Protocol
 
 from sqlalchemy import Engine, insert, select, text
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from datasource.schema import StoreMeta
@@ -41,7 +43,7 @@ from datasource.schema import StoreMeta
 log = logging.getLogger(__name__)
 
 STORE_ID_KEY = "store_id"
-LOCK_NAMESPACE = "orderboard-jobs"
+LOCK_PREFIX = "orderboard-"
 
 
 class JobLock(Protocol):
@@ -67,9 +69,9 @@ def store_identity(engine: Engine) -> str:
         return conn.execute(select(StoreMeta.value).where(StoreMeta.key == STORE_ID_KEY)).scalar_one()
 
 
-def advisory_key(identity: str) -> int:
-    """A signed 64-bit advisory-lock key for a store identity."""
-    digest = hashlib.sha256(f"{LOCK_NAMESPACE}:{identity}".encode()).digest()
+def advisory_key(identity: str, name: str = "jobs") -> int:
+    """A signed 64-bit advisory-lock key for the lock ``name`` of a store identity."""
+    digest = hashlib.sha256(f"{LOCK_PREFIX}{name}:{identity}".encode()).digest()
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
@@ -214,19 +216,24 @@ class AdvisoryJobLock:
         return f"PostgreSQL advisory lock {self.key} (store id {self.identity})"
 
 
-def job_lock_for(database_url: str, engine: Engine | None = None) -> JobLock:
-    """The job lock of the store at ``database_url`` (``engine``: an engine on it, needed
-    for PostgreSQL, whose lock is keyed by the store's identity)."""
+def job_lock_for(database_url: str | URL, engine: Engine | None = None) -> JobLock:
+    """The jobs lock of the store at ``database_url``."""
+    return store_lock_for(database_url, engine, "jobs")
+
+
+def store_lock_for(database_url: str | URL, engine: Engine | None, name: str) -> JobLock:
+    """The lock ``name`` of the store at ``database_url`` (``engine``: an engine on it,
+    needed for PostgreSQL, whose lock is keyed by the store's identity)."""
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         database = (url.database or "").removeprefix("file:").split("?")[0]  # also URI filenames
         if database and database != ":memory:" and url.query.get("mode") != "memory":
             path = Path(database).resolve()
-            return FileJobLock(path.with_name(path.name + ".jobs.lock"))
-        return LocalJobLock(url.render_as_string(hide_password=True))
+            return FileJobLock(path.with_name(f"{path.name}.{name}.lock"))
+        return LocalJobLock(f"{name}:{url.render_as_string(hide_password=True)}")
     if url.get_backend_name() != "postgresql":
-        raise ValueError(f"no job lock for {url.get_backend_name()} stores")
+        raise ValueError(f"no store lock for {url.get_backend_name()} stores")
     if engine is None:
-        raise ValueError("a PostgreSQL job lock needs an engine on the store")
+        raise ValueError("a PostgreSQL store lock needs an engine on the store")
     identity = store_identity(engine)
-    return AdvisoryJobLock(engine, advisory_key(identity), identity)
+    return AdvisoryJobLock(engine, advisory_key(identity, name), identity)
