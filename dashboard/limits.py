@@ -47,7 +47,13 @@ LIMITS: tuple[Limit, ...] = (
 
 class RangeTooLong(ValueError):
     """A page was asked for a longer period than it computes; the message says where to
-    get it instead."""
+    get it instead, and the parts are kept for a page to say it in its own language."""
+
+    def __init__(self, first: date, last: date, days: int, max_days: int, instead: str) -> None:
+        super().__init__(f"{first.isoformat()}..{last.isoformat()} is {days} days, longer than the "
+                         f"{max_days} days a page computes; for longer periods use `{instead}`")
+        self.parts = {"first": first.isoformat(), "last": last.isoformat(), "days": days,
+                      "max_days": max_days, "instead": instead}
 
 
 def check_range(first: date, last: date, max_days: int, instead: str) -> None:
@@ -55,8 +61,7 @@ def check_range(first: date, last: date, max_days: int, instead: str) -> None:
     ``max_days`` days."""
     days = (last - first).days + 1
     if days > max_days:
-        raise RangeTooLong(f"{first.isoformat()}..{last.isoformat()} is {days} days, longer than the "
-                           f"{max_days} days a page computes; for longer periods use `{instead}`")
+        raise RangeTooLong(first, last, days, max_days, instead)
 
 
 def bad_request(message: str) -> BadRequest:

@@ -229,10 +229,8 @@ def range_problem(state: ViewState, lang: str = "zh") -> str | None:
         return None  # ?days= is bounded by the URL grammar already
     try:
         check_range(state.start, state.end, MAX_LIST_DAYS, "orderboard metrics --from --to")
-    except RangeTooLong:
-        return word("stage", "range_too_long", lang, first=state.start.isoformat(),
-                    last=state.end.isoformat(), days=(state.end - state.start).days + 1,
-                    max_days=MAX_LIST_DAYS, instead="orderboard metrics --from --to")
+    except RangeTooLong as exc:
+        return word("stage", "range_too_long", lang, **exc.parts)
     return None
 
 
