@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -217,14 +217,22 @@ def _where(table: str, index: int, data: Any) -> str:
     return f"[[{table}]] {name!r}" if isinstance(name, str) and name.strip() else f"[[{table}]] #{index + 1}"
 
 
+def _named(raw: Any, table: str, keys: Any) -> Iterator[tuple[_Table, str]]:
+    """Each entry of an array of tables with its name; a missing or repeated name is an error."""
+    seen: set[str] = set()
+    for i, data in enumerate(_array(raw, table)):
+        t = _Table(data, _where(table, i, data), keys)
+        name = t.text("name", required=True)
+        t.where = f"[[{table}]] {name!r}"
+        if name in seen:
+            raise AlertConfigError(f"{t.where}: the name is used twice")
+        seen.add(name)
+        yield t, name
+
+
 def _channels(raw: Any) -> dict[str, Channel]:
     out: dict[str, Channel] = {}
-    for i, data in enumerate(_array(raw, "alert_channels")):
-        t = _Table(data, _where("alert_channels", i, data), CHANNEL_KEYS)
-        name = t.text("name", required=True)
-        t.where = f"[[alert_channels]] {name!r}"
-        if name in out:
-            raise AlertConfigError(f"{t.where}: the name is used twice")
+    for t, name in _named(raw, "alert_channels", CHANNEL_KEYS):
         kind = t.text("kind", required=True)
         if kind not in CHANNEL_KINDS:
             raise AlertConfigError(f"{t.where} kind: {kind!r} is not one of {', '.join(CHANNEL_KINDS)}")
@@ -276,14 +284,7 @@ def _contacts(raw: Any, contacts_file: str | None, base: Path) -> dict[str, Cont
 def _rules(raw: Any, channels: Mapping[str, Channel], settings: Settings, catalog: Catalog,
            defaults: Mapping[str, float]) -> tuple[AlertRule, ...]:
     out: list[AlertRule] = []
-    names: set[str] = set()
-    for i, data in enumerate(_array(raw, "alert_rules")):
-        t = _Table(data, _where("alert_rules", i, data), RULE_KEYS)
-        name = t.text("name", required=True)
-        t.where = f"[[alert_rules]] {name!r}"
-        if name in names:
-            raise AlertConfigError(f"{t.where}: the name is used twice")
-        names.add(name)
+    for t, name in _named(raw, "alert_rules", RULE_KEYS):
         if len(name) > 64:
             raise AlertConfigError(f"{t.where} name is longer than 64 characters")
         kind = t.text("kind", required=True)
