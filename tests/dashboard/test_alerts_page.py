@@ -82,3 +82,18 @@ def test_the_signed_link_asks_then_acknowledges_and_sets_the_exception(alerting)
 def test_the_dash_page_is_served(alerting):
     app, _settings, _store = alerting
     assert app.server.test_client().get("/alerts").status_code == 200
+
+
+def test_the_counts_agree_with_plain_sql(alerting):
+    """The page's firing count and the open-alerts count, against a plain SQL count."""
+    from sqlalchemy import text
+
+    app, _settings, store = alerting
+    ctx = app.server.config["ORDERBOARD_CONTEXT"]
+    rows, _ = alerts_content(ctx, ["firing"], now=NOW)
+    acknowledge_selected(ctx, rows[:1], "李四", now=NOW + timedelta(minutes=5))
+    with store.engine.connect() as conn:
+        firing = conn.execute(text("SELECT count(*) FROM alert_instances "
+                                   "WHERE state = 'firing' AND acknowledged_at IS NULL")).scalar_one()
+    assert firing == len(rows) - 1 == alert_store.open_alert_count(store.engine)
+    assert len(alerts_content(ctx, ["firing"], now=NOW)[0]) == firing
