@@ -104,3 +104,91 @@ def cyclic_gc_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+class Same:
+    """One value for every row of a column (``write_columns``)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
+def write_columns(conn: Connection, table: FromClause, columns: dict[str, Any], rows: int) -> None:
+    """Insert ``rows`` rows given column by column: each value of ``columns`` is a
+    sequence of ``rows`` values or a ``Same``. Values are in the form the database
+    stores: instants as ``sqlite_instant`` text (naive UTC; PostgreSQL reads the same
+    text), booleans as bool, no ``None`` where the column has a default.
+
+    SQLite: one prepared ``INSERT`` through the driver's ``executemany``, with each
+    ``Same`` written into the statement as a literal (a bound value costs per row);
+    PostgreSQL: ``COPY FROM STDIN``.
+    """
+    if not rows:
+        return
+    assert isinstance(table, Table), "write_columns writes into a table"
+    names = list(columns)
+    quote = conn.dialect.identifier_preparer.quote
+    target = f"{conn.dialect.identifier_preparer.format_table(table)} ({', '.join(map(quote, names))})"
+    dbapi = conn.connection.driver_connection
+    assert dbapi is not None
+    varying = [n for n in names if not isinstance(columns[n], Same)]
+    for n in varying:
+        if len(columns[n]) != rows:
+            raise ValueError(f"{table.name}.{n}: {len(columns[n])} values for {rows} rows")
+    if conn.dialect.name == "sqlite":
+        marks = ["?" if n in varying else _sqlite_literal(columns[n].value) for n in names]
+        cursor = dbapi.cursor()
+        try:
+            params = zip(*(columns[n] for n in varying)) if varying else ((),) * rows
+            cursor.executemany(f"INSERT INTO {target} VALUES ({', '.join(marks)})", params)
+        finally:
+            cursor.close()
+        return
+    from itertools import repeat
+
+    streams = [repeat(columns[n].value, rows) if isinstance(columns[n], Same) else columns[n]
+               for n in names]
+    with dbapi.cursor() as cursor, cursor.copy(f"COPY {target} FROM STDIN") as copy:
+        for row in zip(*streams):
+            copy.write_row(row)
+
+
+def _sqlite_literal(value: Any) -> str:
+    """A value written into an SQLite statement: NULL, a number, or a quoted text (its
+    quotes doubled: SQLite's only escape)."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return repr(value) if value == value and abs(value) != float("inf") else "NULL"
+    if isinstance(value, str) and "\x00" not in value:
+        return "'" + value.replace("'", "''") + "'"
+    raise ValueError(f"cannot write {value!r} as an SQLite literal")
+
+
+@contextmanager
+def secondary_indexes_rebuilt(conn: Connection, tables: Sequence[Table]) -> Iterator[None]:
+    """On SQLite, drop the named indexes of ``tables`` and create them again at the end:
+    building an index from a full table (one sort) costs a fraction of keeping it up
+    to date row by row. Both happen in the caller's transaction, so a failure or a
+    crash in between leaves the store with its indexes as before (the rollback puts
+    them back). Unique constraints stay (they belong to the tables).
+
+    On PostgreSQL nothing is dropped: dropping an index takes a lock that every reader
+    of the table would wait on until the load commits."""
+    from sqlalchemy.schema import CreateIndex, DropIndex
+
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    indexes = [index for table in tables for index in sorted(table.indexes, key=lambda i: str(i.name))]
+    for index in indexes:
+        conn.execute(DropIndex(index, if_exists=True))
+    yield
+    for index in indexes:
+        conn.execute(CreateIndex(index))

@@ -259,12 +259,13 @@ def ingest(
             bump_data_version(conn)
             conn.execute(insert(AuditEntry), [{
                 "at": now, "actor": actor, "action": "ingest", "target": target,
-                "detail": _summary(result),
+                "detail": summary(result),
             }])
     return result
 
 
-def _summary(r: IngestResult) -> str:
+def summary(r: IngestResult) -> str:
+    """The audit log's detail of an ingest: every count of the result."""
     d = {f.name: getattr(r, f.name) for f in fields(r)}
     d["warnings"] = len(r.warnings)
     d["derived_findings"] = len(r.derived_findings)

@@ -105,7 +105,7 @@ class Table:
         skip = {line for line, _ in self.totals}
         records = _csv_records(self._text, self._delimiter)
         for line, values in _filled(_after(records, self.header_line), self._fill):
-            if line not in skip and not _blank(values):
+            if line not in skip and not is_blank(values):
                 yield line, values
 
     def column_indexes(self, columns: list[str]) -> dict[str, int]:
@@ -171,7 +171,7 @@ def _read_csv(path: Path, encoding: str | None, delimiter: str | None, layout: _
     try:
         head = []
         for line, values in _csv_records(text, delimiter):
-            if not _blank(values):
+            if not is_blank(values):
                 head.append((line, values))
             if len(head) >= HEADER_SEARCH or (layout.header_row and line >= layout.header_row):
                 break
@@ -183,7 +183,7 @@ def _read_csv(path: Path, encoding: str | None, delimiter: str | None, layout: _
         noted: set[tuple[int, int]] = set()
         last: deque[tuple[int, list]] = deque(maxlen=TOTALS_LOOK)
         for line, values in _filled(_after(_csv_records(text, delimiter), header_line), fill, noted):
-            if _blank(values):
+            if is_blank(values):
                 blank_rows += 1
                 continue
             data_rows += 1
@@ -226,7 +226,7 @@ def _fill_records(records: Iterable[tuple[int, list]], fill: tuple[int, ...],
                   noted: set[tuple[int, int]] | None) -> Iterator[tuple[int, list]]:
     last: dict[int, Any] = {}
     for line, values in records:
-        if not _blank(values):
+        if not is_blank(values):
             for i in fill:
                 if i < len(values):
                     v = values[i]
@@ -354,9 +354,9 @@ def _read_xlsx(path: Path, sheet: str | None, layout: _Layout) -> Table:
         raise ImportSetupError(f"{path.name}: not a readable XLSX spreadsheet ({_first_line(exc)})") from None
     finally:
         book.close()
-    if not rows or all(_blank(r) for r in rows):
+    if not rows or all(is_blank(r) for r in rows):
         raise ImportSetupError(f"{path.name}: the sheet is empty")
-    numbered = [(line, values) for line, values in enumerate(rows, start=1) if not _blank(values)]
+    numbered = [(line, values) for line, values in enumerate(rows, start=1) if not is_blank(values)]
     header_line, header = _find_header(path, numbered[:HEADER_SEARCH], layout)
     if not header:
         raise ImportSetupError(f"{path.name}: row {header_line} has no column names")
@@ -369,7 +369,7 @@ def _read_xlsx(path: Path, sheet: str | None, layout: _Layout) -> Table:
     cut = [(line, (values + [None] * width)[:width])
            for line, values in enumerate(rows[header_line:], start=header_line + 1)]
     for line, values in _filled(cut, fill, noted):
-        if _blank(values):
+        if is_blank(values):
             blank_rows += 1
             continue
         body.append((line, values))
@@ -419,7 +419,8 @@ def _fill_merged(rows: list[list[Any]], ranges: list[tuple[int, int, int, int]]
     return noted
 
 
-def _blank(values: list[Any]) -> bool:
+def is_blank(values: list[Any]) -> bool:
+    """Whether a row has nothing but empty cells (not a data row)."""
     try:  # all text (every CSV row): one join, blank when nothing but whitespace is left
         return not "".join(values).strip()
     except TypeError:
@@ -429,3 +430,6 @@ def _blank(values: list[Any]) -> bool:
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
+
+
+_blank = is_blank  # its earlier name

@@ -55,13 +55,15 @@ from datasource.importers.batch import (
     stored_milestones,
     vanished_note,
 )
+from datasource.importers.bulkload import NotFresh, events_of, finding_counts, is_fresh, load
+from datasource.importers.columns import event_columns
 from datasource.importers.errors import ImportSetupError, RowRejected
 from datasource.importers.eventlog import EventRow, parse_event_row
 from datasource.importers.limits import SOURCE_LIMIT
 from datasource.importers.lock import import_lock
 from datasource.importers.mapping import Mapping, check_timezone, load_mapping
 from datasource.importers.milestones import MilestoneRow, parse_milestone_row, row_findings
-from datasource.importers.reading import Table, read_table
+from datasource.importers.reading import Table, is_blank, read_table
 from datasource.ingest import FindingRecord, ingest
 from datasource.pipeline import Pipeline
 
@@ -192,11 +194,26 @@ def import_file(engine: Engine, plan: ImportPlan, rejects_path: str | Path | Non
 def _import_rows(engine: Engine, plan: ImportPlan, rejects_path: str | Path | None,
                  batch_size: int, on_progress: Callable[[int], None] | None) -> ImportReport:
     table, mapping = plan.table, plan.mapping
-    report = ImportReport(table.data_rows, table.blank_rows, totals=list(table.totals))
-    report.rejects_path = Path(rejects_path) if rejects_path else default_rejects_path(plan.path)
-    report.warnings_path = warnings_path_for(report.rejects_path)
-    report.rejects_path.unlink(missing_ok=True)
-    report.warnings_path.unlink(missing_ok=True)
+    rejects = Path(rejects_path) if rejects_path else default_rejects_path(plan.path)
+    warnings = warnings_path_for(rejects)
+    rejects.unlink(missing_ok=True)
+    warnings.unlink(missing_ok=True)
+
+    def new_report() -> ImportReport:
+        report = ImportReport(table.data_rows, table.blank_rows, totals=list(table.totals))
+        report.rejects_path, report.warnings_path = rejects, warnings
+        return report
+
+    report = new_report()
+    if mapping.shape == "events" and _fresh(engine):
+        try:
+            _load_whole(engine, plan, report, on_progress)
+        except NotFresh:  # another writer got there since: batch by batch after all
+            report = new_report()
+        else:
+            _write_rejects(report, table.header)
+            _write_warnings(report)
+            return report
     first_line: dict[str, int] = {}  # order number -> its first line in the file
     batch = Batch(plan.source, mapping, plan.context.positions, earlier=first_line)
     done = 0
@@ -217,6 +234,46 @@ def _import_rows(engine: Engine, plan: ImportPlan, rejects_path: str | Path | No
     _write_rejects(report, table.header)
     _write_warnings(report)
     return report
+
+
+def _fresh(engine: Engine) -> bool:
+    with engine.connect() as conn:
+        return is_fresh(conn)
+
+
+def _load_whole(engine: Engine, plan: ImportPlan, report: ImportReport,
+                on_progress: Callable[[int], None] | None) -> None:
+    """Import into a fresh store in one transaction (``bulkload``): the rows read as
+    columns where that is certain, the others through ``_add_row`` as in a batch.
+    Raises NotFresh, having written nothing, when the store turns out to have rows."""
+    columns = event_columns(plan.table, plan.context, plan.pipeline)
+    first_line: dict[str, int] = {}
+    batch = Batch(plan.source, plan.mapping, plan.context.positions, earlier=first_line)
+    rows = plan.table.rows() if columns is None else columns.others
+    for line, values in rows:
+        if columns is not None and is_blank(values):
+            continue  # a blank line among the rows left to the row parser: not a data row
+        try:
+            _add_row(plan, batch, line, values, first_line, report.warnings)
+        except RowRejected as exc:
+            report.rejects.append(Reject(line, str(exc), values))
+    events = events_of(columns, batch)
+    done = report.data_rows
+
+    def progress() -> None:
+        if on_progress is not None:
+            for _ in range(done // 1000):
+                on_progress(1000)
+            if done % 1000:
+                on_progress(done % 1000)
+
+    loaded = load(engine, plan.pipeline, events, batch, plan.source, str(plan.path), progress)
+    report.imported = int(loaded.stored_rows.sum())
+    report.unchanged = len(loaded.stored_rows) - report.imported
+    report.findings, report.finding_uids = finding_counts(loaded.findings)
+    report.orders_created = loaded.orders_created
+    report.events_added = loaded.events_added
+    report.findings_added = loaded.findings_added
 
 
 def _add_row(plan: ImportPlan, batch: Batch, line: int, values: list, first_line: dict[str, int],
