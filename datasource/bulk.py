@@ -25,6 +25,7 @@ import gc
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
+from itertools import chain, islice
 from typing import Any
 
 from sqlalchemy import Table, insert
@@ -106,6 +107,12 @@ def cyclic_gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+# Rows per SQLite INSERT statement in ``write_columns``, and SQLite's limit of
+# parameters in one statement (3.32 and later).
+ROWS_PER_INSERT = 200
+SQLITE_MAX_PARAMETERS = 32_766
+
+
 class Same:
     """One value for every row of a column (``write_columns``)."""
 
@@ -138,11 +145,27 @@ def write_columns(conn: Connection, table: FromClause, columns: dict[str, Any], 
         if len(columns[n]) != rows:
             raise ValueError(f"{table.name}.{n}: {len(columns[n])} values for {rows} rows")
     if conn.dialect.name == "sqlite":
-        marks = ["?" if n in varying else _sqlite_literal(columns[n].value) for n in names]
+        row = "(" + ", ".join("?" if n in varying else _sqlite_literal(columns[n].value)
+                              for n in names) + ")"
+        # Many rows per statement: the driver's cost is per executed row of parameters.
+        # Not into a table with a unique column: SQLite then takes longer per row.
+        per = 1 if any(c.unique for c in table.columns) else max(
+            1, min(ROWS_PER_INSERT, SQLITE_MAX_PARAMETERS // max(1, len(varying))))
+        whole = rows - rows % per
         cursor = dbapi.cursor()
         try:
-            params = zip(*(columns[n] for n in varying)) if varying else ((),) * rows
-            cursor.executemany(f"INSERT INTO {target} VALUES ({', '.join(marks)})", params)
+            if not varying:
+                for start in range(0, rows, per):
+                    cursor.execute(f"INSERT INTO {target} VALUES {', '.join([row] * min(per, rows - start))}")
+                return
+            values = [columns[n] for n in varying]
+            if whole:
+                flat = chain.from_iterable(zip(*(islice(v, whole) for v in values)))
+                cursor.executemany(f"INSERT INTO {target} VALUES {', '.join([row] * per)}",
+                                   zip(*[flat] * (per * len(varying))))
+            if rows - whole:
+                cursor.execute(f"INSERT INTO {target} VALUES {', '.join([row] * (rows - whole))}",
+                               tuple(chain.from_iterable(zip(*(islice(v, whole, None) for v in values)))))
         finally:
             cursor.close()
         return

@@ -44,17 +44,52 @@ def in_range(us: np.ndarray) -> np.ndarray:
 
 
 def _texts(us: np.ndarray, unit: str, sep: str) -> list[str]:
-    """numpy's ISO text of each instant at ``unit``, with ``sep`` between date and time."""
-    if not len(us):
+    """``YYYY-MM-DD<sep>HH:MM:SS`` (``unit="s"``; the microseconds are cut off) or with
+    ``.ffffff`` (``unit="us"``) of each instant (years 1000-9999), written digit by digit
+    into a byte matrix: a tenth of the cost of formatting each one."""
+    n = len(us)
+    if not n:
         return []
-    text = np.datetime_as_string(us.astype("datetime64[us]").astype(f"datetime64[{unit}]"),
-                                 unit=unit)
-    if sep == "T":
-        return text.tolist()
-    raw = text.astype("S")  # ASCII: set the separator byte in place, then back to str
-    width = raw.dtype.itemsize
-    raw.view(np.uint8).reshape(-1, width)[:, 10] = ord(sep)
-    return raw.astype(f"U{width}").tolist()
+    days, rest = np.divmod(us, 86_400 * US)
+    year, month, day = _civil_from_days(days)
+    seconds, micro = np.divmod(rest, US)
+    hour, seconds = np.divmod(seconds, 3600)
+    minute, second = np.divmod(seconds, 60)
+    width = 26 if unit == "us" else 19
+    out = np.empty((n, width), np.uint8)
+
+    def put(column: int, values: np.ndarray, digits: int) -> None:
+        for k in range(digits - 1, -1, -1):
+            values, digit = np.divmod(values, 10)
+            out[:, column + k] = digit + ord("0")
+
+    put(0, year, 4)
+    put(5, month, 2)
+    put(8, day, 2)
+    put(11, hour, 2)
+    put(14, minute, 2)
+    put(17, second, 2)
+    out[:, 4] = out[:, 7] = ord("-")
+    out[:, 10] = ord(sep)
+    out[:, 13] = out[:, 16] = ord(":")
+    if unit == "us":
+        out[:, 19] = ord(".")
+        put(20, micro, 6)
+    text = out.tobytes().decode("ascii")
+    return [text[i:i + width] for i in range(0, len(text), width)]
+
+
+def _civil_from_days(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Year, month and day of days since 1970-01-01 (H. Hinnant's algorithm)."""
+    z = days + 719_468
+    era = z // 146_097
+    doe = z - era * 146_097
+    yoe = (doe - doe // 1460 + doe // 36_524 - doe // 146_096) // 365
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    day = doy - (153 * mp + 2) // 5 + 1
+    month = np.where(mp < 10, mp + 3, mp - 9)
+    return yoe + era * 400 + (month <= 2), month, day
 
 
 def _python_or_numpy(us: np.ndarray, numpy_texts, python_text) -> list[str]:

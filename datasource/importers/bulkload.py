@@ -147,7 +147,7 @@ def load(engine: Engine, pipeline: Pipeline, events: Events, batch: Batch, sourc
         with secondary_indexes_rebuilt(conn, [m.__table__ for m in LOADED]):
             order_ids = _write_orders(conn, derived, list(numbers), batch, source, now_text)
             _write_events(conn, events, keep, order_ids[row_order[keep]], source, now_text)
-            _write_visits(conn, derived, events, keep, order_ids)
+            _write_visits(conn, derived, order_ids)
             stored_findings = _write_findings(conn, findings, now_text)
             if progress is not None:
                 progress()
@@ -366,18 +366,37 @@ def _write_events(conn: Connection, events: Events, keep: np.ndarray, order_id: 
     }, len(rows))
 
 
-def _write_visits(conn: Connection, parts: _Derived, events: Events, keep: np.ndarray,
-                  order_ids: np.ndarray) -> None:
+def _write_visits(conn: Connection, parts: _Derived, order_ids: np.ndarray) -> None:
+    entered = stored_texts(parts.entered)
     write_columns(conn, StageVisit.__table__, {
         "order_id": order_ids[parts.visit_order].tolist(),
         "stage_code": parts.visit_stage,
         "visit_no": parts.visit_no.tolist(),
         "is_rework": parts.is_rework.tolist(),
-        "entered_at": stored_texts(parts.entered),
-        "left_at": _instants(parts.left),
+        "entered_at": entered,
+        "left_at": _left_texts(parts, entered),
         "duration_s": parts.duration_s,
         "operator": parts.visit_operator,
     }, len(parts.visit_order))
+
+
+def _left_texts(parts: _Derived, entered: list[str]) -> list[str | None]:
+    """The stored texts of the visits' ends: most end when the next visit starts or
+    where they start (an end point), whose texts are written already."""
+    left, start = parts.left, parts.entered
+    n = len(left)
+    texts: list[str | None] = [None] * n
+    following = np.zeros(n, bool)
+    following[:-1] = left[:-1] == start[1:]
+    itself = ~following & (left == start)
+    other = np.flatnonzero(~following & ~itself & (left != NONE))
+    for i in np.flatnonzero(following).tolist():
+        texts[i] = entered[i + 1]
+    for i in np.flatnonzero(itself).tolist():
+        texts[i] = entered[i]
+    for i, text in zip(other.tolist(), stored_texts(left[other])):
+        texts[i] = text
+    return texts
 
 
 def _write_findings(conn: Connection, findings: Iterable[FindingRecord], now: str

@@ -20,10 +20,12 @@ its reason exactly as an incremental import does.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
+import pandas as pd
 
 from datasource.importers.attributes import RowContext, text
 from datasource.importers.errors import RowRejected
@@ -60,15 +62,15 @@ def plain_mapping(mapping: Mapping) -> bool:
             and mapping.timestamp_format is None)
 
 
-def plain_text(text: str) -> str | None:
-    """``text`` with CRLF line ends made LF when it is plain (module docstring), else None."""
+def line_end(text: str) -> str | None:
+    """The line end of a plain text (module docstring): ``"\\n"``, or ``"\\r\\n"`` when
+    every line ends so; None when the text is not plain."""
     if '"' in text or "\x00" in text:
         return None
-    if "\r" in text:
-        if text.count("\r") != text.count("\r\n"):
-            return None
-        text = text.replace("\r\n", "\n")
-    return text
+    if "\r" not in text:
+        return "\n"
+    crlf = text.count("\r\n")
+    return "\r\n" if text.count("\r") == crlf == text.count("\n") else None
 
 
 def event_columns(table: Table, ctx: RowContext, pipeline: Pipeline) -> EventColumns | None:
@@ -76,18 +78,20 @@ def event_columns(table: Table, ctx: RowContext, pipeline: Pipeline) -> EventCol
     mapping is not plain."""
     if table.kind != "csv" or table._text is None or not plain_mapping(ctx.mapping):
         return None
-    body = plain_text(table._text)
-    if body is None or len(table._delimiter) != 1:
+    end = line_end(table._text)
+    if end is None or len(table._delimiter) != 1:
         return None
     d = table._delimiter
     width = len(table.header)
-    pieces = body.split("\n", table.header_line)
+    pieces = table._text.split(end, table.header_line)
     body = pieces[table.header_line] if len(pieces) > table.header_line else ""
-    lines = body.split("\n")
+    del pieces
+    lines = body.split(end)
+    del body
     if lines and lines[-1] == "":
         lines.pop()  # the last line end closes the last record
     first_line = table.header_line + 1
-    counts = np.fromiter((ln.count(d) for ln in lines), np.int64, len(lines))
+    counts = np.fromiter(map(str.count, lines, repeat(d)), np.int64, len(lines))
     regular = counts == width - 1
     skip = {line for line, _ in table.totals}
     if skip:
@@ -121,17 +125,18 @@ def event_columns(table: Table, ctx: RowContext, pipeline: Pipeline) -> EventCol
 def _read_fields(column: dict[str, list[str]], ctx: RowContext, pipeline: Pipeline,
                  n: int) -> dict[str, Any]:
     ok = np.ones(n, bool)
-    numbers = [v.strip() for v in column["order_number"]]
+    numbers = list(map(str.strip, column["order_number"]))
     ok &= _lengths_within(numbers, 1, ORDER_NUMBER_LIMIT)
 
     if "event_type" in column:
-        types = _looked_up(column["event_type"], lambda raw: _event_type(raw, ctx))
-        ok &= np.fromiter((t is not _BAD for t in types), bool, n)
+        types, bad, needs = _looked_up(column["event_type"], lambda raw: _event_type(raw, ctx),
+                                       lambda t: t in NEEDS_STAGE)
+        ok &= ~bad
     else:
-        types = ["enter"] * n
-    stages = _looked_up(column["stage"], lambda raw: _stage(text(raw), ctx, pipeline))
-    ok &= np.fromiter((s is not _BAD and (s is not None or t not in NEEDS_STAGE)
-                       for s, t in zip(stages, types)), bool, n)
+        types, needs = ["enter"] * n, np.ones(n, bool)
+    stages, bad, missing = _looked_up(column["stage"], lambda raw: _stage(text(raw), ctx, pipeline),
+                                      lambda s: s is None)
+    ok &= ~bad & ~(missing & needs)
 
     at, readable = iso_instants(column["timestamp"], ctx.zone)
     ok &= readable
@@ -141,28 +146,33 @@ def _read_fields(column: dict[str, list[str]], ctx: RowContext, pipeline: Pipeli
         if name not in column:
             optional[name] = [None] * n
             continue
-        values = [v.strip() or None for v in column[name]]
+        stripped = list(map(str.strip, column[name]))
         if limit is not None:
-            ok &= _lengths_within(values, 0, limit)
-        optional[name] = values
+            ok &= _lengths_within(stripped, 0, limit)
+        optional[name] = [v or None for v in stripped]
     return {"ok": ok, "order_number": numbers, "stage": stages, "event_type": types, "at": at,
             **optional}
 
 
-def _lengths_within(values: list[str | None], low: int, high: int) -> np.ndarray:
-    lengths = np.fromiter((0 if v is None else len(v) for v in values), np.int64, len(values))
+def _lengths_within(values: list[str], low: int, high: int) -> np.ndarray:
+    lengths = np.fromiter(map(len, values), np.int64, len(values))
     return (lengths >= low) & (lengths <= high)
 
 
-def _looked_up(values: list[str], read) -> list[Any]:
-    """``read`` of each value, called once per distinct value; ``_BAD`` where it rejects."""
-    known: dict[str, Any] = {}
-    for raw in set(values):
+def _looked_up(values: list[str], read, test) -> tuple[list[Any], np.ndarray, np.ndarray]:
+    """``read`` of each value (called once per distinct value), whether it rejects the
+    value, and ``test`` of what it read."""
+    codes, distinct = pd.factorize(np.asarray(values, dtype=object), sort=False)
+    read_values = np.empty(len(distinct), dtype=object)
+    bad = np.zeros(len(distinct), bool)
+    tested = np.zeros(len(distinct), bool)
+    for i, raw in enumerate(distinct.tolist()):
         try:
-            known[raw] = read(raw)
+            read_values[i] = read(raw)
+            tested[i] = test(read_values[i])
         except RowRejected:
-            known[raw] = _BAD
-    return [known[v] for v in values]
+            bad[i] = True
+    return read_values[codes].tolist(), bad[codes], tested[codes]
 
 
 # ISO 8601 forms read here, by length: date and time (T or space), seconds, then
@@ -193,7 +203,7 @@ def iso_instants(values: list[str], zone: ZoneInfo) -> tuple[np.ndarray, np.ndar
             idx = idx[ascii_]
             chunk = [values[i] for i in idx.tolist()]
         m = np.frombuffer("".join(chunk).encode("ascii"), np.uint8).reshape(-1, width)
-        us, good = _read_form(m.astype(np.int64) - ord("0"), fraction, offset, zone)
+        us, good = _read_form(m - np.uint8(ord("0")), fraction, offset, zone)
         at[idx] = us
         ok[idx] = good
     return at, ok
@@ -201,12 +211,16 @@ def iso_instants(values: list[str], zone: ZoneInfo) -> tuple[np.ndarray, np.ndar
 
 def _read_form(m: np.ndarray, fraction: bool, offset: str | None, zone: ZoneInfo
                ) -> tuple[np.ndarray, np.ndarray]:
-    """Microseconds and validity of the rows of ``m`` (characters minus '0')."""
+    """Microseconds and validity of the rows of ``m`` (characters minus '0', as uint8:
+    a character below '0' wraps round to above 9)."""
     def char(c: str) -> int:
-        return ord(c) - ord("0")
+        return (ord(c) - ord("0")) % 256
 
     def digit(*cols: int) -> np.ndarray:
-        return np.all((m[:, cols] >= 0) & (m[:, cols] <= 9), axis=1)
+        good = np.ones(len(m), bool)
+        for c in cols:
+            good &= m[:, c] <= 9
+        return good
 
     def number(*cols: int) -> np.ndarray:
         out = np.zeros(len(m), np.int64)

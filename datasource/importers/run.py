@@ -179,8 +179,13 @@ def warnings_path_for(rejects_path: Path) -> Path:
 
 def import_file(engine: Engine, plan: ImportPlan, rejects_path: str | Path | None = None,
                 batch_size: int = BATCH_SIZE,
-                on_progress: Callable[[int], None] | None = None) -> ImportReport:
+                on_progress: Callable[[int], None] | None = None, *,
+                whole: bool = True) -> ImportReport:
     """Import a prepared file into an initialised store (see the module docstring).
+
+    An event log going into a fresh store is loaded whole, in one transaction
+    (``bulkload``), unless ``whole`` is false: then, as into any other store, batch by
+    batch (both store the same rows).
 
     Writes the rejects CSV (``line,reason`` then the row's own columns; header only when
     nothing was rejected) and, when there are warnings, the warnings CSV
@@ -188,11 +193,12 @@ def import_file(engine: Engine, plan: ImportPlan, rejects_path: str | Path | Non
     earlier import first. ``on_progress(n)`` is called with the number of rows just processed.
     """
     with cyclic_gc_paused():
-        return _import_rows(engine, plan, rejects_path, batch_size, on_progress)
+        return _import_rows(engine, plan, rejects_path, batch_size, on_progress, whole)
 
 
 def _import_rows(engine: Engine, plan: ImportPlan, rejects_path: str | Path | None,
-                 batch_size: int, on_progress: Callable[[int], None] | None) -> ImportReport:
+                 batch_size: int, on_progress: Callable[[int], None] | None,
+                 whole: bool) -> ImportReport:
     table, mapping = plan.table, plan.mapping
     rejects = Path(rejects_path) if rejects_path else default_rejects_path(plan.path)
     warnings = warnings_path_for(rejects)
@@ -205,7 +211,7 @@ def _import_rows(engine: Engine, plan: ImportPlan, rejects_path: str | Path | No
         return report
 
     report = new_report()
-    if mapping.shape == "events" and _fresh(engine):
+    if whole and mapping.shape == "events" and _fresh(engine):
         try:
             _load_whole(engine, plan, report, on_progress)
         except NotFresh:  # another writer got there since: batch by batch after all
