@@ -81,14 +81,44 @@ class EventRecord(NamedTuple):
     source: str | None = None
 
     def stable_uid(self) -> str:
-        """The sender's id, or one derived from what the event says happened."""
-        if self.uid:
-            return self.uid
-        key = "|".join(
-            [self.order_number, self.stage_code or "", self.event_type,
-             self.occurred_at.isoformat(), self.note or ""]
-        )
-        return "h:" + hashlib.sha1(key.encode("utf-8")).hexdigest()
+        """The sender's id, or one derived from what the event says happened
+        (``derived_uid``)."""
+        return self.uid or derived_uid(self.order_number, self.stage_code, self.event_type,
+                                       self.occurred_at.isoformat(), self.note)
+
+    def uid_forms(self) -> list[str]:
+        """``stable_uid``, and the id a store written before event ids were natural
+        keys has for the same event, when that differs (``hashed_uid``)."""
+        uid = self.stable_uid()
+        if not uid.startswith(NATURAL) or self.uid:
+            return [uid]
+        return [uid, hashed_uid(self.order_number, self.stage_code, self.event_type,
+                                self.occurred_at.isoformat(), self.note)]
+
+
+# Derived event ids. Natural: ``k:`` + order number, stage, type and UTC instant (ISO
+# 8601) joined by ``|``: they sort with their order, so a bulk load adds to the unique
+# index of event ids where the order's other events are instead of all over it, and
+# nothing is hashed. Hashed (the only form before): ``h:`` + the SHA-1 of the same text
+# and the note, for an event with a note or whose natural id would not fit the column.
+NATURAL, HASHED = "k:", "h:"
+UID_LIMIT = int(OrderEvent.__table__.c.event_uid.type.length)
+
+
+def derived_uid(order_number: str, stage_code: str | None, event_type: str, instant: str,
+                note: str | None) -> str:
+    """The id of an event that came without one (``instant``: its UTC ``isoformat``)."""
+    if not note:
+        natural = f"{NATURAL}{order_number}|{stage_code or ''}|{event_type}|{instant}"
+        if len(natural) <= UID_LIMIT:
+            return natural
+    return hashed_uid(order_number, stage_code, event_type, instant, note)
+
+
+def hashed_uid(order_number: str, stage_code: str | None, event_type: str, instant: str,
+               note: str | None) -> str:
+    key = f"{order_number}|{stage_code or ''}|{event_type}|{instant}|{note or ''}"
+    return HASHED + hashlib.sha1(key.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -295,14 +325,15 @@ def _new_events(conn, events, stored_orders: dict[str, int], result) -> dict[str
     for e in events:
         by_uid.setdefault(e.stable_uid(), e)
     result.events_duplicate += len(events) - len(by_uid)
-    maybe_stored = [uid for uid, e in by_uid.items()
-                    if e.uid or e.order_number in stored_orders]
-    for part in chunks(maybe_stored):
-        for uid in conn.execute(
+    # each id that may be stored, under each form it may be stored as -> the event's id
+    forms = {form: uid for uid, e in by_uid.items() if e.uid or e.order_number in stored_orders
+             for form in e.uid_forms()}
+    for part in chunks(list(forms)):
+        for found in conn.execute(
             select(OrderEvent.event_uid).where(OrderEvent.event_uid.in_(part))
         ).scalars():
-            del by_uid[uid]
-            result.events_duplicate += 1
+            if by_uid.pop(forms[found], None) is not None:
+                result.events_duplicate += 1
     return by_uid
 
 
@@ -409,8 +440,10 @@ def _move_milestones(conn, moves: list[MilestoneMove], ids: dict[str, int], chan
         oid = ids.get(m.order_number)
         if oid is None:
             continue
-        uid = EventRecord(m.order_number, m.stage, "enter", m.new).stable_uid()
-        if conn.execute(select(OrderEvent.id).where(OrderEvent.event_uid == uid)).first():
+        moved_to = EventRecord(m.order_number, m.stage, "enter", m.new)
+        uid = moved_to.stable_uid()
+        if conn.execute(select(OrderEvent.id)
+                        .where(OrderEvent.event_uid.in_(moved_to.uid_forms()))).first():
             continue  # the new time is stored already (another import got there first)
         moved = conn.execute(
             update(OrderEvent)

@@ -27,7 +27,6 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from hashlib import sha1
 
 import numpy as np
 from sqlalchemy import Connection, Engine, exists, insert, select
@@ -36,7 +35,7 @@ from datasource.bulk import Same, secondary_indexes_rebuilt, write_columns
 from datasource.idle import idle_cutoff, remember_newest_event
 from datasource.importers.batch import Batch
 from datasource.importers.columns import EventColumns
-from datasource.ingest import ATTRIBUTES, FindingRecord, IngestResult, summary
+from datasource.ingest import ATTRIBUTES, FindingRecord, IngestResult, derived_uid, summary
 from datasource.instants import from_us, local_seconds_texts, stored_texts, to_us, utc_isoformats
 from datasource.pipeline import Pipeline
 from datasource.schema import (
@@ -101,7 +100,7 @@ def events_of(columns: EventColumns | None, batch: Batch) -> Events:
     if columns is None:
         columns = EventColumns(np.zeros(0, np.int64), [], [], [], np.zeros(0, np.int64), [], [], [])
     iso = utc_isoformats(columns.at)
-    uid = [given or "h:" + sha1(f"{n}|{s or ''}|{t}|{i}|{note or ''}".encode()).hexdigest()
+    uid = [given or derived_uid(n, s, t, i, note)
            for given, n, s, t, i, note in zip(columns.event_id, columns.order_number,
                                               columns.stage, columns.event_type, iso, columns.note)]
     line = np.concatenate([columns.line, slow_line])
