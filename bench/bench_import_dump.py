@@ -3,7 +3,7 @@ that a change to the importer stores exactly what it stored before.
 
     # import a file into a fresh SQLite store and write its dump
     .venv/bin/python bench/bench_import_dump.py FILE --mapping MAPPING.toml \
-        [--config PIPELINE.toml | --bench-pipeline] --out DUMP.txt [--batch-size N]
+        [--config PIPELINE.toml | --bench-pipeline] --out DUMP.txt [--batches [--batch-size N]]
     diff DUMP-before.txt DUMP-after.txt
 
 Each row is one line ``table<TAB>column=value...``, the lines of a table sorted. A row's
@@ -80,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--db", help="store URL (default: a fresh SQLite file)")
     parser.add_argument("--batch-size", type=int, default=BATCH_SIZE)
+    parser.add_argument("--batches", action="store_true",
+                        help="import batch by batch even into the fresh store")
     parser.add_argument("--ids", action="store_true", help="keep the tables' ids")
     parser.add_argument("--audit", action="store_true", help="dump the audit log too")
     args = parser.parse_args(argv)
@@ -94,7 +96,8 @@ def main(argv: list[str] | None = None) -> int:
         url = args.db or f"sqlite:///{Path(tmp) / 'store.db'}"
         engine = with_import_cache(open_store(url, pipe))
         report = import_file(engine, prepare_import(args.file, args.mapping, pipe),
-                             Path(tmp) / "rejects.csv", batch_size=args.batch_size)
+                             Path(tmp) / "rejects.csv", batch_size=args.batch_size,
+                             whole=not args.batches)
         lines = dump_store(engine, ids=args.ids, audit=args.audit)
         engine.dispose()
     report_line = (f"report\t{report.summary()}\tevents_added={report.events_added}\t"
