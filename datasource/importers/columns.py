@@ -62,23 +62,12 @@ def plain_mapping(mapping: Mapping) -> bool:
             and mapping.timestamp_format is None)
 
 
-def line_end(text: str) -> str | None:
-    """The line end of a plain text (module docstring): ``"\\n"``, or ``"\\r\\n"`` when
-    every line ends so; None when the text is not plain."""
-    if '"' in text or "\x00" in text:
-        return None
-    if "\r" not in text:
-        return "\n"
-    crlf = text.count("\r\n")
-    return "\r\n" if text.count("\r") == crlf == text.count("\n") else None
-
-
 def event_columns(table: Table, ctx: RowContext, pipeline: Pipeline) -> EventColumns | None:
     """The table's rows as columns (module docstring), or None when the file or the
     mapping is not plain."""
     if table.kind != "csv" or table._text is None or not plain_mapping(ctx.mapping):
         return None
-    end = line_end(table._text)
+    end = table.plain_end
     if end is None or len(table._delimiter) != 1:
         return None
     d = table._delimiter
