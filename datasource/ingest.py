@@ -145,7 +145,12 @@ class FindingRecord:
 
     @property
     def uid(self) -> str:
-        return f"{self.kind}:{self.order_number or ''}:{self.detail}"[:160]
+        return finding_uid(self.kind, self.order_number, self.detail)
+
+
+def finding_uid(kind: str, order_number: str | None, detail: str) -> str:
+    """A finding's stable id: what it says about which order (cut to the column)."""
+    return f"{kind}:{order_number or ''}:{detail}"[:160]
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ lock); when it is not, nothing is written and the caller imports batch by batch.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -35,7 +35,7 @@ from datasource.bulk import Same, secondary_indexes_rebuilt, write_columns
 from datasource.idle import idle_cutoff, remember_newest_event
 from datasource.importers.batch import Batch
 from datasource.importers.columns import EventColumns
-from datasource.ingest import ATTRIBUTES, FindingRecord, IngestResult, derived_uid, summary
+from datasource.ingest import ATTRIBUTES, IngestResult, derived_uid, finding_uid, summary
 from datasource.instants import from_us, local_seconds_texts, stored_texts, to_us, utc_isoformats
 from datasource.pipeline import Pipeline
 from datasource.schema import (
@@ -86,7 +86,8 @@ class Loaded:
     stored_rows: np.ndarray  # bool per row of ``Events``: its event was new
     orders_created: int
     events_added: int
-    findings: list[FindingRecord]
+    finding_kinds: Counter  # distinct findings by kind
+    finding_uids: set[str]
     findings_added: int
 
 
@@ -142,24 +143,25 @@ def load(engine: Engine, pipeline: Pipeline, events: Events, batch: Batch, sourc
         cutoff = idle_cutoff(conn, pipeline, now, newest)
         derived = _derive(pipeline, events, keep, row_order[keep], list(numbers), batch, cutoff)
         now_text = stored_texts(np.array([to_us(now)]))[0]
-        findings = _findings(pipeline, derived, list(numbers), first_line, source)
+        findings = _findings(derived, list(numbers), first_line)
         with secondary_indexes_rebuilt(conn, [m.__table__ for m in LOADED]):
             order_ids = _write_orders(conn, derived, list(numbers), batch, source, now_text)
             _write_events(conn, events, keep, order_ids[row_order[keep]], source, now_text)
             _write_visits(conn, derived, order_ids)
-            stored_findings = _write_findings(conn, findings, now_text)
+            _write_findings(conn, findings, source, now_text)
             if progress is not None:
                 progress()
         result = IngestResult(orders_created=len(numbers), events_added=len(keep),
                               events_duplicate=len(events.uid) - len(keep),
-                              findings_added=len(stored_findings))
+                              findings_added=len(findings.uid))
         if newest is not None:
             remember_newest_event(conn, newest)
         if result.changed:
             bump_data_version(conn)
             conn.execute(insert(AuditEntry), [{"at": now, "actor": "import", "action": "ingest",
                                                 "target": target, "detail": summary(result)}])
-    return Loaded(new, len(numbers), len(keep), findings, len(stored_findings))
+    return Loaded(new, len(numbers), len(keep), Counter(findings.kind), set(findings.uid),
+                  len(findings.uid))
 
 
 @dataclass
@@ -177,6 +179,7 @@ class _Derived:
     visit_operator: list[str | None]
     states: dict[str, list]  # OrderState fields, per order
     finding_order: np.ndarray
+    finding_kind: list[str]
     finding_detail: list[str]
 
 
@@ -232,7 +235,7 @@ def _derive(pipeline: Pipeline, events: Events, keep: np.ndarray, order: np.ndar
               for a, at_a, b, at_b in zip(late.tolist(), late_text, ahead.tolist(), ahead_text)]
     parts = _Derived(visits.order, vstage, visits.visit_no, visits.is_rework, visits.entered,
                      visits.left, [None if d != d else d for d in visits.duration_s.tolist()],
-                     operator, state_cols, finding_order, detail)
+                     operator, state_cols, finding_order, [OUT_OF_ORDER] * len(detail), detail)
     others = np.flatnonzero(~simple)
     if len(others):
         _derive_others(parts, pipeline, others, events, keep, order, numbers, batch, cutoff)
@@ -250,7 +253,7 @@ def _derive_others(parts: _Derived, pipeline: Pipeline, others: np.ndarray, even
             facts[o].append(EventFact(events.stage[i], events.event_type[i], from_us(int(events.at[i])),
                                       events.operator[i]))
     v_order, v_stage, v_no, v_rework, v_in, v_left, v_dur, v_op = [], [], [], [], [], [], [], []
-    f_order, f_detail = [], []
+    f_order, f_kind, f_detail = [], [], []
     for o, known in facts.items():
         pending = batch.orders.get(numbers[o])
         d: Derived = derive_order(known, pipeline, bool(pending and pending.cancelled), cutoff)
@@ -265,6 +268,7 @@ def _derive_others(parts: _Derived, pipeline: Pipeline, others: np.ndarray, even
             v_op.append(v.operator)
         for f in d.findings:
             f_order.append(o)
+            f_kind.append(f.kind)
             f_detail.append(f.detail)
         state = d.state
         cols = parts.states
@@ -294,15 +298,35 @@ def _derive_others(parts: _Derived, pipeline: Pipeline, others: np.ndarray, even
     found = np.concatenate([parts.finding_order, np.array(f_order, np.int64)])
     arrange = np.argsort(found, kind="stable")
     parts.finding_order = found[arrange]
+    parts.finding_kind = put_list(parts.finding_kind, f_kind)
     parts.finding_detail = put_list(parts.finding_detail, f_detail)
 
 
-def _findings(pipeline: Pipeline, parts: _Derived, numbers: list[str], first_line: np.ndarray,
-              source: str | None) -> list[FindingRecord]:
-    """The derived findings, with the line of their order's first row (ingest's origins)."""
-    lines = first_line[parts.finding_order].tolist()
-    return [FindingRecord(numbers[o], OUT_OF_ORDER, detail, source, line)
-            for o, detail, line in zip(parts.finding_order.tolist(), parts.finding_detail, lines)]
+@dataclass
+class _Findings:
+    """The findings to store, one per id."""
+
+    uid: list[str]
+    order_number: list[str]
+    kind: list[str]
+    detail: list[str]
+    line: list[int]
+
+
+def _findings(parts: _Derived, numbers: list[str], first_line: np.ndarray) -> _Findings:
+    """The derived findings, with the line of their order's first row (ingest's origins),
+    one per id (``FindingRecord.uid``): as ``ingest`` keeps them, the last of several
+    with one id in the place of the first."""
+    orders = parts.finding_order.tolist()
+    number = [numbers[o] for o in orders]
+    uid = list(map(finding_uid, parts.finding_kind, number, parts.finding_detail))
+    line = first_line[parts.finding_order].tolist()
+    last = {u: i for i, u in enumerate(uid)}
+    if len(last) == len(uid):
+        return _Findings(uid, number, parts.finding_kind, parts.finding_detail, line)
+    take = list(last.values())
+    return _Findings(list(last), [number[i] for i in take], [parts.finding_kind[i] for i in take],
+                     [parts.finding_detail[i] for i in take], [line[i] for i in take])
 
 
 def _instants(values: np.ndarray) -> list[str | None]:
@@ -398,31 +422,14 @@ def _left_texts(parts: _Derived, entered: list[str]) -> list[str | None]:
     return texts
 
 
-def _write_findings(conn: Connection, findings: Iterable[FindingRecord], now: str
-                    ) -> list[FindingRecord]:
-    """Insert the findings, one per id (``ingest``: the last of several with one id, in
-    the place of the first); returns those stored."""
-    by_uid = {f.uid: f for f in findings}
-    stored = list(by_uid.values())
+def _write_findings(conn: Connection, findings: _Findings, source: str | None, now: str) -> None:
+    kinds = set(findings.kind)
     write_columns(conn, DataQualityFinding.__table__, {
-        "finding_uid": list(by_uid),
-        "order_number": [f.order_number for f in stored],
-        "kind": Same(OUT_OF_ORDER) if all(f.kind == OUT_OF_ORDER for f in stored)
-        else [f.kind for f in stored],
-        "detail": [f.detail for f in stored],
-        "source": [f.source for f in stored],
-        "line": [f.line for f in stored],
+        "finding_uid": findings.uid,
+        "order_number": findings.order_number,
+        "kind": Same(kinds.pop()) if len(kinds) == 1 else findings.kind,
+        "detail": findings.detail,
+        "source": Same(source),
+        "line": findings.line,
         "found_at": Same(now),
-    }, len(stored))
-    return stored
-
-
-def finding_counts(findings: Iterable[FindingRecord]) -> tuple[Counter, set[str]]:
-    """Distinct findings by kind, and their ids (the import report's counts)."""
-    uids: set[str] = set()
-    kinds: Counter = Counter()
-    for f in findings:
-        if f.uid not in uids:
-            uids.add(f.uid)
-            kinds[f.kind] += 1
-    return kinds, uids
+    }, len(findings.uid))

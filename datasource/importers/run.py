@@ -55,7 +55,7 @@ from datasource.importers.batch import (
     stored_milestones,
     vanished_note,
 )
-from datasource.importers.bulkload import NotFresh, events_of, finding_counts, is_fresh, load
+from datasource.importers.bulkload import NotFresh, events_of, is_fresh, load
 from datasource.importers.columns import event_columns
 from datasource.importers.errors import ImportSetupError, RowRejected
 from datasource.importers.eventlog import EventRow, parse_event_row
@@ -276,7 +276,7 @@ def _load_whole(engine: Engine, plan: ImportPlan, report: ImportReport,
     loaded = load(engine, plan.pipeline, events, batch, plan.source, str(plan.path), progress)
     report.imported = int(loaded.stored_rows.sum())
     report.unchanged = len(loaded.stored_rows) - report.imported
-    report.findings, report.finding_uids = finding_counts(loaded.findings)
+    report.findings, report.finding_uids = loaded.finding_kinds, loaded.finding_uids
     report.orders_created = loaded.orders_created
     report.events_added = loaded.events_added
     report.findings_added = loaded.findings_added
