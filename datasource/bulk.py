@@ -174,8 +174,8 @@ def write_columns(conn: Connection, table: FromClause, columns: dict[str, Any], 
     streams = [repeat(columns[n].value, rows) if isinstance(columns[n], Same) else columns[n]
                for n in names]
     with dbapi.cursor() as cursor, cursor.copy(f"COPY {target} FROM STDIN") as copy:
-        for row in zip(*streams):
-            copy.write_row(row)
+        for cells in zip(*streams):
+            copy.write_row(cells)
 
 
 def _sqlite_literal(value: Any) -> str:
@@ -195,7 +195,7 @@ def _sqlite_literal(value: Any) -> str:
 
 
 @contextmanager
-def secondary_indexes_rebuilt(conn: Connection, tables: Sequence[Table]) -> Iterator[None]:
+def secondary_indexes_rebuilt(conn: Connection, tables: Sequence[FromClause]) -> Iterator[None]:
     """On SQLite, drop the named indexes of ``tables`` and create them again at the end:
     building an index from a full table (one sort) costs a fraction of keeping it up
     to date row by row. Both happen in the caller's transaction, so a failure or a
@@ -209,7 +209,8 @@ def secondary_indexes_rebuilt(conn: Connection, tables: Sequence[Table]) -> Iter
     if conn.dialect.name != "sqlite":
         yield
         return
-    indexes = [index for table in tables for index in sorted(table.indexes, key=lambda i: str(i.name))]
+    indexes = [index for table in tables if isinstance(table, Table)
+               for index in sorted(table.indexes, key=lambda i: str(i.name))]
     for index in indexes:
         conn.execute(DropIndex(index, if_exists=True))
     yield

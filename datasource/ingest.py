@@ -24,9 +24,9 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
-from sqlalchemy import Engine, Table, bindparam, delete, insert, select, update
+from sqlalchemy import Engine, String, Table, bindparam, delete, insert, select, update
 from sqlalchemy.engine import Connection
 
 from datasource.bulk import insert_rows
@@ -102,7 +102,7 @@ class EventRecord(NamedTuple):
 # nothing is hashed. Hashed (the only form before): ``h:`` + the SHA-1 of the same text
 # and the note, for an event with a note or whose natural id would not fit the column.
 NATURAL, HASHED = "k:", "h:"
-UID_LIMIT = int(OrderEvent.__table__.c.event_uid.type.length)
+UID_LIMIT = int(cast(String, OrderEvent.__table__.c.event_uid.type).length or 128)
 
 
 def derived_uid(order_number: str, stage_code: str | None, event_type: str, instant: str,

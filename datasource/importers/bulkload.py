@@ -27,6 +27,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
 import numpy as np
 from sqlalchemy import Connection, Engine, exists, insert, select
@@ -96,8 +97,8 @@ def events_of(columns: EventColumns | None, batch: Batch) -> Events:
     with their event ids."""
     seen = batch.seen
     slow_line = np.fromiter((s.line for s in seen), np.int64, len(seen))
-    slow = [s.event for s in seen]
-    assert all(e is not None for e in slow)
+    slow = [s.event for s in seen if s.event is not None]
+    assert len(slow) == len(seen)  # every stored row of an event log has its event
     if columns is None:
         columns = EventColumns(np.zeros(0, np.int64), [], [], [], np.zeros(0, np.int64), [], [], [])
     iso = utc_isoformats(columns.at)
@@ -333,7 +334,7 @@ def _instants(values: np.ndarray) -> list[str | None]:
     """Stored texts, None for ``NONE``."""
     missing = values == NONE
     if not missing.any():
-        return stored_texts(values)
+        return cast(list[str | None], stored_texts(values))
     texts: list[str | None] = [None] * len(values)
     idx = np.flatnonzero(~missing)
     for i, t in zip(idx.tolist(), stored_texts(values[idx])):

@@ -82,11 +82,10 @@ def event_columns(table: Table, ctx: RowContext, pipeline: Pipeline) -> EventCol
     first_line = table.header_line + 1
     counts = np.fromiter(map(str.count, lines, repeat(d)), np.int64, len(lines))
     regular = counts == width - 1
-    skip = {line for line, _ in table.totals}
-    if skip:
-        for line in skip:
-            if 0 <= line - first_line < len(lines):
-                regular[line - first_line] = False
+    skip = {total for total, _ in table.totals}
+    for total in skip:
+        if 0 <= total - first_line < len(lines):
+            regular[total - first_line] = False
     idx = np.flatnonzero(regular)
     if len(idx) == len(lines):
         flat = d.join(lines).split(d)
@@ -98,7 +97,7 @@ def event_columns(table: Table, ctx: RowContext, pipeline: Pipeline) -> EventCol
     column = {name: flat[positions[name]::width] for name in positions}
     cols = _read_fields(column, ctx, pipeline, len(idx))
     ok = cols.pop("ok")
-    line = first_line + idx
+    line: np.ndarray = first_line + idx
     if not ok.all():
         bad = np.flatnonzero(~ok)
         others.extend((int(line[i]), flat[i * width:(i + 1) * width]) for i in bad.tolist())
@@ -130,7 +129,7 @@ def _read_fields(column: dict[str, list[str]], ctx: RowContext, pipeline: Pipeli
     at, readable = iso_instants(column["timestamp"], ctx.zone)
     ok &= readable
 
-    optional = {}
+    optional: dict[str, list[str | None]] = {}
     for name, limit in (("operator", OPERATOR_LIMIT), ("note", None), ("event_id", EVENT_ID_LIMIT)):
         if name not in column:
             optional[name] = [None] * n

@@ -170,7 +170,7 @@ def _read_csv(path: Path, encoding: str | None, delimiter: str | None, layout: _
     if not text.strip():
         raise ImportSetupError(f"{path.name}: the file is empty")
     if delimiter is None:
-        first = _first_line(text)
+        first = _first_text_line(text)
         delimiter = "\t" if "\t" in first and "," not in first else ","
     try:
         head = _head(text, delimiter, layout.header_row)
@@ -184,16 +184,17 @@ def _read_csv(path: Path, encoding: str | None, delimiter: str | None, layout: _
         else:
             data_rows = blank_rows = 0
             ambiguous = None
-            last = deque(maxlen=TOTALS_LOOK)
+            tail: deque[tuple[int, list[Any]]] = deque(maxlen=TOTALS_LOOK)
             for line, values in _filled(_after(_csv_records(text, delimiter), header_line), fill,
                                         noted):
                 if is_blank(values):
                     blank_rows += 1
                     continue
                 data_rows += 1
-                last.append((line, values))
+                tail.append((line, values))
                 if ambiguous is None and dates:
                     ambiguous = _first_ambiguous(dates, line, values)
+            last = list(tail)
         trailing = _trailing_totals(last)
         data_rows -= len(trailing)
     except csv.Error as exc:
@@ -203,7 +204,7 @@ def _read_csv(path: Path, encoding: str | None, delimiter: str | None, layout: _
                  plain_end=None if counted is None else counted[4])
 
 
-def _first_line(text: str) -> str:
+def _first_text_line(text: str) -> str:
     """The first line with something in it (as ``splitlines`` splits), looked for in a
     growing start of the text rather than in all of it."""
     size = 1 << 16
