@@ -30,6 +30,7 @@ from datetime import datetime
 from typing import cast
 
 import numpy as np
+import pandas as pd
 from sqlalchemy import Connection, Engine, exists, insert, select
 
 from datasource.bulk import Same, secondary_indexes_rebuilt, write_columns
@@ -125,13 +126,12 @@ def load(engine: Engine, pipeline: Pipeline, events: Events, batch: Batch, sourc
          target: str, progress: Callable[[], None] | None = None) -> Loaded:
     """Store the file's rows into a fresh store, in one transaction (module docstring).
     Raises NotFresh, having written nothing, when the store has rows."""
-    first: dict[str, int] = {}
-    new = np.fromiter((first.setdefault(u, i) == i for i, u in enumerate(events.uid)), bool,
-                      len(events.uid))
+    # the first row of each event id stores it (hash tables in C: millions of rows)
+    new = ~pd.Series(events.uid, dtype=object).duplicated(keep="first").to_numpy()
     keep = np.flatnonzero(new)
-    numbers: dict[str, int] = {}  # order number -> index, in order of first line
-    row_order = np.fromiter((numbers.setdefault(n, len(numbers)) for n in events.order_number),
-                            np.int64, len(events.order_number))
+    codes, distinct = pd.factorize(np.asarray(events.order_number, dtype=object), sort=False)
+    row_order = codes.astype(np.int64)  # each row's order, numbered in order of first line
+    numbers: list[str] = distinct.tolist()
     first_line = np.zeros(len(numbers), np.int64)
     first_line[row_order[::-1]] = events.line[::-1]
     with engine.begin() as conn:
@@ -142,11 +142,11 @@ def load(engine: Engine, pipeline: Pipeline, events: Events, batch: Batch, sourc
         now = utcnow()
         newest = from_us(int(events.at[keep].max())) if len(keep) else None
         cutoff = idle_cutoff(conn, pipeline, now, newest)
-        derived = _derive(pipeline, events, keep, row_order[keep], list(numbers), batch, cutoff)
+        derived = _derive(pipeline, events, keep, row_order[keep], numbers, batch, cutoff)
         now_text = stored_texts(np.array([to_us(now)]))[0]
-        findings = _findings(derived, list(numbers), first_line)
+        findings = _findings(derived, numbers, first_line)
         with secondary_indexes_rebuilt(conn, [m.__table__ for m in LOADED]):
-            order_ids = _write_orders(conn, derived, list(numbers), batch, source, now_text)
+            order_ids = _write_orders(conn, derived, numbers, batch, source, now_text)
             _write_events(conn, events, keep, order_ids[row_order[keep]], source, now_text)
             _write_visits(conn, derived, order_ids)
             _write_findings(conn, findings, source, now_text)

@@ -167,7 +167,7 @@ class _Layout:
 
 def _read_csv(path: Path, encoding: str | None, delimiter: str | None, layout: _Layout) -> Table:
     text, used = decode_text(path.read_bytes(), path.name, encoding)
-    if not text.strip():
+    if not text or text.isspace():  # (strip() would copy the whole text)
         raise ImportSetupError(f"{path.name}: the file is empty")
     if delimiter is None:
         first = _first_text_line(text)
@@ -266,8 +266,9 @@ def _plain_counts(text: str, delimiter: str, header_line: int, dates: list[tuple
     if end is None or len(delimiter) != 1 or delimiter.isalnum():
         return None
     pieces = text.split(end, header_line)
-    lines = pieces[header_line].split(end) if len(pieces) > header_line else []
+    body = pieces[header_line] if len(pieces) > header_line else ""
     del pieces
+    lines = body.split(end)
     if lines and lines[-1] == "":
         lines.pop()  # the last line end closes the last record
     if lines and max(map(len, lines)) >= csv.field_size_limit():
@@ -279,7 +280,7 @@ def _plain_counts(text: str, delimiter: str, header_line: int, dates: list[tuple
              if not ln[:1].isalnum() and is_blank(ln.split(delimiter))}
     ambiguous = None
     if dates:
-        for i in _year_last_lines(lines):
+        for i in _year_last_lines(body):
             if i not in blank:
                 ambiguous = _first_ambiguous(dates, first + i, lines[i].split(delimiter))
                 if ambiguous is not None:
@@ -293,15 +294,20 @@ def _plain_counts(text: str, delimiter: str, header_line: int, dates: list[tuple
     return len(lines) - len(blank), len(blank), ambiguous, last, end
 
 
-def _year_last_lines(lines: list[str]) -> list[int]:
-    """The indexes of the lines that may hold a year-last date (``timestamps._XXY``: a
-    separator ``-``, ``/`` or ``.``, maybe spaces, then four digits), found in the bytes
-    of all lines at once. Any byte of a non-ASCII character counts as a digit (``\\d``
-    takes any Unicode digit), so no such line is missed; a few others are looked at."""
-    if not lines:
+def _year_last_lines(body: str) -> list[int]:
+    """The indexes of the lines of ``body`` that may hold a year-last date
+    (``timestamps._XXY``: a separator ``-``, ``/`` or ``.``, maybe spaces, then four
+    digits), found in its bytes at once. Any byte of a non-ASCII character counts as a
+    digit (``\\d`` takes any Unicode digit), so no such line is missed; a few others
+    are looked at."""
+    if not body:
         return []
-    data = np.frombuffer("\n".join(lines).encode("utf-8") + b"\n    ", np.uint8)
-    at = np.flatnonzero((data == ord("-")) | (data == ord("/")) | (data == ord(".")))
+    data = np.frombuffer(body.encode("utf-8"), np.uint8)
+    separator = data == ord("-")
+    separator |= data == ord("/")
+    separator |= data == ord(".")
+    at = np.flatnonzero(separator)
+    del separator
     if not len(at):
         return []
     spaces = np.frombuffer(b" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f", np.uint8)
