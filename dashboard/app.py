@@ -17,6 +17,9 @@ from flask_caching import Cache
 from sqlalchemy import Engine
 from werkzeug.exceptions import BadRequest
 
+from dashboard.access import cache_scope, current
+from dashboard.auth import install as install_auth
+from dashboard.auth import is_wall_path
 from dashboard.components import not_found, register_lang_switch
 from dashboard.context import AppContext
 from dashboard.limits import MAX_REQUEST_BYTES
@@ -57,7 +60,7 @@ def create_app(
     cache.init_app(app.server)
     service = CachedService(cache, lambda: data_version(engine), period_s=SERVICE_PERIOD_S,
                             redis_client=_redis_client(settings.cache_url, settings.cache_wait_s),
-                            lock_wait_s=settings.wait_s)
+                            lock_wait_s=settings.wait_s, scope_key=cache_scope)
     ctx = AppContext(settings, engine, service)
     _ = ctx.catalog  # a wrong [metrics] table in the config stops the start, naming the key
     pages = pages if pages is not None else default_pages()
@@ -71,11 +74,16 @@ def create_app(
     _register_retired_paths(app.server)
     _register_router(app, ctx, pages)
     register_lang_switch(app)
+    wall_outputs = set(app.callback_map)  # a display token may call these and the wall's own
     registered: set[int] = set()
     for page in pages:
         if page.register is not None and id(page.register) not in registered:
             registered.add(id(page.register))
+            before = set(app.callback_map)
             page.register(app, ctx)
+            if is_wall_path(page.pattern):
+                wall_outputs |= set(app.callback_map) - before
+    install_auth(app, settings, engine, lambda: wall_outputs)
     app.server.config["ORDERBOARD_CONTEXT"] = ctx  # for WSGI middleware and tests
     return app
 
@@ -109,6 +117,13 @@ def keeps_query(pages: list[Page], pathname: str | None) -> bool:
 
 def render_page(ctx: AppContext, pages: list[Page], pathname: str | None, search: str | None):
     """The layout for a URL, or a short not-found page."""
+    viewer = current()
+    if viewer.kind == "token":
+        # A display token opens walls only, always with its own wall setting.
+        if not is_wall_path(pathname or "/"):
+            return not_found(pathname or "/", word("access", "token_walls_only", ctx.page_lang()),
+                             ctx.page_lang(), "/wall")
+        search = "?" + (viewer.wall_query or "")
     found = resolve(pages, pathname, search)
     if found is None:
         state = parse(search)
