@@ -305,7 +305,7 @@ class SecurityHeaders:
 
     def policy(self) -> str:
         if self._policy is None:
-            hashes = " ".join(f"'{h}'" for h in self.app.csp_hashes())
+            hashes = " ".join(self.app.csp_hashes())  # each already quoted: 'sha256-...'
             self._policy = "; ".join((
                 "default-src 'self'",
                 f"script-src 'self' 'unsafe-eval' {hashes}".strip(),
