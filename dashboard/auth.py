@@ -32,7 +32,7 @@ from html import escape
 from urllib.parse import urlencode
 
 from dash import Dash
-from flask import Response, redirect, request, session
+from flask import Flask, Response, redirect, request, session
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
