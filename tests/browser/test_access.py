@@ -58,7 +58,7 @@ def test_a_line_manager_signs_in_and_sees_only_line_a(site, open_page, tmp_path)
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(re.compile(r"/stages/all\?days=90&metric=wip$"))
-    page.wait_for_selector(".ag-row")
+    page.wait_for_selector(".ag-row [col-id='order_number'] >> text=/SO\\d+/")
     numbers = page.eval_on_selector_all(".ag-row [col-id='order_number']", "cells => cells.map(c => c.innerText)")
     with store.engine.connect() as conn:
         line_a = set(conn.execute(select(Order.order_number).where(Order.production_line == "Line A")).scalars())

@@ -208,3 +208,11 @@ def test_without_a_secret_key_only_this_computer_is_served(store, tmp_path):
     assert refused.status_code == 403 and "ORDERBOARD_SECRET_KEY" in refused.text
     with store.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(AuditEntry)).scalar_one() == 0
+
+
+def test_the_host_allow_list_refuses_other_host_names(store, tmp_path):
+    settings = Settings(database_url=store.url, cache_dir=str(tmp_path / "cache"), pipeline=store.pipeline,
+                        secret_key=KEY, allowed_hosts="board.example.com, localhost")
+    client = create_app(settings, engine=store.engine).server.test_client()
+    assert client.get("/login", headers={"Host": "board.example.com"}).status_code == 200
+    assert client.get("/login", headers={"Host": "evil.example"}).status_code == 400
