@@ -19,11 +19,12 @@ from datasource.store import utcnow
 
 audit_t = AuditEntry.__table__
 
-# What the entries' ``action`` says (the web app and the command line write these).
+# What the entries' ``action`` says (the web app and the command line write these;
+# ``ingest`` is written by every import and demo-feed batch, ``datasource.ingest``).
 ACTIONS = (
     "login", "login_failed", "lockout", "logout", "view", "export", "token_use",
     "user_add", "user_change", "user_disable", "user_enable", "user_passwd",
-    "token_create", "token_revoke", "acknowledge",
+    "token_create", "token_revoke", "acknowledge", "ingest",
 )
 
 
