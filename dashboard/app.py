@@ -64,17 +64,20 @@ def create_app(
     ctx = AppContext(settings, engine, service)
     _ = ctx.catalog  # a wrong [metrics] table in the config stops the start, naming the key
     pages = pages if pages is not None else default_pages()
-    app.layout = html.Div(className="ob-shell", children=[
+    app.layout = lambda: html.Div(className="ob-shell", children=[
         dcc.Location(id=URL, refresh=False),
         dcc.Store(id=RENDERED),
         html.Main(id=PAGE, className="ob-main"),
+        access_note(settings),
     ])
+    wall_outputs: set[str] = set()  # the callbacks a display token may call: the shell's and the wall's
+    install_auth(app, settings, engine, lambda: wall_outputs)  # the gate comes first
     register_font_route(app.server)
     guard_requests(app.server, app.callback_map)
     _register_retired_paths(app.server)
     _register_router(app, ctx, pages)
     register_lang_switch(app)
-    wall_outputs = set(app.callback_map)  # a display token may call these and the wall's own
+    wall_outputs.update(app.callback_map)
     registered: set[int] = set()
     for page in pages:
         if page.register is not None and id(page.register) not in registered:
@@ -83,9 +86,23 @@ def create_app(
             page.register(app, ctx)
             if is_wall_path(page.pattern):
                 wall_outputs |= set(app.callback_map) - before
-    install_auth(app, settings, engine, lambda: wall_outputs)
     app.server.config["ORDERBOARD_CONTEXT"] = ctx  # for WSGI middleware and tests
     return app
+
+
+def access_note(settings: Settings) -> html.Div:
+    """Who is signed in, with the way out; or that this server has no login and serves
+    this computer only. Not on walls (``assets/base.css``): a TV shows its board only."""
+    viewer = current()
+    lang = settings.lang
+    if viewer.kind == "local":
+        return html.Div(word("access", "local_only", lang), className="ob-access")
+    if viewer.kind == "user":
+        return html.Div(className="ob-access", children=[
+            word("access", "signed_in_as", lang, name=viewer.name, role=viewer.role), " · ",
+            html.A(word("access", "sign_out", lang), href="/logout"),
+        ])
+    return html.Div(className="ob-access", hidden=True)
 
 
 def _register_router(app: Dash, ctx: AppContext, pages: list[Page]) -> None:

@@ -32,7 +32,7 @@ from html import escape
 from urllib.parse import urlencode
 
 from dash import Dash
-from flask import Response, redirect, request, session
+from flask import Flask, Response, redirect, request, session
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
@@ -305,7 +305,7 @@ class SecurityHeaders:
 
     def policy(self) -> str:
         if self._policy is None:
-            hashes = " ".join(f"'{h}'" for h in self.app.csp_hashes())
+            hashes = " ".join(self.app.csp_hashes())  # each already quoted: 'sha256-...'
             self._policy = "; ".join((
                 "default-src 'self'",
                 f"script-src 'self' 'unsafe-eval' {hashes}".strip(),

@@ -207,7 +207,10 @@ def login(engine: Engine, name: str, password: str, address: str, now: datetime)
         if locked:
             return LoginResult(None, locked_until=max(locked))
         row = conn.execute(select(users_t).where(users_t.c.name == name.strip())).first()
-        ok = row is not None and row.disabled_at is None and _verify(row.password_hash, password)
+        # An unknown name costs one hash check too, so the time of the answer does not
+        # tell which names exist.
+        checked = _verify(row.password_hash if row is not None else _dummy_hash(), password)
+        ok = row is not None and row.disabled_at is None and checked
         if ok:
             conn.execute(delete(throttle_t).where(throttle_t.c.key == keys[0]))
             conn.execute(update(throttle_t).where(throttle_t.c.key == keys[1]).values(failures=0))
@@ -229,6 +232,15 @@ def login(engine: Engine, name: str, password: str, address: str, now: datetime)
             if lock is not None:
                 until = max(until, lock) if until else lock
         return LoginResult(None, locked_until=until, locked_now=until is not None)
+
+
+_DUMMY: list[str] = []
+
+
+def _dummy_hash() -> str:
+    if not _DUMMY:
+        _DUMMY.append(HASHER.hash(secrets.token_hex(16)))
+    return _DUMMY[0]
 
 
 def _verify(stored: str, password: str) -> bool:
