@@ -469,6 +469,10 @@ def demo(
     from orderboard.serving import DEMO_DATABASE_URL, NotADemoStore, prepare_demo_store, serve_app
 
     settings = settings_for(db or DEMO_DATABASE_URL, config)
+    if with_users:
+        from orderboard.cli_access import with_logins
+
+        settings = with_logins(settings)
     refuse_exposure(settings, host)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, transient=False) as bar:
@@ -488,9 +492,9 @@ def demo(
             bar.remove_task(task)
     typer.echo(f"demo store: {masked_url(settings.database_url)} ({'seeded' if seeded else 'reused'})")
     if with_users:
-        from orderboard.cli_access import demo_with_users
+        from orderboard.cli_access import demo_users
 
-        settings = demo_with_users(settings, engine)
+        demo_users(engine, settings.database_url)
     jobs = [] if no_feed else registered_jobs(settings, engine, demo=True, seed=seed)
     feed = "off" if no_feed else "on (new orders and events at the pace of the seeded history)"
     typer.echo(f"live feed: {feed}")

@@ -506,12 +506,21 @@ def audit(
 
 # -- orderboard demo --with-users --------------------------------------------------------
 
-def demo_with_users(settings: Settings, engine: Engine) -> Settings:
-    """Create the demo's users the store lacks, print them (the new passwords once) and
-    return ``settings`` with logins on (a random session key for this run when the
-    ``secret_key`` setting is not set)."""
+def with_logins(settings: Settings) -> Settings:
+    """``settings`` with logins on: as they are when the ``secret_key`` setting is set,
+    else with a random session key for this run (never printed)."""
     import secrets
 
+    if settings.secret_key:
+        typer.echo("logins: on (ORDERBOARD_SECRET_KEY)")
+        return settings
+    typer.echo("logins: on, with a session key for this run only (sign-ins end when the demo stops; "
+               "set ORDERBOARD_SECRET_KEY to keep them)")
+    return replace(settings, secret_key=secrets.token_hex(32))
+
+
+def demo_users(engine: Engine, database_url: str) -> None:
+    """Create the demo's users the store lacks and print them, the new passwords once."""
     from datasource.demo.users import ensure_demo_users
 
     users = ensure_demo_users(engine, cli_actor(), now_utc())
@@ -524,10 +533,4 @@ def demo_with_users(settings: Settings, engine: Engine) -> Settings:
     old = [u.name for u in users if u.password is None]
     if old:
         typer.echo(f"demo users {', '.join(old)} exist already (their passwords are not shown again; "
-                   f"reset one with: orderboard user passwd NAME --db {masked_url(settings.database_url)})")
-    if settings.secret_key:
-        typer.echo("logins: on (ORDERBOARD_SECRET_KEY)")
-        return settings
-    typer.echo("logins: on, with a session key for this run only (sign-ins end when the demo stops; "
-               "set ORDERBOARD_SECRET_KEY to keep them)")
-    return replace(settings, secret_key=secrets.token_hex(32))
+                   f"reset one with: orderboard user passwd NAME --db {masked_url(database_url)})")

@@ -151,7 +151,7 @@ def tokens_section(lang: str) -> html.Section:
                 html.Button(w("create"), id=CREATE_TOKEN, n_clicks=0, className="ob-button ob-admin-primary"),
                 html.P(w("token_scope_hint"), className="ob-panel-hint"),
             ]),
-            html.Div(className="ob-admin-form", children=[
+            html.Div(className="ob-admin-actions", children=[
                 html.Button(w("revoke"), id=REVOKE_TOKEN, n_clicks=0, className="ob-button"),
             ]),
         ]),
@@ -171,7 +171,6 @@ def layout(ctx: AppContext, **params: str) -> html.Div:
             back_link(state, lang),
             html.H1(word("admin", "title", lang), className="ob-mtitle"),
             dcc.Link(word("admin", "audit_link", lang), href=f"/admin/audit?lang={lang}", className="ob-navlink"),
-            html.Span(current().name, className="ob-scope"),
             lang_switch("/admin", "", lang),
         ]),
         html.Div(id=NOTE, className="ob-admin-note", role="status"),

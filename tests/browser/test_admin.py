@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -63,12 +64,30 @@ def test_an_admin_adds_a_user_and_a_token_on_the_admin_page(app_url, open_page, 
     assert "/wall?line=Line+A&views=main%2Ckpi&token=" in link
     assert "Created token 1 (sees line=Line A)." in page.inner_text("#admin-token-note")
     page.wait_for_selector("#admin-tokens-grid .ag-row[row-id='1']")
+    # the grids draw Chinese in the page's font (AG Grid's own stack has no CJK face here)
+    fonts = page.eval_on_selector_all("#admin-users-grid .ag-cell",
+                                      "cells => [...new Set(cells.map(c => getComputedStyle(c).fontFamily))]")
+    assert fonts and all(f.startswith('"OrderBoard Sans"') for f in fonts), fonts
 
     shots = Path(os.environ.get("ORDERBOARD_SCREENSHOT_DIR") or tmp_path)
     page.screenshot(path=str(shots / "admin.png"), full_page=True)
 
+    # the audit log lists both changes, newest first, and filters by action
+    page.click("text=Audit log")
+    page.wait_for_selector(".ag-row[row-index='0'] [col-id='action']")
+    page.fill("#audit-actor", "boss")
+    page.press("#audit-actor", "Enter")
+    page.wait_for_function("document.querySelector('#audit-total').innerText.startsWith('3 ')")
+    page.wait_for_function("""() => [...document.querySelectorAll(
+        ".ag-center-cols-container .ag-row [col-id='actor']")].map(c => c.innerText).join() === 'boss,boss,boss'""")
+    actions = page.eval_on_selector_all(".ag-center-cols-container .ag-row [col-id='action']",
+                                        "cells => cells.map(c => c.innerText)")
+    assert sorted(actions) == ["login", "token_create", "user_add"]
+    page.screenshot(path=str(shots / "admin-audit.png"))
+
     # the link signs a TV in (another browser, no login) and shows the wall
-    tv = open_page(link, width=1280, height=720, wait_for="#wall-root")
+    parts = urlsplit(link)  # the link starts with the public_url setting (default: port 8050)
+    tv = open_page(f"{url}{parts.path}?{parts.query}", width=1280, height=720, wait_for="#wall-root")
     assert "Line A" in tv.inner_text("header")
     token = accounts.list_tokens(store.engine)[0]
     assert token.label == "hall TV 1" and token.last_used_at is not None
