@@ -40,7 +40,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 from dashboard import access
 from dashboard.access import ANONYMOUS, LOCAL, Principal
 from dashboard.webfont import FONT_URL
-from dashboard.words import resolve_lang, word
+from dashboard.words import LANG_NAMES, resolve_lang, word
 from datasource import accounts
 from datasource.audit import record_audit
 from datasource.settings import Settings
@@ -385,6 +385,9 @@ def login_form(lang: str, target: str, error: str) -> Response:
         f"<label>{w('password')}<input name='password' type='password' autocomplete='current-password' "
         "required></label>"
         f"<button type='submit'>{w('submit')}</button></form>"
+        + "<p class='ob-plain-lang'>" + " · ".join(
+            f"<a href='/login?{escape(urlencode({'lang': code, 'next': target}))}'>{escape(name)}</a>"
+            for code, name in LANG_NAMES.items() if code != lang) + "</p>"
     )
     return page(word("access", "title", lang), body, lang)
 

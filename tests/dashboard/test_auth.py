@@ -216,3 +216,12 @@ def test_the_host_allow_list_refuses_other_host_names(store, tmp_path):
     client = create_app(settings, engine=store.engine).server.test_client()
     assert client.get("/login", headers={"Host": "board.example.com"}).status_code == 200
     assert client.get("/login", headers={"Host": "evil.example"}).status_code == 400
+
+
+def test_the_login_page_speaks_the_asked_language_and_offers_the_other(site):
+    app, _ = site
+    client = app.server.test_client()
+    zh = client.get("/login?next=/review").text
+    assert "登录 OrderBoard" in zh and "lang=en" in zh and "next=%2Freview" in zh
+    en = client.get("/login?lang=en").text
+    assert "Sign in to OrderBoard" in en and "中文" in en
