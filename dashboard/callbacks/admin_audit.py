@@ -82,7 +82,7 @@ def grid_key(filters: dict) -> str:
     return hashlib.sha1(json.dumps(filters, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def _args(q: AuditQuery) -> tuple:
+def _args(q: AuditQuery) -> tuple[datetime | None, datetime | None, str | None, str | None]:
     return q.since, q.until, q.actor, q.action
 
 
@@ -140,7 +140,7 @@ def register(app: Dash, ctx: AppContext) -> None:
     @app.callback(
         Output(ui.BODY, "children"), Output(ui.FILTERS, "data"), Output(ui.TOTAL, "children"),
         Output(ui.NOTE, "children"),
-        Input(ui.SINCE, "value"), Input(ui.UNTIL, "value"), Input(ui.ACTOR, "value"), Input(ui.ACTION, "value"),
+        Input(ui.SINCE, "date"), Input(ui.UNTIL, "date"), Input(ui.ACTOR, "value"), Input(ui.ACTION, "value"),
         State(ui.LANG, "data"),
     )
     def _audit_filters(since, until, actor, action, lang_data):

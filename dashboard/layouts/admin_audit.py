@@ -75,8 +75,10 @@ def layout(ctx: AppContext, **params: str) -> html.Div:
             lang_switch("/admin/audit", "", lang),
         ]),
         html.Div(className="ob-toolbar ob-admin-filters", children=[
-            _field(w("since"), dcc.Input(id=SINCE, type="date", debounce=True, className="ob-input")),
-            _field(w("until"), dcc.Input(id=UNTIL, type="date", debounce=True, className="ob-input")),
+            _field(w("since"), dcc.DatePickerSingle(id=SINCE, display_format="YYYY-MM-DD", clearable=True,
+                                                    placeholder="YYYY-MM-DD", first_day_of_week=1)),
+            _field(w("until"), dcc.DatePickerSingle(id=UNTIL, display_format="YYYY-MM-DD", clearable=True,
+                                                    placeholder="YYYY-MM-DD", first_day_of_week=1)),
             _field(w("actor"), dcc.Input(id=ACTOR, type="text", debounce=True, maxLength=64,
                                          placeholder=w("actor_placeholder"), className="ob-input")),
             _field(w("action"), dcc.Dropdown(id=ACTION, options=action_options(lang), placeholder=w("any_action"),

@@ -8,6 +8,7 @@ import os
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -84,6 +85,11 @@ def test_an_admin_adds_a_user_and_a_token_on_the_admin_page(app_url, open_page, 
                                         "cells => cells.map(c => c.innerText)")
     assert sorted(actions) == ["login", "token_create", "user_add"]
     page.screenshot(path=str(shots / "admin-audit.png"))
+    # a last day before today (in the store's zone) leaves none of them
+    yesterday = (datetime.now(ZoneInfo(store.pipeline.timezone)) - timedelta(days=1)).date().isoformat()
+    page.fill("#audit-until", yesterday)
+    page.press("#audit-until", "Enter")
+    page.wait_for_function("document.querySelector('#audit-total').innerText.startsWith('0 ')")
 
     # the link signs a TV in (another browser, no login) and shows the wall
     parts = urlsplit(link)  # the link starts with the public_url setting (default: port 8050)
