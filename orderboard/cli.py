@@ -430,7 +430,18 @@ def report(
     typer.echo(f"wrote the {fmt} report of {label} to {out}")
 
 
-HostOption = Annotated[str, typer.Option("--host", help="Interface to listen on.")]
+HostOption = Annotated[str, typer.Option(
+    "--host", help="Interface to listen on (beyond 127.0.0.1 only with logins: ORDERBOARD_SECRET_KEY).")]
+
+
+def refuse_exposure(settings: Settings, host: str) -> None:
+    """One line and exit status 1 for a server other computers reach without logins."""
+    from orderboard.serving import NoLoginBeyondThisComputer, check_exposure
+
+    try:
+        check_exposure(settings, host)
+    except NoLoginBeyondThisComputer as exc:
+        fail(str(exc))
 PortOption = Annotated[int, typer.Option("--port", help="Port to listen on.")]
 
 
@@ -445,6 +456,10 @@ def demo(
     orders: Annotated[int, typer.Option("--orders", help="Orders in the 90-day history.", min=1)] = 3000,
     seed: Annotated[int, typer.Option("--seed", help="Random seed of the history and the feed.")] = 7,
     no_feed: Annotated[bool, typer.Option("--no-feed", help="Do not keep new events arriving.")] = False,
+    with_users: Annotated[bool, typer.Option(
+        "--with-users",
+        help=("Also create an admin (demo), a line manager and a salesperson with random passwords, "
+              "shown once, and turn logins on."))] = False,
 ) -> None:
     """Create a demo store (seeded once), keep events flowing and serve the dashboard."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -454,6 +469,11 @@ def demo(
     from orderboard.serving import DEMO_DATABASE_URL, NotADemoStore, prepare_demo_store, serve_app
 
     settings = settings_for(db or DEMO_DATABASE_URL, config)
+    if with_users:
+        from orderboard.cli_access import with_logins
+
+        settings = with_logins(settings)
+    refuse_exposure(settings, host)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, transient=False) as bar:
         task = bar.add_task("seeding demo orders", total=orders, start=False)
@@ -471,6 +491,10 @@ def demo(
         if not seeded:
             bar.remove_task(task)
     typer.echo(f"demo store: {masked_url(settings.database_url)} ({'seeded' if seeded else 'reused'})")
+    if with_users:
+        from orderboard.cli_access import demo_users
+
+        demo_users(engine, settings.database_url)
     jobs = [] if no_feed else registered_jobs(settings, engine, demo=True, seed=seed)
     feed = "off" if no_feed else "on (new orders and events at the pace of the seeded history)"
     typer.echo(f"live feed: {feed}")
@@ -490,6 +514,7 @@ def serve(
     from orderboard import serving
 
     settings = settings_for(db, config)
+    refuse_exposure(settings, host)
     engine = opened_store(settings, create=False)  # never serve an empty new file
     cache = f"  cache: {masked_url(settings.cache_url)}" if settings.cache_url else ""
     typer.echo(f"dashboard: http://{host}:{port}/  store: {masked_url(settings.database_url)}{cache}")
@@ -627,6 +652,9 @@ def alerts_silence(
         engine.dispose()
     typer.echo(f"silence {silence_id}: {matchers} until {(now + timedelta(seconds=seconds)):%Y-%m-%d %H:%M} UTC")
 
+
+# The access commands (user, token, audit) live in their own module and register on ``app``.
+from orderboard import cli_access  # noqa: E402,F401
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(app())

@@ -12,6 +12,7 @@ from html import escape
 
 from dash import Dash, Input, Output, State, no_update
 from flask import abort, request
+from flask_wtf.csrf import generate_csrf
 
 from dashboard.context import AppContext
 from dashboard.layouts import alerts as ui
@@ -73,6 +74,7 @@ def register(app: Dash, ctx: AppContext) -> None:
                          f"<p>{escape(str(row['acknowledged_by']))}</p>")
         return _page(f"<h1>确认预警 Acknowledge this alert?</h1><p>{what}</p>"
                      f'<form method="post"><input type="hidden" name="sig" value="{escape(sig or "")}">'
+                     f'<input type="hidden" name="csrf_token" value="{escape(generate_csrf())}">'
                      '<input name="by" placeholder="你的名字 · your name"> '
                      '<button type="submit">确认 Acknowledge</button></form>')
 

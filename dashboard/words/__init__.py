@@ -1,6 +1,6 @@
 """Every word the screens and reports show, in one place: one (zh, en) table per domain
-(``common``, ``filters``, ``overview``, ``stage``, ``order``, ``wall``, ``review``,
-``figures``, ``kinds``), read through one lookup, ``word(domain, key, lang)``.
+(``common``, ``access``, ``admin``, ``filters``, ``overview``, ``stage``, ``order``, ``wall``,
+``review``, ``figures``, ``kinds``), read through one lookup, ``word(domain, key, lang)``.
 
 Metric labels are not here: they live in ``metrics.catalog`` (``Metric.label(lang)``),
 the one place for them. Labels that come with the data (a stage's ``label_zh`` and
@@ -15,13 +15,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from dashboard.words import common, figures, filters, kinds, order, overview, review, stage, wall
+from dashboard.words import access, admin, common, figures, filters, kinds, order, overview, review, stage, wall
 from datasource.settings import DEFAULT_LANG, LANGS
 
 Pair = tuple[str, str]
 
 TABLES: Mapping[str, Mapping[str, Pair]] = {
     "common": common.WORDS,
+    "access": access.WORDS,
+    "admin": admin.WORDS,
     "filters": filters.WORDS,
     "overview": overview.WORDS,
     "stage": stage.WORDS,
