@@ -135,6 +135,14 @@ def write_columns(conn: Connection, table: FromClause, columns: dict[str, Any], 
     if not rows:
         return
     assert isinstance(table, Table), "write_columns writes into a table"
+    columns = dict(columns)
+    for column in table.columns:  # those left out get their default, as with insert()
+        if column.key in columns or column.primary_key:
+            continue
+        if column.default is not None and column.default.is_scalar:
+            columns[column.key] = Same(column.default.arg)
+        elif not column.nullable and column.server_default is None:
+            raise ValueError(f"write into {table.name}: no value for {column.key}")
     names = list(columns)
     quote = conn.dialect.identifier_preparer.quote
     target = f"{conn.dialect.identifier_preparer.format_table(table)} ({', '.join(map(quote, names))})"

@@ -75,3 +75,31 @@ def test_no_rows_is_a_no_op(store):
     with store.engine.begin() as conn:
         insert_rows(conn, Order.__table__, [])
         assert conn.execute(text("select count(*) from orders")).scalar_one() == 0
+
+
+def test_columns_written_at_once_are_stored_as_sqlalchemy_insert_stores_them(store):
+    """``write_columns``: values in stored form, a ``Same`` for a column of one value
+    (written into the SQLite statement: quotes and all), defaults for those left out."""
+    from datasource.bulk import ROWS_PER_INSERT, Same, sqlite_instant, write_columns
+
+    rows = 2 * ROWS_PER_INSERT + 3  # whole statements of many rows, and the rest
+    numbers = [f"BY-COLUMNS-{i:04d}" for i in range(rows)]
+    with store.engine.begin() as conn:
+        conn.execute(insert(Order), [_order(f"BY-ORM-{i:04d}", customer="O'Brien; --", source=None)
+                                     for i in range(rows)])
+        write_columns(conn, Order.__table__, {
+            "order_number": numbers, "customer": Same("O'Brien; --"), "quantity": [3] * rows,
+            "amount": Same(12.5), "placed_at": [sqlite_instant(PLACED)] * rows,
+            "promised_at": Same(None), "updated_at": Same(sqlite_instant(NOW)), "source": Same(None),
+        }, rows)
+        stored = _raw_orders(conn)
+        sources = conn.execute(text("select count(*) from orders where source is null")).scalar_one()
+    assert stored[:rows] == stored[rows:]  # BY-COLUMNS-... sort before BY-ORM-...
+    assert stored[0][0] == "O'Brien; --" and sources == 2 * rows
+    with store.engine.begin() as conn:
+        write_columns(conn, StageVisit.__table__, {
+            "order_id": [1, 1], "stage_code": ["placed", "paid"], "entered_at": Same(sqlite_instant(NOW)),
+        }, 2)
+        visits = conn.execute(text("select stage_code, visit_no, is_rework, left_at from stage_visits "
+                                   "order by stage_code")).all()
+    assert [tuple(v) for v in visits] == [("paid", 1, False, None), ("placed", 1, False, None)]
