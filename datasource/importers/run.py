@@ -23,7 +23,10 @@ Writing: rows go to the store in batches of ``batch_size`` rows, one ``ingest`` 
 (one transaction) per batch. If the database fails mid-import, the batches already
 committed stay valid and complete, the failing batch is rolled back, the exception
 propagates, and running the same import again finishes the job: every write is
-idempotent, so the rows already stored change nothing.
+idempotent, so the rows already stored change nothing. An event log going into a fresh
+store (no orders, events, visits, findings, changes or exceptions yet) is loaded whole
+instead, in one transaction (``bulkload``): the same stored rows, and a failure leaves
+the store as it was, empty.
 
 Files: after the last batch the rejects CSV is written (always; header only when nothing
 was rejected) and the warnings CSV only when there are warnings. Both are UTF-8 with a
