@@ -25,8 +25,8 @@ committed stay valid and complete, the failing batch is rolled back, the excepti
 propagates, and running the same import again finishes the job: every write is
 idempotent, so the rows already stored change nothing. An event log going into a fresh
 store (no orders, events, visits, findings, changes or exceptions yet) is loaded whole
-instead, in one transaction (``bulkload``): the same stored rows, and a failure leaves
-the store as it was, empty.
+instead, in one transaction (``bulkload``; files of up to ``WHOLE_LOAD_ROWS`` rows): the
+same stored rows, and a failure leaves the store as it was, empty.
 
 Files: after the last batch the rejects CSV is written (always; header only when nothing
 was rejected) and the warnings CSV only when there are warnings. Both are UTF-8 with a
@@ -76,6 +76,10 @@ from datasource.pipeline import Pipeline
 # ones on 1.65 M events (docs/benchmarks.md, "Event-log import").
 BATCH_SIZE = 100_000
 DUPLICATE_ORDER = "duplicate_order_id"
+# The most rows a fresh store takes whole (``bulkload``): the load holds every row's
+# values, about 1.3 KB an event (2.1 GB for 1.65 M events); a larger file goes batch by
+# batch, whose memory does not grow with the file.
+WHOLE_LOAD_ROWS = 5_000_000
 # How long an import waits for another import into the same store to finish.
 LOCK_WAIT_S = 600.0
 # The encoding of dashboard.export's CSV (datasource cannot import dashboard): the BOM
@@ -214,7 +218,7 @@ def _import_rows(engine: Engine, plan: ImportPlan, rejects_path: str | Path | No
         return report
 
     report = new_report()
-    if whole and mapping.shape == "events" and _fresh(engine):
+    if whole and mapping.shape == "events" and table.data_rows <= WHOLE_LOAD_ROWS and _fresh(engine):
         try:
             _load_whole(engine, plan, report, on_progress)
         except NotFresh:  # another writer got there since: batch by batch after all

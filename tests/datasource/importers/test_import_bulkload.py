@@ -207,7 +207,7 @@ def test_a_second_import_of_the_file_recognises_every_event(store, tmp_path):
 
 def structure(engine) -> list:
     """Every table's rows and every index, to compare a store before and after."""
-    names = inspect(engine).get_table_names()
+    names = sorted(inspect(engine).get_table_names())
     return [(name, sorted(i["name"] for i in inspect(engine).get_indexes(name))) for name in names] + [
         dump_store(engine, ids=True, audit=True)]
 
@@ -278,4 +278,19 @@ def test_a_store_with_rows_is_imported_batch_by_batch(store, tmp_path, monkeypat
 
     monkeypatch.setattr("datasource.importers.run.load", refuse)
     report = import_file(store.engine, prepare_import(data, mapping, store.pipeline), tmp_path / "r.csv")
+    assert report.events_added > 0
+
+
+def test_a_file_of_more_rows_than_a_whole_load_holds_goes_batch_by_batch(store, tmp_path, monkeypatch):
+    data, mapping = tmp_path / "log.csv", tmp_path / "mapping.toml"
+    data.write_text(event_log(9, 50, False), encoding="utf-8")
+    mapping.write_text(PLAIN, encoding="utf-8")
+    plan = prepare_import(data, mapping, store.pipeline)
+    monkeypatch.setattr("datasource.importers.run.WHOLE_LOAD_ROWS", plan.table.data_rows - 1)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("too many rows to load whole")
+
+    monkeypatch.setattr("datasource.importers.run.load", refuse)
+    report = import_file(store.engine, plan, tmp_path / "r.csv")
     assert report.events_added > 0
