@@ -8,7 +8,7 @@ write would:
 - ``stored_texts``: naive UTC, ``YYYY-MM-DD HH:MM:SS.ffffff`` (``bulk.sqlite_instant``,
   SQLAlchemy's SQLite ``DATETIME``; PostgreSQL reads it as its ``timestamp``);
 - ``utc_isoformats``: ``datetime.isoformat()`` of the aware UTC instant (event ids);
-- ``local_seconds_texts``: ``YYYY-MM-DD HH:MM:SS`` in a zone (``visits._local``).
+- ``local_seconds_texts``: ``YYYY-MM-DD HH:MM:SS`` in a zone (``visits.local_text``).
 """
 
 from __future__ import annotations
@@ -150,15 +150,15 @@ def zone_offsets_us(us: np.ndarray, zone: ZoneInfo) -> np.ndarray:
 
 
 def local_seconds_texts(us: np.ndarray, zone: ZoneInfo) -> list[str]:
-    """``YYYY-MM-DD HH:MM:SS`` of each instant in ``zone`` (``visits._local``)."""
-    from datasource.visits import _local
+    """``YYYY-MM-DD HH:MM:SS`` of each instant in ``zone`` (``visits.local_text``)."""
+    from datasource.visits import local_text
 
     local = us + zone_offsets_us(us, zone)
     seconds = local // US  # floor: the second the local time is in
     inside = in_range(us)
     if inside.all():
         return _texts(seconds * US, "s", " ")
-    out = [_local(from_us(u), zone) for u in us.tolist()]
+    out = [local_text(from_us(u), zone) for u in us.tolist()]
     idx = np.flatnonzero(inside)
     for i, text in zip(idx.tolist(), _texts(seconds[idx] * US, "s", " ")):
         out[i] = text

@@ -191,18 +191,23 @@ def out_of_pipeline_order(visits: list[Visit], positions: dict[str, int], zone: 
         if v.is_rework:
             continue
         if furthest is not None and positions[v.stage_code] < positions[furthest.stage_code]:
-            findings.append(Finding(
-                OUT_OF_ORDER,
-                f"{v.stage_code} entered {_local(v.entered_at, tz)} after "
-                f"{furthest.stage_code} {_local(furthest.entered_at, tz)}, which follows it "
-                f"in the pipeline ({zone})",
-            ))
+            findings.append(Finding(OUT_OF_ORDER, out_of_order_detail(
+                v.stage_code, local_text(v.entered_at, tz), furthest.stage_code,
+                local_text(furthest.entered_at, tz), zone)))
         elif furthest is None or positions[v.stage_code] > positions[furthest.stage_code]:
             furthest = v
     return findings
 
 
-def _local(t: datetime, tz: ZoneInfo) -> str:
+def out_of_order_detail(stage: str, entered: str, furthest: str, furthest_entered: str,
+                        zone: str) -> str:
+    """The text of an out-of-pipeline-order finding (times as ``local_text`` writes them
+    in ``zone``)."""
+    return (f"{stage} entered {entered} after {furthest} {furthest_entered}, which follows it "
+            f"in the pipeline ({zone})")
+
+
+def local_text(t: datetime, tz: ZoneInfo) -> str:
     """``YYYY-MM-DD HH:MM:SS`` in ``tz`` (isoformat: strftime costs three times as much
     and an import writes a finding for every case out of pipeline order)."""
     local = t.astimezone(tz)

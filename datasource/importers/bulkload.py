@@ -26,7 +26,6 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import cast
 
 import numpy as np
@@ -36,9 +35,10 @@ from sqlalchemy import Connection, Engine, exists, insert, select
 from datasource.bulk import Same, secondary_indexes_rebuilt, write_columns
 from datasource.idle import idle_cutoff, remember_newest_event
 from datasource.importers.batch import Batch
+from datasource.importers.bulkderive import Derived, Findings, derive, findings_of
 from datasource.importers.columns import EventColumns
-from datasource.ingest import ATTRIBUTES, IngestResult, derived_uid, finding_uid, summary
-from datasource.instants import from_us, local_seconds_texts, stored_texts, to_us, utc_isoformats
+from datasource.ingest import ATTRIBUTES, IngestResult, derived_uid, summary
+from datasource.instants import from_us, stored_texts, to_us, utc_isoformats
 from datasource.pipeline import Pipeline
 from datasource.schema import (
     AuditEntry,
@@ -50,8 +50,7 @@ from datasource.schema import (
     StageVisit,
 )
 from datasource.store import bump_data_version, utcnow
-from datasource.visit_arrays import NONE, derive_enter_runs
-from datasource.visits import OUT_OF_ORDER, Derived, EventFact, derive_order
+from datasource.visit_arrays import NONE
 
 #: the tables a fresh store has no row in
 STORED = (Order, OrderEvent, StageVisit, DataQualityFinding, OrderChange, OrderException)
@@ -142,9 +141,9 @@ def load(engine: Engine, pipeline: Pipeline, events: Events, batch: Batch, sourc
         now = utcnow()
         newest = from_us(int(events.at[keep].max())) if len(keep) else None
         cutoff = idle_cutoff(conn, pipeline, now, newest)
-        derived = _derive(pipeline, events, keep, row_order[keep], numbers, batch, cutoff)
+        derived = derive(pipeline, events, keep, row_order[keep], numbers, batch, cutoff)
         now_text = stored_texts(np.array([to_us(now)]))[0]
-        findings = _findings(derived, numbers, first_line)
+        findings = findings_of(derived, numbers, first_line)
         with secondary_indexes_rebuilt(conn, [m.__table__ for m in LOADED]):
             order_ids = _write_orders(conn, derived, numbers, batch, source, now_text)
             _write_events(conn, events, keep, order_ids[row_order[keep]], source, now_text)
@@ -165,171 +164,6 @@ def load(engine: Engine, pipeline: Pipeline, events: Events, batch: Batch, sourc
                   len(findings.uid))
 
 
-@dataclass
-class _Derived:
-    """Visits (arrays, one entry per visit, by order then visit), order states and
-    findings text parts of all the file's orders."""
-
-    visit_order: np.ndarray
-    visit_stage: list[str]
-    visit_no: np.ndarray
-    is_rework: np.ndarray
-    entered: np.ndarray
-    left: np.ndarray
-    duration_s: list[float | None]
-    visit_operator: list[str | None]
-    states: dict[str, list]  # OrderState fields, per order
-    finding_order: np.ndarray
-    finding_kind: list[str]
-    finding_detail: list[str]
-
-
-def _derive(pipeline: Pipeline, events: Events, keep: np.ndarray, order: np.ndarray,
-            numbers: list[str], batch: Batch, cutoff: datetime | None) -> _Derived:
-    """``derive_order`` of every order: ``visit_arrays`` for the orders made of ``enter``
-    events (and not cancelled by a status column), ``derive_order`` for the others."""
-    n = len(numbers)
-    codes = pipeline.codes
-    rank = {code: i for i, code in enumerate(sorted(codes, key=pipeline.positions.__getitem__))}
-    by_rank = sorted(codes, key=rank.__getitem__)
-    distinct_positions = len(set(pipeline.positions.values())) == len(codes)
-    stage = [events.stage[i] for i in keep.tolist()]
-    kind = [events.event_type[i] for i in keep.tolist()]
-    simple = np.ones(n, bool) if distinct_positions else np.zeros(n, bool)
-    plain = np.fromiter((t == "enter" and s is not None for s, t in zip(stage, kind)), bool, len(kind))
-    simple[order[~plain]] = False
-    has_events = np.zeros(n, bool)
-    has_events[order] = True
-    simple &= has_events
-    index = {number: i for i, number in enumerate(numbers)}
-    for number, pending in batch.orders.items():
-        if pending.cancelled:
-            simple[index[number]] = False
-    at = events.at[keep]
-    fast = np.flatnonzero(simple[order])
-    branch = np.array([pipeline.is_branch(c) for c in by_rank], bool)
-    terminal = rank.get(pipeline.terminal) if pipeline.terminal else None
-    cut = None if cutoff is None else to_us(cutoff)
-    positions = np.fromiter((rank[stage[i]] for i in fast.tolist()), np.int64, len(fast))
-    visits, states, found = derive_enter_runs(order[fast], positions, at[fast], n, terminal,
-                                              branch, cut)
-    operator = [events.operator[i] for i in keep[fast[visits.first_event]].tolist()]
-    vstage = [by_rank[p] for p in visits.position.tolist()]
-    status = np.where(states.completed, "completed", "open").astype(object)
-    state_cols = {
-        "status": status.tolist(),
-        "current_stage": [by_rank[p] if p >= 0 else None for p in states.current_position.tolist()],
-        "current_since": states.current_since, "placed_at": states.placed_at,
-        "completed_at": states.completed_at, "cancelled_at": np.full(n, NONE, np.int64),
-    }
-    finding_order = visits.order[found.visit]
-    tz = pipeline.timezone
-    late = found.visit
-    ahead = found.furthest
-    from zoneinfo import ZoneInfo
-
-    zone = ZoneInfo(tz)
-    late_text = local_seconds_texts(visits.entered[late], zone)
-    ahead_text = local_seconds_texts(visits.entered[ahead], zone)
-    detail = [f"{vstage[a]} entered {at_a} after {vstage[b]} {at_b}, which follows it in the "
-              f"pipeline ({tz})"
-              for a, at_a, b, at_b in zip(late.tolist(), late_text, ahead.tolist(), ahead_text)]
-    parts = _Derived(visits.order, vstage, visits.visit_no, visits.is_rework, visits.entered,
-                     visits.left, [None if d != d else d for d in visits.duration_s.tolist()],
-                     operator, state_cols, finding_order, [OUT_OF_ORDER] * len(detail), detail)
-    others = np.flatnonzero(~simple)
-    if len(others):
-        _derive_others(parts, pipeline, others, events, keep, order, numbers, batch, cutoff)
-    return parts
-
-
-def _derive_others(parts: _Derived, pipeline: Pipeline, others: np.ndarray, events: Events,
-                   keep: np.ndarray, order: np.ndarray, numbers: list[str], batch: Batch,
-                   cutoff: datetime | None) -> None:
-    """``derive_order`` of the orders in ``others``, merged into ``parts`` in order."""
-    wanted = set(others.tolist())
-    facts: dict[int, list[EventFact]] = {o: [] for o in others.tolist()}
-    for i, o in zip(keep.tolist(), order.tolist()):
-        if o in wanted:
-            facts[o].append(EventFact(events.stage[i], events.event_type[i], from_us(int(events.at[i])),
-                                      events.operator[i]))
-    v_order, v_stage, v_no, v_rework, v_in, v_left, v_dur, v_op = [], [], [], [], [], [], [], []
-    f_order, f_kind, f_detail = [], [], []
-    for o, known in facts.items():
-        pending = batch.orders.get(numbers[o])
-        d: Derived = derive_order(known, pipeline, bool(pending and pending.cancelled), cutoff)
-        for v in d.visits:
-            v_order.append(o)
-            v_stage.append(v.stage_code)
-            v_no.append(v.visit_no)
-            v_rework.append(v.is_rework)
-            v_in.append(to_us(v.entered_at))
-            v_left.append(NONE if v.left_at is None else to_us(v.left_at))
-            v_dur.append(v.duration_s)
-            v_op.append(v.operator)
-        for f in d.findings:
-            f_order.append(o)
-            f_kind.append(f.kind)
-            f_detail.append(f.detail)
-        state = d.state
-        cols = parts.states
-        cols["status"][o] = state.status
-        cols["current_stage"][o] = state.current_stage
-        for name in ("current_since", "placed_at", "completed_at", "cancelled_at"):
-            value = getattr(state, name)
-            cols[name][o] = NONE if value is None else to_us(value)
-    visits = np.concatenate([parts.visit_order, np.array(v_order, np.int64)])
-    arrange = np.argsort(visits, kind="stable")  # the others' visits among the rest, in order
-
-    def put(array: np.ndarray, more: list, dtype) -> np.ndarray:
-        return np.concatenate([array, np.array(more, dtype)])[arrange]
-
-    def put_list(values: list, more: list) -> list:
-        joined = values + more
-        return [joined[i] for i in arrange.tolist()]
-
-    parts.visit_order = visits[arrange]
-    parts.visit_stage = put_list(parts.visit_stage, v_stage)
-    parts.visit_no = put(parts.visit_no, v_no, np.int64)
-    parts.is_rework = put(parts.is_rework, v_rework, bool)
-    parts.entered = put(parts.entered, v_in, np.int64)
-    parts.left = put(parts.left, v_left, np.int64)
-    parts.duration_s = put_list(parts.duration_s, v_dur)
-    parts.visit_operator = put_list(parts.visit_operator, v_op)
-    found = np.concatenate([parts.finding_order, np.array(f_order, np.int64)])
-    arrange = np.argsort(found, kind="stable")
-    parts.finding_order = found[arrange]
-    parts.finding_kind = put_list(parts.finding_kind, f_kind)
-    parts.finding_detail = put_list(parts.finding_detail, f_detail)
-
-
-@dataclass
-class _Findings:
-    """The findings to store, one per id."""
-
-    uid: list[str]
-    order_number: list[str]
-    kind: list[str]
-    detail: list[str]
-    line: list[int]
-
-
-def _findings(parts: _Derived, numbers: list[str], first_line: np.ndarray) -> _Findings:
-    """The derived findings, with the line of their order's first row (ingest's origins),
-    one per id (``FindingRecord.uid``): as ``ingest`` keeps them, the last of several
-    with one id in the place of the first."""
-    orders = parts.finding_order.tolist()
-    number = [numbers[o] for o in orders]
-    uid = list(map(finding_uid, parts.finding_kind, number, parts.finding_detail))
-    line = first_line[parts.finding_order].tolist()
-    last = {u: i for i, u in enumerate(uid)}
-    if len(last) == len(uid):
-        return _Findings(uid, number, parts.finding_kind, parts.finding_detail, line)
-    take = list(last.values())
-    return _Findings(list(last), [number[i] for i in take], [parts.finding_kind[i] for i in take],
-                     [parts.finding_detail[i] for i in take], [line[i] for i in take])
-
-
 def _instants(values: np.ndarray) -> list[str | None]:
     """Stored texts, None for ``NONE``."""
     missing = values == NONE
@@ -342,7 +176,7 @@ def _instants(values: np.ndarray) -> list[str | None]:
     return texts
 
 
-def _write_orders(conn: Connection, parts: _Derived, numbers: list[str], batch: Batch,
+def _write_orders(conn: Connection, parts: Derived, numbers: list[str], batch: Batch,
                   source: str | None, now: str) -> np.ndarray:
     """Insert the orders (in order of first line); returns their ids by order index."""
     n = len(numbers)
@@ -390,7 +224,7 @@ def _write_events(conn: Connection, events: Events, keep: np.ndarray, order_id: 
     }, len(rows))
 
 
-def _write_visits(conn: Connection, parts: _Derived, order_ids: np.ndarray) -> None:
+def _write_visits(conn: Connection, parts: Derived, order_ids: np.ndarray) -> None:
     entered = stored_texts(parts.entered)
     write_columns(conn, StageVisit.__table__, {
         "order_id": order_ids[parts.visit_order].tolist(),
@@ -404,7 +238,7 @@ def _write_visits(conn: Connection, parts: _Derived, order_ids: np.ndarray) -> N
     }, len(parts.visit_order))
 
 
-def _left_texts(parts: _Derived, entered: list[str]) -> list[str | None]:
+def _left_texts(parts: Derived, entered: list[str]) -> list[str | None]:
     """The stored texts of the visits' ends: most end when the next visit starts or
     where they start (an end point), whose texts are written already."""
     left, start = parts.left, parts.entered
@@ -423,7 +257,7 @@ def _left_texts(parts: _Derived, entered: list[str]) -> list[str | None]:
     return texts
 
 
-def _write_findings(conn: Connection, findings: _Findings, source: str | None, now: str) -> None:
+def _write_findings(conn: Connection, findings: Findings, source: str | None, now: str) -> None:
     kinds = set(findings.kind)
     write_columns(conn, DataQualityFinding.__table__, {
         "finding_uid": findings.uid,

@@ -106,15 +106,15 @@ def two_stores(request, tmp_path) -> Iterator[tuple[str, str]]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'a.db'}", f"sqlite:///{tmp_path / 'b.db'}"
         return
-    from conftest import pg_schema_url
-
-    admin = create_engine(request.getfixturevalue("pg_url"))
+    base = request.getfixturevalue("pg_url")
+    admin = create_engine(base)
     schemas = [f"ob_test_{uuid.uuid4().hex[:12]}" for _ in range(2)]
     with admin.begin() as conn:
         for schema in schemas:
             conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     try:
-        yield pg_schema_url(schemas[0]), pg_schema_url(schemas[1])
+        sep = "&" if "?" in base else "?"
+        yield tuple(f"{base}{sep}options=-csearch_path%3D{schema}" for schema in schemas)
     finally:
         with admin.begin() as conn:
             for schema in schemas:
@@ -294,3 +294,15 @@ def test_a_file_of_more_rows_than_a_whole_load_holds_goes_batch_by_batch(store, 
     monkeypatch.setattr("datasource.importers.run.load", refuse)
     report = import_file(store.engine, plan, tmp_path / "r.csv")
     assert report.events_added > 0
+
+
+@pytest.mark.parametrize("body", ["", "C1,Packing,2025-03-01T10:00:00+01:00,Ann\n"],
+                         ids=["header only", "every row rejected"])
+def test_a_file_with_nothing_to_store_changes_nothing(store, tmp_path, body):
+    data, mapping = tmp_path / "log.csv", tmp_path / "mapping.toml"
+    data.write_text("case,activity,time,resource\n" + body, encoding="utf-8")
+    mapping.write_text(PLAIN, encoding="utf-8")
+    before = structure(store.engine)
+    report = import_file(store.engine, prepare_import(data, mapping, store.pipeline), tmp_path / "r.csv")
+    assert report.summary() == f"imported 0, updated 0, unchanged 0, rejected {len(body) and 1}, warnings 0"
+    assert structure(store.engine) == before
