@@ -176,7 +176,15 @@ def _serial(number: float, shown: str) -> Reading:
 
 def to_utc(value: datetime, zone: ZoneInfo) -> tuple[datetime, str | None]:
     """The UTC instant of ``value`` and, for a naive wall-clock time that does not exist
-    or exists twice in ``zone``, a warning saying how it was read."""
+    or exists twice in ``zone``, a warning saying how it was read. A time whose instant
+    falls outside the years 1-9999 in UTC is rejected (``RowRejected``)."""
+    try:
+        return _to_utc(value, zone)
+    except OverflowError:
+        raise RowRejected(f"{value.isoformat()} is outside the years 1-9999 in UTC") from None
+
+
+def _to_utc(value: datetime, zone: ZoneInfo) -> tuple[datetime, str | None]:
     if value.tzinfo is not None:
         return value.astimezone(UTC), None
     offset = steady_offset(zone, value.toordinal() * 24 + value.hour)

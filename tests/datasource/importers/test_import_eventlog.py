@@ -129,3 +129,20 @@ def test_event_rows_rejected_or_kept_with_reasons(store, tmp_path):
         ("e9", "shipped", "cancel", at(2026, 11, 2, 18)),
     ]
     assert status == ("cancelled", "inspected")
+
+
+def test_a_time_outside_the_years_of_utc_is_rejected_not_a_crash(store, tmp_path):
+    data = tmp_path / "events.csv"
+    data.write_text(
+        "id,order,stage,at,type,note\n"
+        "e1,X1,placed,2026-11-02T09:00:00+08:00,enter,\n"
+        "e2,X1,reviewed,9999-12-31T23:59:59-01:00,enter,\n"   # one second past year 9999 in UTC
+        "e3,X1,reviewed,0001-01-01T00:30:00+01:00,enter,\n",  # before year 1 in UTC
+        encoding="utf-8")
+    mapping = tmp_path / "m.toml"
+    mapping.write_text(MAPPING, encoding="utf-8")
+    plan = prepare_import(data, mapping, store.pipeline, tz="UTC")
+    report = import_file(store.engine, plan, tmp_path / "rejects.csv")
+    assert report.summary() == "imported 1, updated 0, unchanged 0, rejected 2, warnings 0"
+    assert [r.line for r in report.rejects] == [3, 4]
+    assert all("outside the years 1-9999 in UTC" in r.reason for r in report.rejects)
