@@ -1,5 +1,6 @@
 """Alert state in the store: instances and their transitions, who was told (notices),
-the delivery log, group timers, silences and acknowledgements (DESIGN.md section 5a).
+the delivery log, group timers and acknowledgements (DESIGN.md section 5a; silences are
+in ``datasource.alert_silences``).
 
 Everything the alert worker knows lives here, so a restart neither resends nor forgets.
 Writes of one evaluation are one transaction: a store that fails half-way keeps the
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -26,7 +27,6 @@ from datasource.schema import (
     AlertGroup,
     AlertInstance,
     AlertNotice,
-    AlertSilence,
     OrderException,
     StoreMeta,
 )
@@ -36,7 +36,6 @@ instances = cast(Table, AlertInstance.__table__)
 notices = cast(Table, AlertNotice.__table__)
 deliveries = cast(Table, AlertDelivery.__table__)
 groups = cast(Table, AlertGroup.__table__)
-silences = cast(Table, AlertSilence.__table__)
 ACTIVE = ("pending", "firing")
 FIRING_KINDS = ("firing", "repeat")
 LINK_SECRET_KEY = "alert_link_secret"
@@ -59,7 +58,7 @@ Bind = Engine | Connection
 
 
 @contextmanager
-def _reading(bind: Bind) -> Iterator[Connection]:
+def reading(bind: Bind) -> Iterator[Connection]:
     """A connection: ``bind`` itself when it is one (a dry run inside a transaction)."""
     if isinstance(bind, Connection):
         yield bind
@@ -69,7 +68,7 @@ def _reading(bind: Bind) -> Iterator[Connection]:
 
 
 @contextmanager
-def _writing(bind: Bind) -> Iterator[Connection]:
+def writing(bind: Bind) -> Iterator[Connection]:
     """A transaction, or ``bind`` itself when it is a connection (its caller's transaction)."""
     if isinstance(bind, Connection):
         yield bind
@@ -84,7 +83,7 @@ def active_instances(engine: Bind, rules: Sequence[str]) -> dict[str, dict[str, 
     out: dict[str, dict[str, dict]] = {r: {} for r in rules}
     stmt = select(i.id, i.rule, i.key, i.state, i.severity, i.started_at, i.fired_at).where(
         i.rule.in_(list(rules)), i.state.in_(ACTIVE))
-    with _reading(engine) as conn:
+    with reading(engine) as conn:
         for row in conn.execute(stmt).mappings():
             out[row["rule"]][row["key"]] = dict(row)
     return out
@@ -93,7 +92,7 @@ def active_instances(engine: Bind, rules: Sequence[str]) -> dict[str, dict[str, 
 def apply_plans(engine: Bind, plans: Iterable[Plan], now: datetime) -> None:
     """Write the transitions of every rule in one transaction."""
     i = instances.c
-    with _writing(engine) as conn:
+    with writing(engine) as conn:
         for plan in plans:
             if plan.inserts:
                 conn.execute(insert(instances), [
@@ -161,7 +160,7 @@ def _instance_columns():
 
 
 def _rows(engine: Bind, stmt) -> list[dict]:
-    with _reading(engine) as conn:
+    with reading(engine) as conn:
         rows = [dict(r) for r in conn.execute(stmt).mappings()]
     for row in rows:
         row["labels"] = json.loads(row["labels"] or "{}")
@@ -171,7 +170,7 @@ def _rows(engine: Bind, stmt) -> list[dict]:
 def group_timers(engine: Bind, keys: Sequence[str]) -> dict[str, dict]:
     g = groups.c
     out: dict[str, dict] = {}
-    with _reading(engine) as conn:
+    with reading(engine) as conn:
         for n in range(0, len(keys), 1000):
             stmt = select(groups).where(g.group_key.in_(list(keys[n: n + 1000])))
             out.update({r["group_key"]: dict(r) for r in conn.execute(stmt).mappings()})
@@ -199,7 +198,7 @@ class Delivery:
 def record_delivery(engine: Bind, d: Delivery) -> int:
     """Log a delivery; when sent, the notices it gave and its groups' last send; when
     failed, the groups' retry time. One transaction."""
-    with _writing(engine) as conn:
+    with writing(engine) as conn:
         delivery_id = conn.execute(insert(deliveries).values(
             channel=d.channel, kind=d.kind, group_key=",".join(d.group_keys)[:300], alerts=d.alerts,
             status=d.status, attempts=d.attempts, http_status=d.http_status, error_code=d.error_code,
@@ -238,39 +237,14 @@ def sent_since(engine: Bind, channel: str, since: datetime) -> list[datetime]:
     against a robot's limit) at or after ``since``, oldest first."""
     d = deliveries.c
     stmt = select(d.at).where(d.channel == channel, d.at >= since).order_by(d.at)
-    with _reading(engine) as conn:
+    with reading(engine) as conn:
         return [r[0] for r in conn.execute(stmt)]
 
 
 def mark_escalated(engine: Bind, ids: Sequence[int], step: int) -> None:
-    with _writing(engine) as conn:
+    with writing(engine) as conn:
         for chunk in _chunks(ids):
             conn.execute(update(instances).where(instances.c.id.in_(chunk)).values(escalated=step))
-
-
-def add_silence(engine: Bind, matchers: Mapping[str, str], ends_at: datetime, created_by: str,
-                comment: str, now: datetime) -> int:
-    with _writing(engine) as conn:
-        return int(conn.execute(insert(silences).values(
-            matchers=_json(dict(matchers)), starts_at=now, ends_at=ends_at, created_by=created_by,
-            comment=comment).returning(silences.c.id)).scalar_one())
-
-
-def end_silence(engine: Bind, silence_id: int, now: datetime) -> bool:
-    with _writing(engine) as conn:
-        done = conn.execute(update(silences).where(silences.c.id == silence_id, silences.c.ends_at > now)
-                            .values(ends_at=now))
-    return bool(done.rowcount)
-
-
-def active_silences(engine: Bind, now: datetime) -> list[dict]:
-    s = silences.c
-    stmt = select(silences).where(s.starts_at <= now, s.ends_at > now).order_by(s.id)
-    with _reading(engine) as conn:
-        rows = [dict(r) for r in conn.execute(stmt).mappings()]
-    for row in rows:
-        row["matchers"] = json.loads(row["matchers"])
-    return rows
 
 
 def acknowledge(engine: Bind, instance_id: int, by: str, now: datetime) -> dict | None:
@@ -278,7 +252,7 @@ def acknowledge(engine: Bind, instance_id: int, by: str, now: datetime) -> dict 
     sets the exception's ``acknowledged_at`` when it has none, so the exception response
     time measures this response. Returns the instance, None when there is none."""
     i = instances.c
-    with _writing(engine) as conn:
+    with writing(engine) as conn:
         found = conn.execute(select(*_instance_columns()).where(i.id == instance_id)).mappings().first()
         if found is None:
             return None
@@ -309,7 +283,7 @@ def link_secret(engine: Bind, configured: str | None) -> str:
     if configured:
         return configured
     m = cast(Table, StoreMeta.__table__)
-    with _writing(engine) as conn:
+    with writing(engine) as conn:
         found = conn.execute(select(m.c.value).where(m.c.key == LINK_SECRET_KEY)).scalar_one_or_none()
         if found:
             return found
@@ -353,7 +327,7 @@ def alert_list(engine: Bind, states: Sequence[str] = ALERT_LIST_STATES, since: d
         rows[column] = pd.to_datetime(rows[column], utc=True, format="ISO8601")
     told_rows: list = []
     ids = rows["id"].astype(int).tolist()
-    with _reading(engine) as conn:
+    with reading(engine) as conn:
         for chunk in _chunks(ids):
             told_rows += conn.execute(select(n.instance_id, n.channel, n.recipients, n.at)
                                       .where(n.instance_id.in_(chunk), n.kind.in_(FIRING_KINDS + ("escalation",)))
@@ -379,7 +353,7 @@ def open_alert_count(engine: Bind) -> int:
     """Firing alerts not acknowledged yet."""
     i = instances.c
     stmt = select(func.count()).select_from(instances).where(i.state == "firing", i.acknowledged_at.is_(None))
-    with _reading(engine) as conn:
+    with reading(engine) as conn:
         return int(conn.execute(stmt).scalar() or 0)
 
 

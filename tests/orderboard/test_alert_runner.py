@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from datasource import alert_store
+from datasource import alert_silences, alert_store
 from datasource.schema import AlertDelivery, AlertInstance, AlertNotice, OrderException
 from datasource.settings import Settings
 from orderboard.alerts.config import alert_config
@@ -148,7 +148,7 @@ def test_a_channel_at_its_limit_waits_and_loses_nothing(sqlite_store, receiver):
 def test_silences_hold_back_matching_alerts_until_they_end(sqlite_store, receiver):
     store = sqlite_store
     seed_breaching(store.engine, store.pipeline, 2)
-    alert_store.add_silence(store.engine, {"rule": "sla", "order": "PO-00001"}, NOW + timedelta(hours=1),
+    alert_silences.add_silence(store.engine, {"rule": "sla", "order": "PO-00001"}, NOW + timedelta(hours=1),
                             "王经理", "supplier already called", NOW - timedelta(minutes=1))
     runner = _runner(store, receiver, [SLA])
     runner.run(now=NOW)
