@@ -301,7 +301,7 @@ def alert_list(engine: Bind, states: Sequence[str] = ALERT_LIST_STATES, since: d
     acknowledged (still firing) and resolved (since ``since``), with who was told
     (channels and people), the first time anyone was, and the response times.
 
-    Columns: id, rule, rule_kind, key, status, severity, summary, labels (dict),
+    Columns: id, rule, rule_kind, key, status, severity, value, summary, labels (dict),
     fired_at, acknowledged_at, acknowledged_by, resolved_at, told_at, told (text),
     ack_after_h (acknowledged - fired), resolved_after_h (resolved - fired)."""
     i, n = instances.c, notices.c
@@ -317,7 +317,7 @@ def alert_list(engine: Bind, states: Sequence[str] = ALERT_LIST_STATES, since: d
         return pd.DataFrame()
     from sqlalchemy import or_
 
-    stmt = (select(i.id, i.rule, i.rule_kind, i.key, i.state, i.severity, i.summary, i.labels,
+    stmt = (select(i.id, i.rule, i.rule_kind, i.key, i.state, i.severity, i.value, i.summary, i.labels,
                    raw(i.fired_at), raw(i.acknowledged_at), i.acknowledged_by, raw(i.resolved_at))
             .where(i.state != "pending", or_(*wanted)).order_by(i.fired_at.desc(), i.id.desc()))
     if limit is not None:
