@@ -10,11 +10,12 @@ are shown as they are. A kind this module does not know shows its stored summary
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from dashboard.formatting import MISSING, duration, is_missing, number, percent
 from dashboard.words import kind_label, pick, word
 from datasource.pipeline import Pipeline
+from metrics.alert_rules import KINDS
 from metrics.catalog import Catalog
 
 
@@ -32,12 +33,21 @@ def stage_label(pipeline: Pipeline, code: object, lang: str) -> str:
     return pick((stage.label_zh, stage.label_en), lang)
 
 
-def subject(labels: Mapping[str, str], rule_kind: str, lang: str, pipeline: Pipeline, catalog: Catalog) -> str:
-    """What the alert is about: ``PO-1 · 备货``, ``异常 #12 缺料 · PO-1``, ``延误率 · 生产``."""
-    stage = stage_label(pipeline, labels.get("stage"), lang)
+def stage_namer(pipeline: Pipeline, lang: str) -> Callable[[str], str]:
+    return lambda code: stage_label(pipeline, code, lang)
+
+
+def subject(labels: Mapping[str, str], rule_kind: str, lang: str, stage_name: Callable[[str], str],
+            catalog: Catalog, compact: bool = False) -> str:
+    """What the alert is about: ``PO-1 · 备货``, ``PO-1 · 缺料异常 #12``, ``延误率 · 生产``
+    (``stage_name`` names a stage code in the language); ``compact`` (a wall's list)
+    leaves out the words around an exception's kind: ``PO-1 · 缺料``."""
+    stage = stage_name(labels["stage"]) if labels.get("stage") else ""
     if labels.get("exception"):
-        return _w("what_exception", lang, id=labels["exception"], kind=kind_label(labels.get("kind", ""), lang),
-                  order=labels.get("order", ""))
+        kind = kind_label(labels.get("kind", ""), lang)
+        if compact:
+            return " · ".join(p for p in (labels.get("order", ""), kind) if p)
+        return _w("what_exception", lang, id=labels["exception"], kind=kind, order=labels.get("order", ""))
     if labels.get("order"):
         return " · ".join(p for p in (labels["order"], stage) if p)
     if labels.get("metric"):
@@ -57,6 +67,12 @@ def whose(labels: Mapping[str, str]) -> str:
 def first_responsible(labels: Mapping[str, str]) -> str:
     """The one name a wall has room for (see ``whose``)."""
     return whose(labels).split(", ")[0]
+
+
+def kinds_text(lang: str) -> str:
+    """The rule kinds there are, in words: "Rule kinds: over a stage's SLA, order overdue, ..."."""
+    sep = "、" if lang == "zh" else ", "
+    return _w("kinds_list", lang, kinds=sep.join(_w(f"kind_{k}", lang) for k in KINDS))
 
 
 def status_word(status: str, lang: str) -> str:

@@ -39,6 +39,7 @@ groups = cast(Table, AlertGroup.__table__)
 ACTIVE = ("pending", "firing")
 FIRING_KINDS = ("firing", "repeat")
 LINK_SECRET_KEY = "alert_link_secret"
+EVALUATED_KEY = "alerts_evaluated_at"  # store_meta: when the last evaluation was written (ISO 8601)
 
 
 @dataclass
@@ -90,7 +91,8 @@ def active_instances(engine: Bind, rules: Sequence[str]) -> dict[str, dict[str, 
 
 
 def apply_plans(engine: Bind, plans: Iterable[Plan], now: datetime) -> None:
-    """Write the transitions of every rule in one transaction."""
+    """Write the transitions of every rule in one transaction, and when it was evaluated
+    (``store_meta`` ``alerts_evaluated_at``: screens say how fresh their alerts are)."""
     i = instances.c
     with writing(engine) as conn:
         for plan in plans:
@@ -105,6 +107,19 @@ def apply_plans(engine: Bind, plans: Iterable[Plan], now: datetime) -> None:
                     state="resolved", resolved_at=now, evaluated_at=now))
             for chunk in _chunks(plan.drop):
                 conn.execute(delete(instances).where(i.id.in_(chunk)))
+        put_meta(conn, EVALUATED_KEY, now.isoformat())
+
+
+def put_meta(conn: Connection, key: str, value: str) -> None:
+    """Set one ``store_meta`` value (inserted or replaced in one statement, so two
+    processes writing it at once do not collide)."""
+    m = cast(Table, StoreMeta.__table__)
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as upsert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as upsert  # type: ignore[assignment]
+    stmt = upsert(m).values(key=key, value=value)
+    conn.execute(stmt.on_conflict_do_update(index_elements=[m.c.key], set_={"value": stmt.excluded.value}))
 
 
 def _update_by_id(conn: Connection, rows: list[dict]) -> None:
@@ -347,14 +362,6 @@ def alert_list(engine: Bind, states: Sequence[str] = ALERT_LIST_STATES, since: d
     rows["ack_after_h"] = (rows["acknowledged_at"] - rows["fired_at"]).dt.total_seconds() / 3600
     rows["resolved_after_h"] = (rows["resolved_at"] - rows["fired_at"]).dt.total_seconds() / 3600
     return rows.drop(columns=["state"])
-
-
-def open_alert_count(engine: Bind) -> int:
-    """Firing alerts not acknowledged yet."""
-    i = instances.c
-    stmt = select(func.count()).select_from(instances).where(i.state == "firing", i.acknowledged_at.is_(None))
-    with reading(engine) as conn:
-        return int(conn.execute(stmt).scalar() or 0)
 
 
 def recent_deliveries(engine: Bind, limit: int = 50) -> pd.DataFrame:

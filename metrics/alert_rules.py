@@ -39,6 +39,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from datasource import queries
+from datasource.alert_firing import scope_text
 from datasource.pipeline import Pipeline
 from datasource.queries import exceptions, order_columns, orders, raw, visits
 from metrics import populations
@@ -76,7 +77,7 @@ class Condition:
 
     @property
     def scope_text(self) -> str:
-        return ",".join(f"{k}={v}" for k, v in sorted(self.scope.items())) or "all"
+        return scope_text(self.scope)
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 Direction = Literal["up", "down"]
 Level = Literal["good", "warning", "critical", "none"]
-Unit = Literal["orders", "ratio", "h", "exceptions", "visits", "visits/day"]
+Unit = Literal["orders", "ratio", "h", "exceptions", "visits", "visits/day", "alerts"]
 Scope = Literal["today", "now", "window"]
 Value = float | int | None
 
@@ -209,6 +209,15 @@ _METRICS: tuple[Metric, ...] = (
         "or after now), whenever they were opened.",
         "down", scope="now", warning=5, critical=20, value=lambda s: s.exceptions.open_now,
         population="open_exceptions",
+    ),
+    Metric(
+        "open_alerts", "未确认预警", "Open alerts", "alerts",
+        "Alert instances firing now and not acknowledged (state firing, acknowledged_at "
+        "empty), of every alert rule; pending ones (inside their rule's 'for') are not "
+        "counted. With filters: the alerts about an order (or its exception) that passes "
+        "them, and the metric alerts whose rule's scope is exactly those filters. Listed on "
+        "the /alerts page.",
+        "down", scope="now", warning=1, critical=10, value=lambda s: s.open_alerts,
     ),
     Metric(
         "exceptions_opened", "新增异常", "Exceptions opened", "exceptions",

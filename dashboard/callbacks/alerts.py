@@ -14,7 +14,7 @@ from html import escape
 from dash import Dash, Input, Output, State, no_update
 from flask import abort, request
 
-from dashboard.alert_text import said, subject
+from dashboard.alert_text import said, stage_namer, subject
 from dashboard.context import AppContext
 from dashboard.layouts import alerts as ui
 from dashboard.words import word
@@ -74,8 +74,9 @@ def register(app: Dash, ctx: AppContext) -> None:
         if row is None:
             abort(404)
         pipeline, catalog = ctx.settings.pipeline, ctx.catalog
-        what = escape(f"{row['rule']} · {subject(row['labels'], row['rule_kind'], lang, pipeline, catalog)} · "
-                      f"{said(row['rule_kind'], row['labels'], row['value'], row['summary'], lang, pipeline, catalog)}")
+        about = subject(row["labels"], row["rule_kind"], lang, stage_namer(pipeline, lang), catalog)
+        says = said(row["rule_kind"], row["labels"], row["value"], row["summary"], lang, pipeline, catalog)
+        what = escape(f"{row['rule']} · {about} · {says}")
         back = f'<p><a href="/alerts?lang={lang}">{escape(word("alerts", "page_title", lang))}</a></p>'
         if request.method == "POST":
             by = (request.form.get("by") or "").strip() or "link"

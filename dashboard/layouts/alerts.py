@@ -18,7 +18,7 @@ import dash_ag_grid as dag  # at import: Dash must know the component library be
 import pandas as pd
 from dash import dcc, html
 
-from dashboard.alert_text import said, severity_word, status_word, subject, whose
+from dashboard.alert_text import said, severity_word, stage_namer, status_word, subject, whose
 from dashboard.components import html_lang, lang_switch
 from dashboard.context import AppContext
 from dashboard.formatting import MISSING, duration
@@ -103,7 +103,7 @@ def alert_rows(frame: pd.DataFrame, tz: ZoneInfo, lang: str, pipeline: Pipeline,
     for r in frame.itertuples():
         rows.append({
             "id": str(r.id), "status": status_word(r.status, lang), "severity": severity_word(r.severity, lang),
-            "rule": r.rule, "what": subject(r.labels, r.rule_kind, lang, pipeline, catalog),
+            "rule": r.rule, "what": subject(r.labels, r.rule_kind, lang, stage_namer(pipeline, lang), catalog),
             "summary": said(r.rule_kind, r.labels, r.value, r.summary, lang, pipeline, catalog),
             "whose": whose(r.labels), "fired_at": when(r.fired_at, tz), "told": r.told or MISSING,
             "told_at": when(r.told_at, tz),

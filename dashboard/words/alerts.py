@@ -1,5 +1,6 @@
-"""Alerts: the ``/alerts`` page, its acknowledge link, and alerts as the wall lists them.
-Rule names, channel names and people are the configuration's and the data's own words."""
+"""Alerts: the ``/alerts`` page, its acknowledge link, and what an alert is about and says
+(``dashboard.alert_text``, also on the wall). Rule names, channel names and people are
+the configuration's and the data's own words."""
 
 WORDS: dict[str, tuple[str, str]] = {
     "page_title": ("预警", "Alerts"),
@@ -37,7 +38,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "silence_by": ("设置人", "Set by"),
     "silence_why": ("原因", "Why"),
     # what an alert says, by rule kind (``metrics.alert_rules``); {h}: a duration
-    "what_exception": ("异常 #{id} {kind} · {order}", "Exception #{id} {kind} · {order}"),
+    "what_exception": ("{order} · {kind}异常 #{id}", "{order} · {kind} exception #{id}"),
     "said_stage_sla": ("在{stage}已 {h}（SLA {sla}）", "in {stage} for {h} (SLA {sla})"),
     "said_stage_sla_share": ("在{stage}已 {h}，达 SLA {sla} 的 {share}",
                              "in {stage} for {h}, {share} of its SLA {sla}"),
@@ -46,27 +47,18 @@ WORDS: dict[str, tuple[str, str]] = {
     "said_at_risk": ("有延误风险：{h}后到期", "at risk: due in {h}"),
     "said_exception_open": ("已开启 {h}，无人确认", "open for {h}, not acknowledged"),
     "said_metric": ("{metric} = {value}", "{metric} = {value}"),
+    # rule kinds (``metrics.alert_rules.KINDS``)
+    "kind_stage_sla": ("超出环节SLA", "over a stage's SLA"),
+    "kind_overdue": ("订单逾期", "order overdue"),
+    "kind_due_soon": ("即将到期", "due soon"),
+    "kind_at_risk": ("延误风险", "at risk"),
+    "kind_exception_open": ("异常未确认", "exception not acknowledged"),
+    "kind_metric": ("指标超限", "metric past its limit"),
+    "kinds_list": ("规则类型：{kinds}", "Rule kinds: {kinds}"),
     # the acknowledge link's pages
     "ack_ask": ("确认这条预警？", "Acknowledge this alert?"),
     "ack_button": ("确认", "Acknowledge"),
     "ack_done": ("已确认", "Acknowledged"),
     "ack_already": ("已被确认", "Already acknowledged"),
     "ack_by": ("{by}，{at}", "{by}, {at}"),
-    # the wall's alerts view
-    "wall_title": ("触发中的预警", "Firing alerts"),
-    "wall_rule": ("规则", "Rule"),
-    "wall_what": ("对象", "What"),
-    "wall_whose": ("负责人", "Whose"),
-    "wall_since": ("已持续", "Firing for"),
-    "wall_ack": ("确认", "Ack"),
-    "wall_acked": ("已确认", "acked"),
-    "wall_not_acked": ("未确认", "no"),
-    "wall_none": ("没有触发中的预警", "No firing alerts"),
-    "wall_no_rules": ("未配置预警规则", "No alert rules are set up"),
-    "wall_no_rules_how": ("在配置文件中加入 [[alert_rules]]（见 README · 预警）",
-                          "Add [[alert_rules]] to the configuration file (README, Alerts)"),
-    "wall_checked": ("检查于 {at}", "checked at {at}"),
-    "wall_more": ("另有 {n} 条", "{n} more"),
-    "wall_scope": ("当前", "right now"),
-    "wall_firing_total": ("触发中 {n} 条，其中已确认 {acked} 条", "{n} firing, {acked} acknowledged"),
 }

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from dashboard.app import create_app, render_page
 from dashboard.callbacks.alerts import acknowledge_selected, alerts_content
 from dashboard.pages import default_pages
-from datasource import alert_silences, alert_store
+from datasource import alert_firing, alert_silences, alert_store
 from datasource.alert_links import ack_path
 from datasource.schema import OrderException
 from datasource.settings import Settings
@@ -48,7 +48,7 @@ def test_the_page_lists_firing_alerts_with_who_was_told(alerting):
     assert a["fired_at"] == "2026-11-20 12:00"  # NOW in Asia/Shanghai
     assert [c.children for c in counts] == ["Firing: 5", "Acknowledged: 0", "Resolved: 0"]
     x = next(r for r in rows if r["rule"] == "exc")
-    assert (x["what"], x["summary"], x["whose"]) == ("Exception #1 Shortage · A", "open for 2.0 h, not acknowledged",
+    assert (x["what"], x["summary"], x["whose"]) == ("A · Shortage exception #1", "open for 2.0 h, not acknowledged",
                                                      "王五, 张三, op-a, Sales")
     rows, counts, _silences = alerts_content(ctx, ["firing"], now=NOW, lang="zh")
     a = next(r for r in rows if r["what"] == "A · 下单")
@@ -79,7 +79,7 @@ def test_the_signed_link_asks_then_acknowledges_and_sets_the_exception(alerting)
     page = client.get(path)
     assert page.status_code == 200 and "<form" in page.text and "确认这条预警？" in page.text
     english = client.get(path + "&lang=en").text
-    assert "Acknowledge this alert?" in english and "Exception #1 Shortage · A" in english
+    assert "Acknowledge this alert?" in english and "A · Shortage exception #1" in english
     assert alert_store.instance(store.engine, exception_alert.id)["acknowledged_at"] is None, "GET changes nothing"
     done = client.post(path, data={"by": "王五"})
     assert done.status_code == 200 and "王五" in done.text
@@ -106,7 +106,7 @@ def test_the_counts_agree_with_plain_sql(alerting):
     with store.engine.connect() as conn:
         firing = conn.execute(text("SELECT count(*) FROM alert_instances "
                                    "WHERE state = 'firing' AND acknowledged_at IS NULL")).scalar_one()
-    assert firing == len(rows) - 1 == alert_store.open_alert_count(store.engine)
+    assert firing == len(rows) - 1 == alert_firing.open_alert_count(store.engine)
     assert len(alerts_content(ctx, ["firing"], now=NOW)[0]) == firing
 
 
