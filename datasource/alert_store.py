@@ -148,11 +148,12 @@ def firing_to_tell(engine: Bind, rule: str, channel: str) -> list[dict]:
     """Firing instances of ``rule`` with the last time ``channel`` was told of each
     (``told_at``, None when never)."""
     i, n = instances.c, notices.c
-    told = (select(n.instance_id, func.max(n.at).label("told_at"))
-            .where(n.channel == channel, n.kind.in_(FIRING_KINDS)).group_by(n.instance_id).subquery())
-    stmt = (select(*_instance_columns(), told.c.told_at)
-            .select_from(instances.outerjoin(told, told.c.instance_id == i.id))
-            .where(i.rule == rule, i.state == "firing"))
+    # Per instance, one lookup in ix_alert_notices_instance: whatever the planner knows
+    # (a join to the notices grouped by instance was rescanned for every instance by
+    # PostgreSQL on fresh tables: 0.2 s per rule for 4,000 alerts).
+    told = (select(func.max(n.at)).where(n.instance_id == i.id, n.channel == channel, n.kind.in_(FIRING_KINDS))
+            .scalar_subquery().label("told_at"))
+    stmt = select(*_instance_columns(), told).where(i.rule == rule, i.state == "firing")
     return _rows(engine, stmt)
 
 

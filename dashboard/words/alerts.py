@@ -51,7 +51,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "kind_stage_sla": ("超出环节SLA", "over a stage's SLA"),
     "kind_overdue": ("订单逾期", "order overdue"),
     "kind_due_soon": ("即将到期", "due soon"),
-    "kind_at_risk": ("延误风险", "at risk"),
+    "kind_at_risk": ("订单可能延误", "order at risk"),
     "kind_exception_open": ("异常未确认", "exception not acknowledged"),
     "kind_metric": ("指标超限", "metric past its limit"),
     "kinds_list": ("规则类型：{kinds}", "Rule kinds: {kinds}"),
