@@ -9,6 +9,7 @@ states it had.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 from collections.abc import Iterable, Iterator, Sequence
@@ -39,6 +40,7 @@ groups = cast(Table, AlertGroup.__table__)
 ACTIVE = ("pending", "firing")
 FIRING_KINDS = ("firing", "repeat")
 LINK_SECRET_KEY = "alert_link_secret"
+meta = cast(Table, StoreMeta.__table__)
 EVALUATED_KEY = "alerts_evaluated_at"  # store_meta: when the last evaluation was written (ISO 8601)
 
 
@@ -110,16 +112,67 @@ def apply_plans(engine: Bind, plans: Iterable[Plan], now: datetime) -> None:
         put_meta(conn, EVALUATED_KEY, now.isoformat())
 
 
-def put_meta(conn: Connection, key: str, value: str) -> None:
-    """Set one ``store_meta`` value (inserted or replaced in one statement, so two
-    processes writing it at once do not collide)."""
-    m = cast(Table, StoreMeta.__table__)
+def _upsert(conn: Connection):
+    """The dialect's INSERT with ON CONFLICT (PostgreSQL and SQLite both have it)."""
     if conn.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as upsert
     else:
         from sqlalchemy.dialects.sqlite import insert as upsert  # type: ignore[assignment]
-    stmt = upsert(m).values(key=key, value=value)
-    conn.execute(stmt.on_conflict_do_update(index_elements=[m.c.key], set_={"value": stmt.excluded.value}))
+    return upsert
+
+
+def put_meta(conn: Connection, key: str, value: str) -> None:
+    """Set one ``store_meta`` value (inserted or replaced in one statement, so two
+    processes writing it at once do not collide)."""
+    stmt = _upsert(conn)(meta).values(key=key, value=value)
+    conn.execute(stmt.on_conflict_do_update(index_elements=[meta.c.key], set_={"value": stmt.excluded.value}))
+
+
+# "The store is unavailable" notices (orderboard.alerts.outage): one store_meta row per
+# channel told, "alert_outage:<channel>" = "<told at, ISO 8601> <channel>".
+OUTAGE_PREFIX = "alert_outage:"
+
+
+def _outage_key(channel: str) -> str:
+    key = OUTAGE_PREFIX + channel
+    return key if len(key) <= 64 else OUTAGE_PREFIX + hashlib.sha1(channel.encode()).hexdigest()
+
+
+def claim_outage_notice(bind: Bind, channel: str, now: datetime) -> bool:
+    """Record that ``channel`` is told of the outage; False when another process (or an
+    earlier run) already did. One atomic INSERT ... ON CONFLICT DO NOTHING (its RETURNING
+    says whether the row was inserted: psycopg's rowcount does not)."""
+    with writing(bind) as conn:
+        stmt = _upsert(conn)(meta).values(key=_outage_key(channel), value=f"{now.isoformat()} {channel}"[:256])
+        stmt = stmt.on_conflict_do_nothing(index_elements=[meta.c.key]).returning(meta.c.key)
+        return conn.execute(stmt).first() is not None
+
+
+def drop_outage_notice(bind: Bind, channel: str) -> None:
+    with writing(bind) as conn:
+        conn.execute(delete(meta).where(meta.c.key == _outage_key(channel)))
+
+
+def restore_outage_notice(bind: Bind, channel: str, told_at: datetime) -> None:
+    claim_outage_notice(bind, channel, told_at)
+
+
+def take_outage_notices(bind: Bind) -> dict[str, datetime]:
+    """Every channel told of the outage, and when, removed in one DELETE ... RETURNING:
+    of two processes taking them at once, each row goes to one. Reads only when there
+    are none (every run of a healthy store)."""
+    k = meta.c.key
+    with reading(bind) as conn:
+        if conn.execute(select(k).where(k.startswith(OUTAGE_PREFIX, autoescape=True)).limit(1)).first() is None:
+            return {}
+    with writing(bind) as conn:
+        values = conn.execute(delete(meta).where(k.startswith(OUTAGE_PREFIX, autoescape=True))
+                              .returning(meta.c.value)).scalars().all()
+    taken = {}
+    for value in values:
+        at, _, channel = value.partition(" ")
+        taken[channel] = datetime.fromisoformat(at)
+    return taken
 
 
 def _update_by_id(conn: Connection, rows: list[dict]) -> None:
