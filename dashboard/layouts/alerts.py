@@ -21,7 +21,7 @@ from dash import dcc, html
 from dashboard.alert_text import said, severity_word, stage_namer, status_word, subject, whose
 from dashboard.components import html_lang, lang_switch
 from dashboard.context import AppContext
-from dashboard.formatting import MISSING, duration
+from dashboard.formatting import MISSING, duration, is_missing
 from dashboard.url_state import href, parse
 from dashboard.words import word
 from datasource.pipeline import Pipeline
@@ -108,7 +108,7 @@ def alert_rows(frame: pd.DataFrame, tz: ZoneInfo, lang: str, pipeline: Pipeline,
             "whose": whose(r.labels), "fired_at": when(r.fired_at, tz), "told": r.told or MISSING,
             "told_at": when(r.told_at, tz),
             "acknowledged": (f"{r.acknowledged_by} {when(r.acknowledged_at, tz)}"
-                             if r.acknowledged_by else MISSING),
+                             if not is_missing(r.acknowledged_at) else MISSING),
             "ack_after": duration(r.ack_after_h, lang), "resolved_at": when(r.resolved_at, tz),
             "resolved_after": duration(r.resolved_after_h, lang),
         })

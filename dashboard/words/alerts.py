@@ -39,9 +39,9 @@ WORDS: dict[str, tuple[str, str]] = {
     "silence_why": ("原因", "Why"),
     # what an alert says, by rule kind (``metrics.alert_rules``); {h}: a duration
     "what_exception": ("{order} · {kind}异常 #{id}", "{order} · {kind} exception #{id}"),
-    "said_stage_sla": ("在{stage}已 {h}（SLA {sla}）", "in {stage} for {h} (SLA {sla})"),
+    "said_stage_sla": ("在{stage}已 {h}（SLA {sla}）", "{stage} for {h} (SLA {sla})"),
     "said_stage_sla_share": ("在{stage}已 {h}，达 SLA {sla} 的 {share}",
-                             "in {stage} for {h}, {share} of its SLA {sla}"),
+                             "{stage} for {h}, {share} of its SLA {sla}"),
     "said_overdue": ("已逾期 {h}", "overdue by {h}"),
     "said_due_soon": ("{h}后到期", "due in {h}"),
     "said_at_risk": ("有延误风险：{h}后到期", "at risk: due in {h}"),

@@ -44,7 +44,7 @@ def test_the_page_lists_firing_alerts_with_who_was_told(alerting):
         "A · Placed", "PO-00000 · Prepared", "PO-00001 · Prepared", "PO-00002 · Prepared"]
     a = next(r for r in rows if r["what"] == "A · Placed")
     assert (a["status"], a["severity"], a["whose"], a["told"]) == ("Firing", "Critical", "张三, op-a, Sales", "ops (张三)")
-    assert a["summary"] == "in Placed for 10 h (SLA 4.0 h)"  # entered NOW - 10 h
+    assert a["summary"] == "Placed for 10 h (SLA 4.0 h)"  # entered NOW - 10 h
     assert a["fired_at"] == "2026-11-20 12:00"  # NOW in Asia/Shanghai
     assert [c.children for c in counts] == ["Firing: 5", "Acknowledged: 0", "Resolved: 0"]
     x = next(r for r in rows if r["rule"] == "exc")
