@@ -46,6 +46,7 @@ def test_the_page_lists_firing_alerts_with_who_was_told(alerting):
     assert (a["status"], a["severity"], a["whose"], a["told"]) == ("Firing", "Critical", "张三, op-a, Sales", "ops (张三)")
     assert a["summary"] == "Placed for 10 h (SLA 4.0 h)"  # entered NOW - 10 h
     assert a["fired_at"] == "2026-11-20 12:00"  # NOW in Asia/Shanghai
+    assert (a["acknowledged"], a["ack_after"]) == ("—", "—")
     assert [c.children for c in counts] == ["Firing: 5", "Acknowledged: 0", "Resolved: 0"]
     x = next(r for r in rows if r["rule"] == "exc")
     assert (x["what"], x["summary"], x["whose"]) == ("A · Shortage exception #1", "open for 2.0 h, not acknowledged",
@@ -67,6 +68,8 @@ def test_the_button_acknowledges_the_selected_alerts(alerting):
     rows, _, _ = alerts_content(ctx, ["acknowledged"], now=NOW, lang="en")
     assert sorted(r["id"] for r in rows) == sorted(r["id"] for r in picked)
     assert {r["ack_after"] for r in rows} == {"30 min"} and rows[0]["acknowledged"].startswith("李四 ")
+    both, _, _ = alerts_content(ctx, ["firing", "acknowledged"], now=NOW, lang="en")
+    assert sorted(r["acknowledged"][:2] for r in both) == sorted(["李四", "李四"] + ["—"] * (len(both) - 2))
 
 
 def test_the_signed_link_asks_then_acknowledges_and_sets_the_exception(alerting):
