@@ -17,6 +17,9 @@ from flask_caching import Cache
 from sqlalchemy import Engine
 from werkzeug.exceptions import BadRequest
 
+from dashboard.access import cache_scope, current
+from dashboard.auth import install as install_auth
+from dashboard.auth import is_wall_path
 from dashboard.components import not_found, register_lang_switch
 from dashboard.context import AppContext
 from dashboard.limits import MAX_REQUEST_BYTES
@@ -57,27 +60,49 @@ def create_app(
     cache.init_app(app.server)
     service = CachedService(cache, lambda: data_version(engine), period_s=SERVICE_PERIOD_S,
                             redis_client=_redis_client(settings.cache_url, settings.cache_wait_s),
-                            lock_wait_s=settings.wait_s)
+                            lock_wait_s=settings.wait_s, scope_key=cache_scope)
     ctx = AppContext(settings, engine, service)
     _ = ctx.catalog  # a wrong [metrics] table in the config stops the start, naming the key
     pages = pages if pages is not None else default_pages()
-    app.layout = html.Div(className="ob-shell", children=[
+    app.layout = lambda: html.Div(className="ob-shell", children=[
         dcc.Location(id=URL, refresh=False),
         dcc.Store(id=RENDERED),
         html.Main(id=PAGE, className="ob-main"),
+        access_note(settings),
     ])
+    wall_outputs: set[str] = set()  # the callbacks a display token may call: the shell's and the wall's
+    install_auth(app, settings, engine, lambda: wall_outputs)  # the gate comes first
     register_font_route(app.server)
     guard_requests(app.server, app.callback_map)
     _register_retired_paths(app.server)
     _register_router(app, ctx, pages)
     register_lang_switch(app)
+    wall_outputs.update(app.callback_map)
     registered: set[int] = set()
     for page in pages:
         if page.register is not None and id(page.register) not in registered:
             registered.add(id(page.register))
+            before = set(app.callback_map)
             page.register(app, ctx)
+            if is_wall_path(page.pattern):
+                wall_outputs |= set(app.callback_map) - before
     app.server.config["ORDERBOARD_CONTEXT"] = ctx  # for WSGI middleware and tests
     return app
+
+
+def access_note(settings: Settings) -> html.Div:
+    """Who is signed in, with the way out; or that this server has no login and serves
+    this computer only. Not on walls (``assets/base.css``): a TV shows its board only."""
+    viewer = current()
+    lang = settings.lang
+    if viewer.kind == "local":
+        return html.Div(word("access", "local_only", lang), className="ob-access")
+    if viewer.kind == "user":
+        return html.Div(className="ob-access", children=[
+            word("access", "signed_in_as", lang, name=viewer.name, role=viewer.role), " · ",
+            html.A(word("access", "sign_out", lang), href="/logout"),
+        ])
+    return html.Div(className="ob-access", hidden=True)
 
 
 def _register_router(app: Dash, ctx: AppContext, pages: list[Page]) -> None:
@@ -109,6 +134,13 @@ def keeps_query(pages: list[Page], pathname: str | None) -> bool:
 
 def render_page(ctx: AppContext, pages: list[Page], pathname: str | None, search: str | None):
     """The layout for a URL, or a short not-found page."""
+    viewer = current()
+    if viewer.kind == "token":
+        # A display token opens walls only, always with its own wall setting.
+        if not is_wall_path(pathname or "/"):
+            return not_found(pathname or "/", word("access", "token_walls_only", ctx.page_lang()),
+                             ctx.page_lang(), "/wall")
+        search = "?" + (viewer.wall_query or "")
     found = resolve(pages, pathname, search)
     if found is None:
         state = parse(search)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from dash import html
 
+from dashboard.access import current
 from dashboard.words import word
 from datasource import queries
 from metrics.window import Filters
@@ -35,9 +36,13 @@ class Unknown:
 
 
 def filter_values(ctx: AppContext) -> dict[str, list[str]]:
-    """The distinct values of every filter column in the store (cached)."""
+    """The distinct values of every filter column among the orders the viewer may see
+    (cached per scope)."""
+    within = current().scope.restrict({})
+
     def compute() -> dict[str, list[str]]:
-        return {column: queries.distinct_values(ctx.engine, column) for column in queries.FILTERABLE}
+        return {column: queries.distinct_values(ctx.engine, column, filters=within)
+                for column in queries.FILTERABLE}
 
     return ctx.service.get(NAMESPACE, {"store": ctx.store_key}, compute).value
 

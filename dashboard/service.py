@@ -39,6 +39,7 @@ was computed, the data version it was computed from, and whether it is stale.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import fcntl
 import hashlib
 import json
@@ -118,6 +119,7 @@ class CachedService:
         redis_client: Any | None = None,
         lock_dir: str | None = None,
         lock_wait_s: float = LOCK_WAIT_S,
+        scope_key: Callable[[], str] = lambda: "all",
     ) -> None:
         self.cache = cache
         self.version = version
@@ -133,6 +135,9 @@ class CachedService:
         self._threads: list[threading.Thread] = []
         self.computations = 0  # in this process; the Redis counter spans processes
         self.lock_wait_s = lock_wait_s
+        # The data scope of the request, part of every key: one viewer's rows are never
+        # served to another from the cache (dashboard.access.cache_scope).
+        self.scope_key = scope_key
         self.cache_faults = FaultStreak("cache", log, retry_s=CACHE_RETRY_S)
         self.store_faults = FaultStreak("store", log)
 
@@ -153,6 +158,7 @@ class CachedService:
         ``check_version=False`` leaves the data version out of the key (no store read).
         """
         period = period_s or self.period_s
+        params = {**params, "scope": self.scope_key()}
         last_good_key = cache_key(namespace + ":last", params)
         version: str | None = None
         if check_version:
@@ -225,7 +231,10 @@ class CachedService:
                 with self._guard:
                     self._refreshing.discard(key)
 
-        thread = threading.Thread(target=run, name=f"refresh-{namespace}", daemon=True)
+        # In a copy of the caller's context: the computation runs for the same viewer
+        # (dashboard.access) as the request that started it.
+        thread = threading.Thread(target=contextvars.copy_context().run, args=(run,),
+                                  name=f"refresh-{namespace}", daemon=True)
         self._threads = [t for t in self._threads if t.is_alive()]
         self._threads.append(thread)
         thread.start()

@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from dashboard.access import scoped
 from metrics.summary import Summary, compute_summary
 from metrics.window import Filters, Window
 
@@ -34,7 +35,9 @@ def summary_params(ctx: AppContext, window_key: dict[str, Any], filters: Filters
 def summary_result(ctx: AppContext, window_key: dict[str, Any], window: Window, filters: Filters,
                    now: datetime, period_s: int | None = None) -> Result[Summary]:
     """The cached summary of ``window`` (stated as ``window_key``) under ``filters`` as of
-    ``now``, a ``service.Result`` (stale with the last good value when the store fails)."""
+    ``now``, a ``service.Result`` (stale with the last good value when the store fails).
+    ``filters`` are narrowed to the viewer's scope here, so the key names what is computed."""
+    filters = scoped(filters)
     return ctx.service.get(
         NAMESPACE, summary_params(ctx, window_key, filters),
         lambda: compute_summary(ctx.engine, ctx.settings.pipeline, window, filters, now),

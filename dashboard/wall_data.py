@@ -18,14 +18,13 @@ from datetime import datetime
 import pandas as pd
 from sqlalchemy import Engine
 
-from dashboard.wall_settings import WallConfig
 from datasource.alert_firing import FiringAlerts, firing_alerts
 from datasource.pipeline import Pipeline
 from metrics import frames
 from metrics.drilldown import orders_behind_page
 from metrics.summary import Summary, compute_summary
 from metrics.trend import daily_trend
-from metrics.window import Window
+from metrics.window import Filters, Window
 
 NAMESPACE = "wall-summary"
 SUMMARY_DAYS = 7
@@ -50,18 +49,19 @@ class WallData:
 SUMMARY_WINDOW = {"days": SUMMARY_DAYS}  # as the overview states its window: shared summary
 
 
-def wall_params(store_key: str, config: WallConfig) -> dict:
-    """The cache parameters of a screen: store, relative windows, filters, list length."""
+def wall_params(store_key: str, filters: Filters) -> dict:
+    """The cache parameters of a screen: store, relative windows, the effective filters
+    (the screen's, narrowed to the viewer's scope), list length."""
     return {
         "store": store_key,
         "window": SUMMARY_WINDOW,
         "trend": f"last_days:{TREND_DAYS}",
-        "filters": dict(config.filters.active().items()),
+        "filters": dict(filters.active().items()),
         "rows": LIST_ROWS,
     }
 
 
-def compute_wall(engine: Engine, pipeline: Pipeline, config: WallConfig, now: datetime,
+def compute_wall(engine: Engine, pipeline: Pipeline, filters: Filters, now: datetime,
                  summary: Summary | None = None, alert_rules: int = 0) -> WallData:
     """Everything one wall refresh shows, as of ``now`` (the summary's own now when the
     shared summary is given: ``dashboard.summary_cache``, the one the overview reads).
@@ -70,7 +70,6 @@ def compute_wall(engine: Engine, pipeline: Pipeline, config: WallConfig, now: da
     ``metrics.trend.daily_trend`` as the summary, so its last 7 days equal the summary's.
     """
     tz = pipeline.timezone
-    filters = config.filters
     if summary is None:
         summary = compute_summary(engine, pipeline, Window.last_days(SUMMARY_DAYS, now, tz), filters, now)
     now, window = summary.now, summary.window

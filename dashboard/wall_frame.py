@@ -31,6 +31,7 @@ from typing import Any
 from dash import no_update
 from plotly.io.json import to_json_plotly
 
+from dashboard.access import scoped
 from dashboard.context import AppContext
 from dashboard.figures import bottleneck_figure, exceptions_figure, trend_figure
 from dashboard.figures.theme import for_the_room
@@ -48,7 +49,7 @@ from dashboard.wall_data import NAMESPACE, SUMMARY_DAYS, SUMMARY_WINDOW, WallDat
 from dashboard.wall_settings import WallConfig
 from metrics.catalog import CATALOG, Catalog
 from metrics.summary import Summary
-from metrics.window import Window
+from metrics.window import Filters, Window
 
 FRAME_NAMESPACE = "wall-frame"
 MIN_PERIOD_S = 5
@@ -86,11 +87,11 @@ def period_s(config: WallConfig) -> int:
     return max(MIN_PERIOD_S, config.refresh_s)
 
 
-def frame_params(store_key: str, config: WallConfig, html_ids: list[dict], graph_ids: list[dict],
-                 px: int) -> dict:
+def frame_params(store_key: str, config: WallConfig, filters: Filters, html_ids: list[dict],
+                 graph_ids: list[dict], px: int) -> dict:
     """The cache parameters of a screen shape: the summary's plus how it is shown."""
     return {
-        **wall_params(store_key, config), "lang": config.lang, "px": px,
+        **wall_params(store_key, filters), "lang": config.lang, "px": px,
         "html": [[i["slot"], i["view"]] for i in html_ids],
         "graph": [[i["slot"], i["view"]] for i in graph_ids],
     }
@@ -155,15 +156,15 @@ def render_frame(summary: Result[WallData], config: WallConfig, html_ids: list[d
                      summary.error)
 
 
-def shared_summary(ctx: AppContext, config: WallConfig, now: datetime, period: int) -> Summary:
+def shared_summary(ctx: AppContext, filters: Filters, now: datetime, period: int) -> Summary:
     """The summary the overview shares (same window, filters and period: one computation)."""
     window = Window.last_days(SUMMARY_DAYS, now, ctx.settings.timezone)
-    return fresh_summary(ctx, SUMMARY_WINDOW, window, config.filters, now, period)
+    return fresh_summary(ctx, SUMMARY_WINDOW, window, filters, now, period)
 
 
-def wall_data(ctx: AppContext, config: WallConfig, now: datetime, period: int) -> WallData:
+def wall_data(ctx: AppContext, filters: Filters, now: datetime, period: int) -> WallData:
     rules = ctx.settings.alert_tables.get("alert_rules")
-    return compute_wall(ctx.engine, ctx.settings.pipeline, config, now, shared_summary(ctx, config, now, period),
+    return compute_wall(ctx.engine, ctx.settings.pipeline, filters, now, shared_summary(ctx, filters, now, period),
                         len(rules) if isinstance(rules, list) else 0)
 
 
@@ -176,16 +177,17 @@ def current_frame(ctx: AppContext, config: WallConfig, html_ids: list[dict], gra
     """
     period = period_s(config)
     clock = now or ctx.service.clock
+    filters = scoped(config.filters)  # what this viewer may see of the screen's filters
 
     def summary() -> Result[WallData]:
         # Not stale-while-revalidate: this runs in the background (or for a shape's first
         # screen), and a frame must show the summary of its own period.
         return ctx.service.get(
-            NAMESPACE, wall_params(ctx.store_key, config),
-            lambda: wall_data(ctx, config, clock(), period),
+            NAMESPACE, wall_params(ctx.store_key, filters),
+            lambda: wall_data(ctx, filters, clock(), period),
             period_s=period)
 
     return ctx.service.get(
-        FRAME_NAMESPACE, frame_params(ctx.store_key, config, html_ids, graph_ids, px),
+        FRAME_NAMESPACE, frame_params(ctx.store_key, config, filters, html_ids, graph_ids, px),
         lambda: render_frame(summary(), config, html_ids, graph_ids, px, ctx.catalog),
         period_s=period, background=True, check_version=False)

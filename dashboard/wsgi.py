@@ -10,6 +10,7 @@ Scheduled jobs do not run in web workers: run one ``orderboard worker`` beside t
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -41,6 +42,9 @@ def served_from_environment() -> Any:
     from datasource.store import make_engine, open_store
 
     settings = load_settings()
+    if not settings.secret_key:
+        logging.getLogger(__name__).warning(
+            "no ORDERBOARD_SECRET_KEY: no logins, requests from other computers get 403")
     # Brought up to the schema without a bound (an index build may take a while), then
     # served by an engine whose every wait is bounded by wait_s (README, "Timeouts").
     open_store(settings.database_url, settings.pipeline, create=False).dispose()

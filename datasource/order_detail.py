@@ -1,5 +1,5 @@
-"""One order in full: its row, stage visits, events, exceptions and audit trail; and
-recording an audit entry (who exported what).
+"""One order in full: its row, stage visits, events, exceptions and audit trail
+(entries are written by ``datasource.audit``).
 
 Plain selects by the order's indexed columns; frames come back with tz-aware UTC
 datetimes (``queries.read_frame``). No Dash here.
@@ -8,13 +8,12 @@ datetimes (``queries.read_frame``). No Dash here.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 
 import pandas as pd
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from datasource.queries import raw, read_frame, to_utc
+from datasource.queries import FilterMap, filter_conditions, raw, read_frame, to_utc
 from datasource.schema import (
     AuditEntry,
     DataQualityFinding,
@@ -24,7 +23,6 @@ from datasource.schema import (
     OrderException,
     StageVisit,
 )
-from datasource.store import utcnow
 
 orders = Order.__table__
 visits_t = StageVisit.__table__
@@ -61,12 +59,13 @@ class OrderDetail:
 
 
 
-def find_order(engine: Engine, number: str) -> dict | None:
-    """The order row (``ORDER_FIELDS``) of an order number, or None."""
+def find_order(engine: Engine, number: str, filters: FilterMap | None = None) -> dict | None:
+    """The order row (``ORDER_FIELDS``) of an order number, or None; also None when the
+    order is outside ``filters`` (a viewer's scope: ``datasource.scope``)."""
     o = orders.c
     frame = read_frame(engine, select(*(raw(o[f]) if f.endswith("_at") or f == "current_since"
                                         else o[f] for f in ORDER_FIELDS))
-                       .where(o.order_number == number))
+                       .where(o.order_number == number, *filter_conditions(filters)))
     if frame.empty:
         return None
     row = frame.iloc[0].to_dict()
@@ -144,25 +143,13 @@ def order_history(engine: Engine, order_id: int) -> pd.DataFrame:
     return frame
 
 
-def order_detail(engine: Engine, number: str) -> OrderDetail | None:
-    """The whole order page's data, or None for an unknown number."""
-    order = find_order(engine, number)
+def order_detail(engine: Engine, number: str, filters: FilterMap | None = None) -> OrderDetail | None:
+    """The whole order page's data, or None for an unknown number or an order outside
+    ``filters``."""
+    order = find_order(engine, number, filters)
     if order is None:
         return None
     oid = int(order["id"])
     return OrderDetail(order, order_visits(engine, oid), order_events(engine, oid),
                        order_exceptions(engine, oid), audit_trail(engine, number),
                        order_findings(engine, number), order_history(engine, oid))
-
-
-def record_audit(
-    engine: Engine, actor: str, action: str, target: str, detail: str | None = None,
-    at: datetime | None = None,
-) -> None:
-    """Append one audit entry. The data version is not moved: the audit log is not part
-    of any metric, so cached numbers stay valid."""
-    with engine.begin() as conn:
-        conn.execute(insert(AuditEntry), [{
-            "at": at or utcnow(), "actor": actor, "action": action,
-            "target": target[:256], "detail": detail,
-        }])

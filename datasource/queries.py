@@ -169,11 +169,14 @@ def orders_by_ids(engine: Engine, ids: Sequence[int]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def distinct_values(engine: Engine, column: str, limit: int = 1000) -> list[str]:
-    """The distinct non-empty values of an orders filter column, sorted (for dropdowns)."""
+def distinct_values(engine: Engine, column: str, limit: int = 1000,
+                    filters: FilterMap | None = None) -> list[str]:
+    """The distinct non-empty values of an orders filter column among the orders of
+    ``filters``, sorted (for dropdowns)."""
     if column not in FILTERABLE:
         raise ValueError(f"unknown filter {column!r} (one of {FILTERABLE})")
     c = orders.c[column]
-    stmt = select(c).where(c.is_not(None), c != "").group_by(c).order_by(c).limit(limit)
+    stmt = (select(c).where(c.is_not(None), c != "", *filter_conditions(filters))
+            .group_by(c).order_by(c).limit(limit))
     with engine.connect() as conn:
         return [str(v) for v in conn.execute(stmt).scalars()]

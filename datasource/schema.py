@@ -227,6 +227,66 @@ class AuditEntry(Base):
     detail: Mapped[str | None] = mapped_column(Text)
 
 
+# --- Access (DESIGN.md section 5a): users, their data scopes, wall display tokens and
+# the failed-login counters that lock an account or an address for a while.
+
+ROLES = ("viewer", "manager", "admin")
+
+
+class User(Base):
+    """One person who logs in. ``session_epoch`` moves when the password changes or the
+    user is disabled, which ends every session signed in before."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class UserScope(Base):
+    """One allowed value of one dimension for a user (``datasource.scope``)."""
+
+    __tablename__ = "user_scopes"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    dimension: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[str] = mapped_column(String(128), primary_key=True)
+
+
+class DisplayToken(Base):
+    """A wall TV's read-only sign-in: one wall setting (its query) and one scope (JSON
+    pairs, or null for all orders). Only the SHA-256 of the secret is stored."""
+
+    __tablename__ = "display_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str] = mapped_column(String(128), default="")
+    wall_query: Mapped[str] = mapped_column(Text, default="")
+    scope: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class LoginThrottle(Base):
+    """Failed logins in a row for one account (``user:NAME``) or address (``addr:IP``)."""
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class StoreMeta(Base):
     """Key/value facts about the store; ``data_version`` moves on every write."""
 

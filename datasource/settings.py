@@ -54,6 +54,15 @@ SETTINGS: tuple[Setting, ...] = (
             "after a failure the cache is skipped for a few seconds."),
     Setting("lang", "ORDERBOARD_LANG", DEFAULT_LANG,
             "Language of every page unless its URL says `?lang=`: zh or en."),
+    Setting("secret_key", "ORDERBOARD_SECRET_KEY", None,
+            "Key that signs login sessions (at least 32 characters; never printed). Setting "
+            "it turns logins on, which serving beyond this computer requires."),
+    Setting("idle_minutes", "ORDERBOARD_IDLE_MINUTES", "60",
+            "Minutes without a request after which a login session ends (wall display "
+            "tokens do not time out)."),
+    Setting("allowed_hosts", "ORDERBOARD_ALLOWED_HOSTS", None,
+            "Comma-separated host names the server answers to (the Host header, e.g. "
+            "`board.example.com`); any when unset."),
 )
 
 # The configuration file's tables about alerts, kept as written and checked by
@@ -75,6 +84,9 @@ class Settings:
     wait_s: float = 10.0
     cache_wait_s: float = 0.25
     lang: str = DEFAULT_LANG
+    secret_key: str | None = field(default=None, repr=False)
+    idle_minutes: float = 60.0
+    allowed_hosts: str | None = None
     pipeline: Pipeline = field(default_factory=lambda: load_pipeline(None))
     # The config file's [metrics.<name>] tables (warning/critical thresholds), checked
     # against the catalog by ``metrics.catalog.Catalog.with_thresholds``.
@@ -123,11 +135,29 @@ def load_settings(**overrides: str | None) -> Settings:
     values["config_file"] = config_file
     values["lang"] = check_lang_setting(values["lang"])
     waits = {name: _seconds(values.pop(name), name) for name in ("wait_s", "cache_wait_s")}
-    settings = Settings(**values, **waits)  # type: ignore[arg-type]
+    idle = _minutes(values.pop("idle_minutes"), "idle_minutes")
+    if values.get("secret_key") is not None and len(str(values["secret_key"])) < MIN_SECRET_KEY:
+        raise SettingError(f"secret_key (ORDERBOARD_SECRET_KEY) needs at least {MIN_SECRET_KEY} "
+                           "characters: make one with `python -c \"import secrets; print(secrets.token_hex(32))\"`")
+    settings = Settings(**values, **waits, idle_minutes=idle)  # type: ignore[arg-type]
     thresholds = dict(data.get("metrics", {})) if config_file else {}
     alert_tables = {k: data[k] for k in ALERT_TABLES if k in data}
     return replace(settings, pipeline=load_pipeline(config_file), metric_thresholds=thresholds,
                    alert_tables=alert_tables)
+
+
+MIN_SECRET_KEY = 32
+
+
+def _minutes(value: object, name: str) -> float:
+    """A positive number of minutes, at most a week; a bad value is an error naming the setting."""
+    try:
+        minutes = float(str(value).strip())
+    except (TypeError, ValueError):
+        raise SettingError(f"{name} must be a number of minutes, not {value!r}") from None
+    if not 0 < minutes <= 7 * 24 * 60:
+        raise SettingError(f"{name} must be between 0 and 10080 minutes, not {value!r}")
+    return minutes
 
 
 def _seconds(value: object, name: str) -> float:

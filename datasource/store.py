@@ -225,3 +225,28 @@ def data_version(engine: Engine) -> str:
         return conn.execute(
             select(StoreMeta.value).where(StoreMeta.key == DATA_VERSION)
         ).scalar_one()
+
+
+def kept_secret(engine: Engine, name: str) -> str:
+    """A random key made once and kept in ``store_meta`` under ``name``, so every process
+    serving this store agrees on it (two processes making it at once: the first one
+    stored wins)."""
+    import secrets
+
+    from sqlalchemy.exc import IntegrityError
+
+    def stored() -> str | None:
+        with engine.connect() as conn:
+            return conn.execute(select(StoreMeta.value).where(StoreMeta.key == name)).scalar_one_or_none()
+
+    found = stored()
+    if found:
+        return found
+    try:
+        with engine.begin() as conn:
+            conn.execute(insert(StoreMeta).values(key=name, value=secrets.token_hex(32)))
+    except IntegrityError:
+        pass
+    found = stored()
+    assert found is not None
+    return found

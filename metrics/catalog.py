@@ -63,6 +63,10 @@ class Metric:
     def label(self, lang: str) -> str:
         return self.label_en if lang == "en" else self.label_zh
 
+    def describe(self, lang: str) -> str:
+        """The exact definition in ``lang`` (``description`` is the English one)."""
+        return self.description if lang == "en" else DESCRIPTIONS_ZH[self.name]
+
     def read(self, summary: Summary) -> Value:
         """The metric's value in ``summary`` (whole flow)."""
         if self.value is None:
@@ -335,5 +339,48 @@ class Catalog(Mapping[str, Metric]):
                                      f"critical {metric.critical:g} (good direction: {metric.good_direction})")
         return Catalog(tuple(metrics.values()))
 
+
+_W_ZH = "W = 时间窗 [开始, 结束)；筛选条件限定计入的每个订单。"
+
+# The definitions in Chinese, one per metric, saying exactly what ``description`` says.
+DESCRIPTIONS_ZH: dict[str, str] = {
+    "orders_placed_today": "今天（流程时区）零点起至现在下单的订单（任何状态，含已取消）。",
+    "wip": "现在未关闭的订单：状态为进行中、下单时间不晚于现在、当前环节为流转环节（签收之前、非可选环节）。"
+           "已取消和已签收的订单从不计入。某时刻 t 的在制 = t 之前下单、t 之前既未签收也未取消的订单"
+           "（取消时间未知的从不计入）。",
+    "completed": "在 W 内签收的订单：未取消，签收时间（进入终点环节）在 W 内。比率和履约周期都以这些订单为准。" + _W_ZH,
+    "late": "在 W 内签收且签收时间晚于承诺交期的订单。" + _W_ZH,
+    "delay_rate": "延误订单 / 签收订单，均为 W 内签收的订单（未取消，签收时间在 W 内）；延误 = 签收时间 > 承诺交期。"
+                  "没有承诺交期的订单计入签收、从不算延误。没有签收订单时无值（—），不是 0 % 或 100 %。" + _W_ZH,
+    "cycle_time_median": "W 内签收订单的（签收时间 − 下单时间）的中位数，单位小时（天 = 小时 / 24）；"
+                         "签收时间 = 进入终点环节的时间。" + _W_ZH,
+    "cycle_time_mean": "W 内签收订单的（签收时间 − 下单时间）的平均值，单位小时。" + _W_ZH,
+    "cycle_time_p90": "W 内签收订单的（签收时间 − 下单时间）的第 90 百分位数（相邻秩线性插值），单位小时。" + _W_ZH,
+    "overdue_now": "现在在制、承诺交期早于现在的订单。",
+    "at_risk": "现在在制、尚未逾期，且 现在 + max(0, 当前环节典型时长 − 已停留时长) "
+               "+ 其余流转环节典型时长之和 > 承诺交期的订单。已停留时长 = 现在 − 进入当前环节的时间。"
+               "环节典型时长 = W 内结束的该环节停留的中位数"
+               "（W 内没有结束的停留时取该环节 SLA）。没有承诺交期的订单从不算有延误风险。",
+    "placed": "下单时间在 W 内的订单，任何状态。" + _W_ZH,
+    "open_exceptions": "不晚于现在发生、到现在仍未解决（解决时间为空或晚于现在）的异常，无论何时发生。",
+    "open_alerts": "现在触发中、尚未确认的预警（状态为触发中、确认时间为空），所有预警规则的；待定的（仍在规则"
+                   "的 for 时长内）不计入。有筛选条件时：关于通过筛选的订单（或其异常）的预警，以及规则范围恰好"
+                   "是这些筛选条件的指标预警。在 /alerts 页面列出。",
+    "exceptions_opened": "发生时间在 W 内的异常，按类型和环节。" + _W_ZH,
+    "exception_ack_median": "W 内发生、到现在已确认的异常的（确认时间 − 发生时间）中位数，单位小时。" + _W_ZH,
+    "exception_resolve_median": "W 内发生、到现在已解决的异常的（解决时间 − 发生时间）中位数，单位小时。" + _W_ZH,
+    "time_in_stage": "按环节：从进入该环节到订单下一次停留开始（或该环节自身的完成事件）的时间，取 W 内结束的停留，"
+                     "含返工；显示平均值、中位数、第 90 百分位数和合计。" + _W_ZH,
+    "throughput": "按环节：W 内离开该环节的停留数（离开时间在 W 内、时长非负、含返工）/ W 已过去的天数"
+                  "（从开始到 min(结束, 现在)）。整个流程：每个本地日的下单数和签收数（趋势）。",
+    "sla_breach_rate": "按环节：超时停留数 / 停留数，取 W 内结束且时长非负的停留（含返工）；"
+                       "超时 = 停留时长 > 环节 SLA。已超过 SLA 的未结束停留单独显示为当前超时。"
+                       "没有停留时无值。" + _W_ZH,
+    "stage_over_sla_now": "按环节：现在在该环节、停留已超过环节 SLA 的订单（当前超时）/ 现在在该环节的订单。"
+                          "该环节没有订单时无值。环节卡片的颜色由它决定。",
+    "delay_contribution": "按环节：W 内签收的延误订单每次停留的 max(0, 停留时长 − 环节 SLA) 之和，单位小时。"
+                          "瓶颈是贡献最大的环节（全部为零时没有瓶颈）。" + _W_ZH,
+}
+assert set(DESCRIPTIONS_ZH) == {m.name for m in _METRICS}, "every metric is defined in both languages"
 
 CATALOG = Catalog(_METRICS)

@@ -430,7 +430,18 @@ def report(
     typer.echo(f"wrote the {fmt} report of {label} to {out}")
 
 
-HostOption = Annotated[str, typer.Option("--host", help="Interface to listen on.")]
+HostOption = Annotated[str, typer.Option(
+    "--host", help="Interface to listen on (beyond 127.0.0.1 only with logins: ORDERBOARD_SECRET_KEY).")]
+
+
+def refuse_exposure(settings: Settings, host: str) -> None:
+    """One line and exit status 1 for a server other computers reach without logins."""
+    from orderboard.serving import NoLoginBeyondThisComputer, check_exposure
+
+    try:
+        check_exposure(settings, host)
+    except NoLoginBeyondThisComputer as exc:
+        fail(str(exc))
 PortOption = Annotated[int, typer.Option("--port", help="Port to listen on.")]
 
 
@@ -454,6 +465,7 @@ def demo(
     from orderboard.serving import DEMO_DATABASE_URL, NotADemoStore, prepare_demo_store, serve_app
 
     settings = settings_for(db or DEMO_DATABASE_URL, config)
+    refuse_exposure(settings, host)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, transient=False) as bar:
         task = bar.add_task("seeding demo orders", total=orders, start=False)
@@ -490,6 +502,7 @@ def serve(
     from orderboard import serving
 
     settings = settings_for(db, config)
+    refuse_exposure(settings, host)
     engine = opened_store(settings, create=False)  # never serve an empty new file
     cache = f"  cache: {masked_url(settings.cache_url)}" if settings.cache_url else ""
     typer.echo(f"dashboard: http://{host}:{port}/  store: {masked_url(settings.database_url)}{cache}")

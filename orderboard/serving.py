@@ -30,6 +30,25 @@ class NotADemoStore(RuntimeError):
     """The demo was pointed at a store that holds real data."""
 
 
+class NoLoginBeyondThisComputer(RuntimeError):
+    """A server on an address other computers reach, without logins configured."""
+
+
+def check_exposure(settings: Settings, host: str) -> None:
+    """Refuse to serve on a non-loopback address without logins (the ``secret_key``
+    setting): anyone on the network would see and export everything."""
+    from dashboard.auth import is_loopback, login_required
+
+    if login_required(settings):
+        return
+    if host == "localhost" or is_loopback(host):
+        return
+    raise NoLoginBeyondThisComputer(
+        f"--host {host} serves other computers, which needs logins: set ORDERBOARD_SECRET_KEY "
+        "(32+ characters) and create an admin with `orderboard user add NAME --role admin`, "
+        "or serve on --host 127.0.0.1")
+
+
 class JobsRunElsewhere(RuntimeError):
     """Another process (on any host) already runs the scheduled jobs of this store."""
 
@@ -76,6 +95,7 @@ def serve_app(settings: Settings, host: str, port: int, engine: Engine | None = 
     from dashboard.app import create_app
     from datasource.store import make_engine
 
+    check_exposure(settings, host)
     running: RunningJobs | None = start_scheduler(settings, jobs, engine) if jobs else None
     if jobs and running is None:
         log.warning("scheduled jobs already run in another process; serving only")

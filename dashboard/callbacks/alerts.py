@@ -13,6 +13,7 @@ from html import escape
 
 from dash import Dash, Input, Output, State, no_update
 from flask import abort, request
+from flask_wtf.csrf import generate_csrf
 
 from dashboard.alert_text import said, stage_namer, subject
 from dashboard.context import AppContext
@@ -91,6 +92,7 @@ def register(app: Dash, ctx: AppContext) -> None:
                                f"<p>{done}</p>{back}")
         return _page(lang, f"<h1>{escape(word('alerts', 'ack_ask', lang))}</h1><p>{what}</p>"
                            f'<form method="post"><input type="hidden" name="sig" value="{escape(sig or "")}">'
+                           f'<input type="hidden" name="csrf_token" value="{escape(generate_csrf())}">'
                            f'<input type="hidden" name="lang" value="{lang}">'
                            f'<input name="by" placeholder="{escape(word("alerts", "your_name", lang))}"> '
                            f'<button type="submit">{escape(word("alerts", "ack_button", lang))}</button></form>')

@@ -9,24 +9,30 @@ from datetime import datetime
 
 from dash import Dash, Input, Output, State, dcc, html
 
+from dashboard.access import current, require
 from dashboard.context import AppContext
 from dashboard.export import table_bytes
 from dashboard.figures.timeline import timeline_figure
 from dashboard.layouts import order as ui
 from dashboard.words import word
-from datasource.order_detail import find_order, order_detail, order_events, record_audit
+from datasource.audit import record_audit
+from datasource.order_detail import find_order, order_detail, order_events
 
-EXPORT_ACTOR = "anonymous"  # no sign-in yet
 
-
-def order_content(ctx: AppContext, number: str, now: datetime | None = None, lang: str | None = None) -> list:
-    """The page body for an order number (a not-found note for an unknown one), in
-    ``lang`` (default: the ``lang`` setting)."""
+def order_content(ctx: AppContext, number: str, now: datetime | None = None, lang: str | None = None,
+                  record_view: bool = False) -> list:
+    """The page body for an order number (a not-found note for an unknown one or one
+    outside the viewer's scope), in ``lang`` (default: the ``lang`` setting); with
+    ``record_view`` the view goes to the audit log."""
     now = now or ctx.moment()
     lang = ctx.page_lang(lang)
-    detail = order_detail(ctx.engine, number)
+    viewer = current()
+    # An order outside the viewer's scope is not found, like one that does not exist.
+    detail = order_detail(ctx.engine, number, viewer.scope.restrict({}))
     if detail is None:
         return [ui.not_found(number, lang)]
+    if record_view:
+        record_audit(ctx.engine, viewer.name, "view", f"/orders/{number}")
     pipeline, tz = ctx.settings.pipeline, ctx.tz
     order = detail.order
     # Whether the order runs is its status, not whether a visit is still open.
@@ -46,9 +52,11 @@ def order_content(ctx: AppContext, number: str, now: datetime | None = None, lan
     ]
 
 
-def export_events(ctx: AppContext, number: str, actor: str = EXPORT_ACTOR) -> dict | None:
-    """The order's events as CSV (times in the configured zone), recorded in the audit log."""
-    order = find_order(ctx.engine, number)
+def export_events(ctx: AppContext, number: str) -> dict | None:
+    """The order's events as CSV (times in the configured zone), recorded in the audit
+    log; for a viewer who may export, and an order inside their scope."""
+    actor = require("export").name
+    order = find_order(ctx.engine, number, current().scope.restrict({}))
     if order is None:
         return None
     events = order_events(ctx.engine, int(order["id"]))
@@ -62,7 +70,7 @@ def register(app: Dash, ctx: AppContext) -> None:
     @app.callback(Output(ui.CONTENT, "children"), Input(ui.NUMBER, "data"), State(ui.LANG, "data"))
     def _fill_order(number: str | None, lang: str | None) -> list:
         try:
-            return order_content(ctx, number or "", lang=lang)
+            return order_content(ctx, number or "", lang=lang, record_view=True)
         except Exception as exc:  # noqa: BLE001 - say so instead of a blank page
             message = word("common", "store_unreachable", ctx.page_lang(lang), error=str(exc).splitlines()[0][:160])
             return [html.Div(message, className="ob-banner")]

@@ -15,6 +15,7 @@ from datetime import date, datetime
 from dash import Dash, Input, Output, State, no_update
 from dash import ctx as callback_ctx
 
+from dashboard.access import scoped
 from dashboard.components import scope_text
 from dashboard.context import AppContext
 from dashboard.figures.bottleneck import bottleneck_figure
@@ -107,11 +108,11 @@ def breakdown_for(ctx: AppContext, state: ViewState, column: str, now: datetime)
     """WIP by ``column``, under every filter except the one on that column (so the
     chart still shows the other values to switch to), in the focused stage if any."""
     key = {"production_line": "line", "channel": "channel"}[column]
-    others = state.with_(**{key: None})
-    params = {"store": ctx.store_key, "column": column, "filters": others.filter_key(),
+    others = scoped(state.with_(**{key: None}).filters())
+    params = {"store": ctx.store_key, "column": column, "filters": others.active(),
               "stage": state.stage}
     return ctx.service.get("overview.wip_by", params, lambda: wip_by(
-        ctx.engine, ctx.settings.pipeline, column, others.filters(), now, state.stage)).value
+        ctx.engine, ctx.settings.pipeline, column, others, now, state.stage)).value
 
 
 def _focus_stages(summary: Summary, stage: str | None):

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dash import ALL, Dash, Input, Output, State, callback_context, dcc, no_update
 from dash.exceptions import PreventUpdate
 
+from dashboard.access import require, scoped
 from dashboard.context import AppContext
 from dashboard.export import CHART_FORMATS, TABLE_FORMATS, ExportError, figure_bytes, table_bytes
 from dashboard.layouts.review import (
@@ -33,7 +34,9 @@ from dashboard.limits import bad_request
 from dashboard.report.charts import CHART_IDS, review_figure
 from dashboard.report.tables import TABLE_IDS, table_formats, table_frame
 from dashboard.words import word
+from datasource.audit import record_audit
 from metrics.review import WeeklyReport, build_weekly_report
+from metrics.window import Filters
 
 FORMATS = (*CHART_FORMATS, *TABLE_FORMATS)
 REVIEW_PERIOD_S = 300  # past weeks change only with the data version, which is in the key
@@ -42,10 +45,12 @@ REVIEW_PERIOD_S = 300  # past weeks change only with the data version, which is 
 def load_report(ctx: AppContext, selection: dict) -> WeeklyReport:
     """The report of a selection, cached by store, window and data version."""
     window = selection_window(selection, ctx.settings.timezone)
-    params = {"store": ctx.store_key, "start": window.start.isoformat(), "end": window.end.isoformat()}
+    filters = scoped(Filters())  # the whole store, or the viewer's scope of it
+    params = {"store": ctx.store_key, "start": window.start.isoformat(), "end": window.end.isoformat(),
+              "filters": filters.active()}
     now = ctx.moment(REVIEW_PERIOD_S)
     result = ctx.service.get("review.report", params, lambda: build_weekly_report(
-        ctx.engine, ctx.settings.pipeline, window, now), period_s=REVIEW_PERIOD_S)
+        ctx.engine, ctx.settings.pipeline, window, now, filters), period_s=REVIEW_PERIOD_S)
     return result.value
 
 
@@ -146,6 +151,7 @@ def register(app: Dash, ctx: AppContext) -> None:
         fired = callback_context.triggered[0]["value"] if callback_context.triggered else None
         if not trigger or not fired:
             raise PreventUpdate  # buttons that just appeared, not a click
+        actor = require("export").name
         selection = _selection(selection)
         item, fmt = trigger.get("item"), trigger.get("fmt")
         if item not in (*TABLE_IDS, *CHART_IDS, "report") or fmt not in FORMATS:
@@ -154,7 +160,9 @@ def register(app: Dash, ctx: AppContext) -> None:
             report = load_report(ctx, selection)
         except (ValueError, TypeError, KeyError) as exc:  # a forged selection: no such period
             raise bad_request(f"no review for this selection: {exc}") from None
-        return download(report, item, fmt, selection.get("lang") or "zh")
+        result = download(report, item, fmt, selection.get("lang") or "zh")
+        record_audit(ctx.engine, actor, "export", f"/review?week={report.label}", f"{item}, {fmt}")
+        return result
 
 
 def _selection(selection: object) -> dict:

@@ -26,6 +26,7 @@ from dash import ALL as ALL_IDS
 from dash import Dash, Input, Output, State, dcc, no_update
 from dash import ctx as callback_ctx
 
+from dashboard.access import require, scoped
 from dashboard.components import scope_text
 from dashboard.context import AppContext
 from dashboard.deadline import local_deadlines
@@ -44,12 +45,10 @@ from dashboard.limits import (
 from dashboard.summary_cache import summary_result
 from dashboard.url_state import ViewState, href, order_href, parse, to_search
 from dashboard.words import pick, word
-from datasource.order_detail import record_audit
+from datasource.audit import record_audit
 from datasource.pipeline import Pipeline
 from metrics import frames
 from metrics.drilldown import orders_behind_page
-
-EXPORT_ACTOR = "anonymous"  # no sign-in yet
 
 
 def stage_code(pathname: str | None) -> str:
@@ -113,9 +112,10 @@ def fetch(ctx: AppContext, spec: ui.ListSpec, state: ViewState, offset: int, lim
     """One page (``limit=None``: all) of the list as display columns, and the total,
     through the cache. The key holds the list, window, every filter, sort, search,
     column filter and the page."""
+    filters = scoped(state.filters())  # the page's filters within the viewer's scope
     params = {
         "store": ctx.store_key, "what": spec.what, "stage": spec.stage,
-        "window": state.window_key(), "filters": state.filter_key(),
+        "window": state.window_key(), "filters": filters.active(),
         "sort": ui.drill_sort(spec.what, state.sort), "q": state.q,
         "contains": dict(state.column_filters), "offset": offset, "limit": limit,
         "lang": ctx.page_lang(state.lang),
@@ -124,7 +124,7 @@ def fetch(ctx: AppContext, spec: ui.ListSpec, state: ViewState, offset: int, lim
     def compute() -> tuple[pd.DataFrame, int]:
         pipeline = ctx.settings.pipeline
         rows, total = orders_behind_page(
-            ctx.engine, pipeline, spec.what, state.window(now, pipeline.timezone), state.filters(),
+            ctx.engine, pipeline, spec.what, state.window(now, pipeline.timezone), filters,
             now, spec.stage, params["sort"], offset, limit,
             contains={k: v for k, v in state.column_filters if k in ui.TEXT_FILTER_COLUMNS},
             search=state.q,
@@ -347,10 +347,10 @@ KIND_FORMATS = {"hours": HOURS_FORMAT, "count": COUNT_FORMAT}
 
 
 def export_list(ctx: AppContext, pathname: str | None, search: str | None, fmt: str,
-                now: datetime | None = None, actor: str = EXPORT_ACTOR) -> dict | None:
+                now: datetime | None = None) -> dict | None:
     """The whole list as shown (filters, search, sort; every page, at most
     ``MAX_EXPORT_ROWS`` rows) for dcc.Download."""
-    return export_with_note(ctx, pathname, search, fmt, now, actor)[0]
+    return export_with_note(ctx, pathname, search, fmt, now)[0]
 
 
 def export_note(exported: int, total: int, lang: str = "zh") -> str:
@@ -362,9 +362,11 @@ def export_note(exported: int, total: int, lang: str = "zh") -> str:
 
 
 def export_with_note(ctx: AppContext, pathname: str | None, search: str | None, fmt: str,
-                     now: datetime | None = None, actor: str = EXPORT_ACTOR) -> tuple[dict | None, str]:
+                     now: datetime | None = None) -> tuple[dict | None, str]:
     """(download, note): the list as ``export_list`` makes it, and ``export_note``; no
-    file and the reason when the list's range is too long for a page."""
+    file and the reason when the list's range is too long for a page. Only for a viewer
+    who may export (a 403 otherwise); the rows are those of the viewer's scope."""
+    actor = require("export").name
     if fmt not in ("csv", "xlsx"):
         raise bad_request("export format must be csv or xlsx")
     code = stage_code(pathname)

@@ -87,7 +87,7 @@ def kpi_view(summary: Summary, state: ViewState, catalog: Catalog = CATALOG, lan
         # dcc.Link takes no data-* attributes: the count sits on a wrapper
         tiles.append(html.Div(
             id=f"ov-kpi-{name}", className=f"ob-mkpi ob-level-{metric.level(value)}",
-            title=metric.description, **{"data-count": str(metric.rows(summary))},
+            title=metric.describe(lang), **{"data-count": str(metric.rows(summary))},
             children=dcc.Link(href=href("/stages/all", state.scope().with_(metric=name)),
                               className="ob-mkpi-link", children=[
                 html.Div(metric.label(lang), className="ob-mkpi-label"),

@@ -95,7 +95,7 @@ def kpi_tiles(data: WallData, config: WallConfig, catalog: Catalog = CATALOG) ->
         tiles.append(html.A(
             href=link("/stages/all", config, metric=name),
             className=f"ob-kpi ob-level-{metric.level(value)}",
-            title=" ".join(p for p in (f"{metric.label(lang)}: {metric.description}",
+            title=" ".join(p for p in (f"{metric.label(lang)}: {metric.describe(lang)}",
                                        threshold_note(metric, lang)) if p),
             **{"data-metric": name},
             children=[
@@ -126,7 +126,7 @@ def flow_tiles(data: WallData, config: WallConfig, catalog: Catalog = CATALOG) -
             href=link(f"/stages/{row.code}", config),
             className=f"ob-flow-stage ob-level-{grade}" + (" ob-flow-stage--bottleneck" if neck else ""),
             title=t("colour", lang, metric=colour.label(lang), value=percent(share),
-                    description=colour.description),
+                    description=colour.describe(lang)),
             **{"data-stage": row.code},
             children=[
                 html.Div(className="ob-flow-label", children=[
@@ -216,7 +216,8 @@ def open_alerts_tile(data: WallData, config: WallConfig, catalog: Catalog = CATA
     alerts = data.alerts
     tile = html.A(
         href=link("/alerts", config), className=f"ob-kpi ob-level-{metric.level(value)}",
-        title=" ".join(p for p in (f"{metric.label(lang)}: {metric.description}", threshold_note(metric, lang)) if p),
+        title=" ".join(p for p in (f"{metric.label(lang)}: {metric.describe(lang)}",
+                                   threshold_note(metric, lang)) if p),
         **{"data-metric": metric.name},
         children=[
             html.Div(metric.label(lang), className="ob-kpi-label"),

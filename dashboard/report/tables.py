@@ -83,7 +83,7 @@ def definitions_table(lang: str = "en", names: tuple[str, ...] | None = None) ->
     rows = []
     for name in names or tuple(CATALOG):
         d = CATALOG[name]
-        rows.append({"metric": d.label(lang), "name": name, "unit": d.unit, "description": d.description})
+        rows.append({"metric": d.label(lang), "name": name, "unit": d.unit, "description": d.describe(lang)})
     return _headed(pd.DataFrame(rows, columns=["metric", "name", "unit", "description"]), lang)
 
 

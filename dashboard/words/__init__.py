@@ -1,5 +1,5 @@
 """Every word the screens and reports show, in one place: one (zh, en) table per domain
-(``common``, ``filters``, ``overview``, ``stage``, ``order``, ``wall``, ``review``,
+(``common``, ``access``, ``filters``, ``overview``, ``stage``, ``order``, ``wall``, ``review``,
 ``figures``, ``kinds``, ``alerts``), read through one lookup, ``word(domain, key, lang)``.
 
 Metric labels are not here: they live in ``metrics.catalog`` (``Metric.label(lang)``),
@@ -15,13 +15,26 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from dashboard.words import alerts, common, figures, filters, kinds, order, overview, review, stage, wall
+from dashboard.words import (
+    access,
+    alerts,
+    common,
+    figures,
+    filters,
+    kinds,
+    order,
+    overview,
+    review,
+    stage,
+    wall,
+)
 from datasource.settings import DEFAULT_LANG, LANGS
 
 Pair = tuple[str, str]
 
 TABLES: Mapping[str, Mapping[str, Pair]] = {
     "common": common.WORDS,
+    "access": access.WORDS,
     "filters": filters.WORDS,
     "overview": overview.WORDS,
     "stage": stage.WORDS,

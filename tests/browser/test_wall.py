@@ -318,7 +318,7 @@ def test_tiles_show_the_numbers_of_orderboard_metrics(wall_app, live_server, ope
 
     # The instant the wall computed for: same cache entry (or its last good copy).
     config = parse_wall_settings({"line": "Line A"})
-    now = ctx.service.get(NAMESPACE, wall_params(ctx.store_key, config), must_be_cached).value.summary.now
+    now = ctx.service.get(NAMESPACE, wall_params(ctx.store_key, config.filters), must_be_cached).value.summary.now
     result = CliRunner().invoke(cli, ["metrics", "--json", "--db", store.url, "--line", "Line A",
                                       "--now", now.isoformat()])
     assert result.exit_code == 0, result.output

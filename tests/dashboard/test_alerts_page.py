@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -84,7 +85,9 @@ def test_the_signed_link_asks_then_acknowledges_and_sets_the_exception(alerting)
     english = client.get(path + "&lang=en").text
     assert "Acknowledge this alert?" in english and "A · Shortage exception #1" in english
     assert alert_store.instance(store.engine, exception_alert.id)["acknowledged_at"] is None, "GET changes nothing"
-    done = client.post(path, data={"by": "王五"})
+    assert client.post(path, data={"by": "王五"}).status_code == 400, "no CSRF token: refused"
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    done = client.post(path, data={"by": "王五", "csrf_token": token})
     assert done.status_code == 200 and "王五" in done.text
     row = alert_store.instance(store.engine, exception_alert.id)
     assert row["acknowledged_by"] == "王五"

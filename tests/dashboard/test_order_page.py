@@ -12,8 +12,9 @@ import pytest
 from dashboard.app import create_app
 from dashboard.callbacks.order import export_events, order_content
 from dashboard.figures.timeline import timeline_figure, visit_bars
+from datasource.audit import record_audit
 from datasource.ingest import EventRecord, ExceptionRecord, OrderRecord, ingest
-from datasource.order_detail import audit_trail, order_detail, record_audit
+from datasource.order_detail import audit_trail, order_detail
 from datasource.settings import Settings
 
 T = datetime(2026, 11, 16, 0, 0, tzinfo=timezone.utc)  # 08:00 in Shanghai
@@ -103,12 +104,12 @@ def test_export_is_recorded_and_shown_in_the_audit_trail(ctx):
     assert csv.splitlines()[1].startswith("2026-11-16 08:00,placed,enter,吴霞")
     record_audit(ctx.engine, "someone", "export", "/stages/all?q=SO_2", "csv")  # mentions SO_2 only
     trail = audit_trail(ctx.engine, "SO-1")
-    assert trail[["actor", "action", "target"]].values.tolist() == [["anonymous", "export", "/orders/SO-1"]]
+    assert trail[["actor", "action", "target"]].values.tolist() == [["local", "export", "/orders/SO-1"]]
     assert trail["detail"].tolist() == ["csv, 9 events"]
     # "_" is matched literally: SO_2's entry does not leak into SO-2-like numbers
     assert audit_trail(ctx.engine, "SO-2").empty and len(audit_trail(ctx.engine, "SO_2")) == 1
     texts = _texts(order_content(ctx, "SO-1", now=NOW))
-    assert "anonymous" in texts and "/orders/SO-1" in texts
+    assert "local" in texts and "/orders/SO-1" in texts
     assert export_events(ctx, "nope") is None
 
 

@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+import requests
 from werkzeug.exceptions import BadRequest
 from werkzeug.serving import make_server
 
@@ -22,6 +23,7 @@ from dashboard.layouts.review import selection_from
 from dashboard.limits import LIMITS, MAX_EXPORT_ROWS, MAX_GRID_BLOCK_ROWS, MAX_REVIEW_DAYS
 from datasource.demo import generate, seed_store
 from datasource.settings import Settings
+from tests.web_client import browser_client
 
 END = datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)
 GRID = {"type": "stage-grid", "key": "k1"}
@@ -41,7 +43,7 @@ def app(sqlite_store, tmp_path):
 
 @pytest.fixture
 def client(app):
-    return app.server.test_client()
+    return browser_client(app.server)
 
 
 def grid_body(request: dict, search: str = "?days=30", pathname: str = "/stages/all") -> dict:
@@ -214,10 +216,16 @@ def test_over_real_http_a_raw_dotdot_asset_path_and_a_huge_block_get_4xx(app):
         assert raw(b"GET /_dash-component-suites/.. HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n") in (
             200, 404)  # the app's own page or not found; never a 500
         assert raw(b"GET /_dash-component-suites/dash/../../x.js HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n") == 404
-        body = json.dumps(grid_body({"startRow": 0, "endRow": 10**7})).encode()
-        assert raw(b"POST /_dash-update-component HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
-                   b"Content-Type: application/json\r\nContent-Length: " + str(len(body)).encode()
-                   + b"\r\n\r\n" + body) == 400
+        base = f"http://127.0.0.1:{server.server_port}"
+        session = requests.Session()
+        session.get(base + "/", timeout=30)  # the CSRF cookie, as a browser gets it
+        csrf = {"X-CSRFToken": session.cookies["_csrf_token"]}
+        normal = session.post(base + "/_dash-update-component", json=grid_body({"startRow": 0, "endRow": 50}),
+                              headers=csrf, timeout=30)
+        assert normal.status_code == 200
+        huge = session.post(base + "/_dash-update-component", json=grid_body({"startRow": 0, "endRow": 10**7}),
+                            headers=csrf, timeout=30)
+        assert huge.status_code == 400 and "Traceback" not in huge.text
     finally:
         server.shutdown()
         thread.join(10)

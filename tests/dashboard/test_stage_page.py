@@ -208,7 +208,7 @@ def test_export_is_the_whole_list_as_shown_and_is_audited(sqlite_demo):
         audit = conn.execute(select(AuditEntry.actor, AuditEntry.action, AuditEntry.target, AuditEntry.detail)
                              .where(AuditEntry.action == "export")).all()
     assert [(a.actor, a.action, a.target) for a in audit] == [
-        ("anonymous", "export", "/stages/all" + search)] * 2
+        ("local", "export", "/stages/all" + search)] * 2
     assert audit[0].detail.startswith(f"csv, {shown['rowCount']} of {shown['rowCount']} rows")
 
 

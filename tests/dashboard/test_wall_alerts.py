@@ -53,7 +53,7 @@ def firing(sqlite_store):
 
 def screen(store, rules: int = 3, **query: str):
     config = parse_wall_settings(query)
-    return compute_wall(store.engine, store.pipeline, config, NOW, alert_rules=rules), config
+    return compute_wall(store.engine, store.pipeline, config.filters, NOW, alert_rules=rules), config
 
 
 def test_the_tile_counts_the_open_alerts_and_leads_to_the_alerts_page(firing):

@@ -175,7 +175,7 @@ def test_the_slots_are_cached_as_the_json_the_browser_receives(wall):
     slots = [out[0], out[1]]
     assert json.loads(json.dumps(slots)) == slots
     direct = wall_frame.render_slots(
-        compute_wall(ctx.engine, ctx.settings.pipeline, parse_wall_settings({}), END),
+        compute_wall(ctx.engine, ctx.settings.pipeline, parse_wall_settings({}).filters, END),
         parse_wall_settings({}), slot_ids(layout, wall_layout.HTML_SLOT),
         slot_ids(layout, wall_layout.GRAPH_SLOT), 28)
     assert json.loads(to_json_plotly(list(direct))) == slots  # the same JSON as the components
@@ -194,9 +194,9 @@ def test_links_carry_the_filters(wall):
 def test_filters_reach_the_computation_and_the_cache_key(wall):
     ctx, store = wall
     config = parse_wall_settings({"line": "Line A", "lang": "en", "rotate": "40"})
-    assert wall_params(ctx.store_key, config)["filters"] == {"production_line": "Line A"}
-    assert wall_params(ctx.store_key, config) == wall_params(ctx.store_key, parse_wall_settings({"line": "Line A"}))
-    data = compute_wall(store.engine, store.pipeline, config, END)
+    assert wall_params(ctx.store_key, config.filters)["filters"] == {"production_line": "Line A"}
+    assert wall_params(ctx.store_key, config.filters) == wall_params(ctx.store_key, parse_wall_settings({"line": "Line A"}).filters)
+    data = compute_wall(store.engine, store.pipeline, config.filters, END)
     direct = compute_summary(store.engine, store.pipeline, Window.last_days(7, END, "Asia/Shanghai"),
                              Filters(production_line="Line A"), END)
     assert data.summary.wip == direct.wip and data.summary.delay == direct.delay
@@ -219,7 +219,7 @@ def test_screens_with_the_same_filters_share_one_computation(wall, monkeypatch):
     assert len(calls) == 1  # language is presentation: one computation
     assert renders == ["zh", "en"]  # and one rendering per language
     run(ctx, {"line": "Line B", "views": "main"})
-    assert len(calls) == 2 and calls[1].line == "Line B"
+    assert len(calls) == 2 and calls[1].production_line == "Line B"
 
 
 def as_json(out) -> str:
@@ -393,7 +393,7 @@ def test_wall_charts_are_finished_for_the_room_and_the_review_charts_are_not(wal
         assert axes and all(a["title"]["standoff"] == 56 for a in axes.values()), slot
         bars = [d for d in fig["data"] if d["type"] == "bar"]
         assert bars and all(d["constraintext"] == "none" for d in bars), slot
-    review = trend_figure(compute_wall(ctx.engine, ctx.settings.pipeline, parse_wall_settings({}), END).trend)
+    review = trend_figure(compute_wall(ctx.engine, ctx.settings.pipeline, parse_wall_settings({}).filters, END).trend)
     assert review.layout.yaxis.title.standoff is None and review.data[0].constraintext is None
 
 

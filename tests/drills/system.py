@@ -56,6 +56,7 @@ class System:
     gunicorn: subprocess.Popen | None = None
     redis: subprocess.Popen | None = None
     starts: int = 0
+    env: dict[str, str] = field(default_factory=dict)  # more settings for gunicorn's environment
 
     @property
     def url(self) -> str:
@@ -92,7 +93,7 @@ class System:
         self.starts += 1
         env = {**os.environ, "ORDERBOARD_DATABASE_URL": self.store_url,
                "ORDERBOARD_CACHE_URL": f"redis://127.0.0.1:{self.redis_port}/0",
-               "ORDERBOARD_WAIT_S": str(WAIT_S), "ORDERBOARD_CACHE_WAIT_S": "0.25"}
+               "ORDERBOARD_WAIT_S": str(WAIT_S), "ORDERBOARD_CACHE_WAIT_S": "0.25", **self.env}
         gunicorn = str(Path(sys.executable).with_name("gunicorn"))
         self.gunicorn = subprocess.Popen(
             [gunicorn, "-w", str(WORKERS), "-b", f"127.0.0.1:{self.port}",
@@ -112,7 +113,7 @@ class System:
         start = time.monotonic()
         while time.monotonic() - start < timeout_s:
             try:
-                with urllib.request.urlopen(f"{self.url}/_dash-layout", timeout=5) as answer:
+                with urllib.request.urlopen(f"{self.url}/login", timeout=5) as answer:
                     if answer.status == 200:
                         return round(time.monotonic() - start, 2)
             except OSError:

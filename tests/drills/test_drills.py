@@ -1,9 +1,10 @@
-"""Fault drills (issue "The wall never freezes and never lies"; DESIGN.md section 6).
+"""Fault drills (DESIGN.md section 6, "Faults are part of the design").
 
 gunicorn -w 2 (timeout 30 s) over a PostgreSQL schema and a redis-server of the drill's
 own, ORDERBOARD_WAIT_S=3, three wall screens in Chromium with refresh=5 (the wall's
-smallest cache period, so a period is 5 s). Periods and hang times are short so that the
-drills take a few minutes; each hang outlasts the bound it tests.
+smallest cache period, so a period is 5 s). The periods are short so that the drills
+take a few minutes; the store hang (90 s) and the Redis hang (45 s) last as long as the
+figures in docs/reliability.md say, each far beyond the bound it tests.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from drills.system import REFRESH_S, WAIT_S, Screens
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.browser]
 PERIOD_S = REFRESH_S
 OUTAGE_S = 40
-HANG_S = 20  # > WAIT_S: the statement timeout ends every wait well before the release
-REDIS_HANG_S = 15
+HANG_S = 90  # > WAIT_S: the statement timeout ends every wait well before the release
+REDIS_HANG_S = 45
 
 
 def shows_banner(sample: dict) -> bool:

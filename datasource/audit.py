@@ -1,0 +1,59 @@
+"""The audit log: who logged in, viewed, exported or changed what (DESIGN.md section 5a).
+
+``record_audit`` appends one entry; ``audit_entries`` reads them back, newest first,
+filtered by time, actor and action. Writing an entry does not move the data version: the
+audit log is not part of any metric, so cached numbers stay valid.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pandas as pd
+from sqlalchemy import insert, select
+from sqlalchemy.engine import Engine
+
+from datasource.queries import raw, read_frame
+from datasource.schema import AuditEntry
+from datasource.store import utcnow
+
+audit_t = AuditEntry.__table__
+
+# What the entries' ``action`` says (the web app and the command line write these).
+ACTIONS = (
+    "login", "login_failed", "lockout", "logout", "view", "export", "token_use",
+    "user_add", "user_change", "user_disable", "user_enable", "user_passwd",
+    "token_create", "token_revoke", "acknowledge",
+)
+
+
+def record_audit(
+    engine: Engine, actor: str, action: str, target: str, detail: str | None = None,
+    at: datetime | None = None,
+) -> None:
+    """Append one audit entry."""
+    with engine.begin() as conn:
+        conn.execute(insert(AuditEntry), [{
+            "at": at or utcnow(), "actor": actor[:64], "action": action[:32],
+            "target": target[:256], "detail": detail,
+        }])
+
+
+def audit_entries(engine: Engine, since: datetime | None = None, until: datetime | None = None,
+                  actor: str | None = None, action: str | None = None,
+                  limit: int | None = 10_000) -> pd.DataFrame:
+    """Entries newest first: at (UTC), actor, action, target, detail."""
+    a = audit_t.c
+    stmt = select(a.id, raw(a.at), a.actor, a.action, a.target, a.detail)
+    if since is not None:
+        stmt = stmt.where(a.at >= since)
+    if until is not None:
+        stmt = stmt.where(a.at < until)
+    if actor:
+        stmt = stmt.where(a.actor == actor)
+    if action:
+        stmt = stmt.where(a.action == action)
+    stmt = stmt.order_by(a.at.desc(), a.id.desc())
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return read_frame(engine, stmt)

@@ -1,0 +1,29 @@
+"""HTTP clients of the web app as a browser is one: with the CSRF token dash-renderer sends
+(the ``_csrf_token`` cookie back as ``X-CSRFToken``), and signed in when asked."""
+
+from __future__ import annotations
+
+import re
+
+CSRF_HEADER = "HTTP_X_CSRFTOKEN"
+
+
+def browser_client(server, name: str | None = None, password: str | None = None):
+    """A Flask test client that has opened a page (so it holds the CSRF cookie) and sends
+    the token with every request; signed in as ``name`` when given."""
+    client = server.test_client()
+    if name is not None:
+        sign_in(client, name, password or "")
+    client.get("/")
+    cookie = client.get_cookie("_csrf_token")
+    assert cookie is not None, "the app sets the CSRF cookie on its pages"
+    client.environ_base[CSRF_HEADER] = cookie.value
+    return client
+
+
+def sign_in(client, name: str, password: str, address: str = "127.0.0.1"):
+    """Post the login form as a browser does (the form's CSRF token included)."""
+    form = client.get("/login")
+    token = re.search(r"name='csrf_token' value='([^']+)'", form.text).group(1)
+    return client.post("/login", data={"name": name, "password": password, "csrf_token": token, "next": "/"},
+                       environ_base={"REMOTE_ADDR": address})
