@@ -17,6 +17,8 @@
                 if (Date.now() - last > 60000) {
                     window.sessionStorage.setItem(KEY, String(Date.now()));
                     window.location.reload();
+                    // the page is going away: the screen does not handle this answer
+                    return new Promise(function () {});
                 }
             }
             return res;

@@ -51,12 +51,16 @@ class Page:
 
 def default_pages() -> list[Page]:
     """The pages the app serves, most specific first."""
+    from dashboard.callbacks import admin as admin_callbacks
+    from dashboard.callbacks import admin_audit as admin_audit_callbacks
     from dashboard.callbacks import alerts as alerts_callbacks
     from dashboard.callbacks import order as order_callbacks
     from dashboard.callbacks import overview as overview_callbacks
     from dashboard.callbacks import review as review_callbacks
     from dashboard.callbacks import stage as stage_callbacks
     from dashboard.callbacks import wall as wall_callbacks
+    from dashboard.layouts import admin as admin_layout
+    from dashboard.layouts import admin_audit as admin_audit_layout
     from dashboard.layouts import alerts as alerts_layout
     from dashboard.layouts import order as order_layout
     from dashboard.layouts import overview as overview_layout
@@ -67,6 +71,9 @@ def default_pages() -> list[Page]:
     return [
         Page("/", overview_layout.layout, overview_callbacks.register, "OrderBoard · overview",
              owns_query=True),
+        Page("/admin/audit", admin_audit_layout.layout, admin_audit_callbacks.register,
+             "OrderBoard · audit log"),
+        Page("/admin", admin_layout.layout, admin_callbacks.register, "OrderBoard · users and access"),
         Page("/alerts", alerts_layout.layout, alerts_callbacks.register, "OrderBoard · alerts"),
         Page("/review", review_layout.layout, review_callbacks.register, "OrderBoard · weekly review"),
         Page("/stages/<code>", stage_layout.layout, stage_callbacks.register, "OrderBoard · stage",

@@ -18,10 +18,11 @@ import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.engine import Engine
 
 from datasource.schema import ROLES, DisplayToken, LoginThrottle, User, UserScope
@@ -34,10 +35,10 @@ LOCK_AFTER_ADDRESS = 30  # failures in a row from one address (several accounts 
 FIRST_LOCK_S = 60
 MAX_LOCK_S = 3600
 
-users_t = User.__table__
-scopes_t = UserScope.__table__
-tokens_t = DisplayToken.__table__
-throttle_t = LoginThrottle.__table__
+users_t = cast(Table, User.__table__)
+scopes_t = cast(Table, UserScope.__table__)
+tokens_t = cast(Table, DisplayToken.__table__)
+throttle_t = cast(Table, LoginThrottle.__table__)
 
 
 class AccountError(ValueError):
@@ -89,8 +90,9 @@ def add_user(engine: Engine, name: str, role: str, password: str, scope: Scope, 
             raise AccountError(f"user {name!r} exists already")
         uid = conn.execute(insert(users_t).values(
             name=name, role=role, password_hash=HASHER.hash(password), session_epoch=0,
-            created_at=now)).inserted_primary_key[0]
-        _write_scope(conn, uid, scope)
+            created_at=now)).inserted_primary_key
+        assert uid is not None
+        _write_scope(conn, uid[0], scope)
     found = user(engine, name)
     assert found is not None
     return found
@@ -212,6 +214,7 @@ def login(engine: Engine, name: str, password: str, address: str, now: datetime)
         checked = _verify(row.password_hash if row is not None else _dummy_hash(), password)
         ok = row is not None and row.disabled_at is None and checked
         if ok:
+            assert row is not None
             conn.execute(delete(throttle_t).where(throttle_t.c.key == keys[0]))
             conn.execute(update(throttle_t).where(throttle_t.c.key == keys[1]).values(failures=0))
             conn.execute(update(users_t).where(users_t.c.id == row.id).values(last_login_at=now))
@@ -266,8 +269,9 @@ def create_token(engine: Engine, wall_query: str, scope: Scope, created_by: str,
     with engine.begin() as conn:
         tid = conn.execute(insert(tokens_t).values(
             secret_hash=_hash_secret(secret), label=label[:128], wall_query=wall_query,
-            scope=stored_scope, created_by=created_by, created_at=now)).inserted_primary_key[0]
-    token = token_by_id(engine, tid)
+            scope=stored_scope, created_by=created_by, created_at=now)).inserted_primary_key
+    assert tid is not None
+    token = token_by_id(engine, tid[0])
     assert token is not None
     return token, secret
 

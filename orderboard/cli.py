@@ -456,6 +456,10 @@ def demo(
     orders: Annotated[int, typer.Option("--orders", help="Orders in the 90-day history.", min=1)] = 3000,
     seed: Annotated[int, typer.Option("--seed", help="Random seed of the history and the feed.")] = 7,
     no_feed: Annotated[bool, typer.Option("--no-feed", help="Do not keep new events arriving.")] = False,
+    with_users: Annotated[bool, typer.Option(
+        "--with-users",
+        help=("Also create an admin (demo), a line manager and a salesperson with random passwords, "
+              "shown once, and turn logins on."))] = False,
 ) -> None:
     """Create a demo store (seeded once), keep events flowing and serve the dashboard."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -465,6 +469,10 @@ def demo(
     from orderboard.serving import DEMO_DATABASE_URL, NotADemoStore, prepare_demo_store, serve_app
 
     settings = settings_for(db or DEMO_DATABASE_URL, config)
+    if with_users:
+        from orderboard.cli_access import with_logins
+
+        settings = with_logins(settings)
     refuse_exposure(settings, host)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, transient=False) as bar:
@@ -483,6 +491,10 @@ def demo(
         if not seeded:
             bar.remove_task(task)
     typer.echo(f"demo store: {masked_url(settings.database_url)} ({'seeded' if seeded else 'reused'})")
+    if with_users:
+        from orderboard.cli_access import demo_users
+
+        demo_users(engine, settings.database_url)
     jobs = [] if no_feed else registered_jobs(settings, engine, demo=True, seed=seed)
     feed = "off" if no_feed else "on (new orders and events at the pace of the seeded history)"
     typer.echo(f"live feed: {feed}")
@@ -701,6 +713,10 @@ def alerts_unsilence(
              f"{local(ends_at, tz)} ({tz.key})")
     typer.echo(f"silence {silence_id} ({matcher_text(done.silence['matchers'])}) ended "
                f"{local(now, tz)} ({tz.key}) by {by}")
+
+
+# The access commands (user, token, audit) live in their own module and register on ``app``.
+from orderboard import cli_access  # noqa: E402,F401
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(app())

@@ -1,6 +1,6 @@
 """Every word the screens and reports show, in one place: one (zh, en) table per domain
-(``common``, ``access``, ``filters``, ``overview``, ``stage``, ``order``, ``wall``, ``review``,
-``figures``, ``kinds``, ``alerts``), read through one lookup, ``word(domain, key, lang)``.
+(``common``, ``access``, ``admin``, ``filters``, ``overview``, ``stage``, ``order``, ``wall``,
+``review``, ``figures``, ``kinds``, ``alerts``), read through one lookup, ``word(domain, key, lang)``.
 
 Metric labels are not here: they live in ``metrics.catalog`` (``Metric.label(lang)``),
 the one place for them. Labels that come with the data (a stage's ``label_zh`` and
@@ -17,6 +17,7 @@ from collections.abc import Mapping
 
 from dashboard.words import (
     access,
+    admin,
     alerts,
     common,
     figures,
@@ -35,6 +36,7 @@ Pair = tuple[str, str]
 TABLES: Mapping[str, Mapping[str, Pair]] = {
     "common": common.WORDS,
     "access": access.WORDS,
+    "admin": admin.WORDS,
     "filters": filters.WORDS,
     "overview": overview.WORDS,
     "stage": stage.WORDS,
