@@ -115,6 +115,12 @@ def _firing(bind: Bind, open_only: bool = False, limit: int | None = None) -> pd
     return frame
 
 
+def matching(bind: Bind, rows: pd.DataFrame, filters: FilterMap | None) -> pd.DataFrame:
+    """The alerts of ``rows`` (with a ``labels`` column of dicts) that pass ``filters``
+    (see the module docstring); all of them without filters."""
+    return _matching(bind, rows, filters) if filters else rows
+
+
 def _matching(bind: Bind, rows: pd.DataFrame, filters: FilterMap) -> pd.DataFrame:
     """The rows whose order passes ``filters``, or whose scope is exactly ``filters``."""
     numbers = sorted({str(labels["order"]) for labels in rows["labels"] if labels.get("order")})

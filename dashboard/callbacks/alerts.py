@@ -1,6 +1,9 @@
 """Callbacks of the alerts page, and the signed acknowledge link of alert messages.
 
 ``alerts_content`` and ``acknowledge_selected`` are plain functions (tests call them).
+The page lists the alerts of the viewer's data scope; acknowledging from it is a
+manager's or an admin's action (``dashboard.access``). The signed link of a message is
+its own authority: it acknowledges the one alert it was sent for.
 ``/alerts/<id>/ack?sig=...`` answers GET with a confirmation form (a chat app that
 previews the link must not acknowledge anything) and POST by acknowledging; it speaks
 the ``lang`` setting's language, or its URL's ``&lang=``.
@@ -14,24 +17,34 @@ from html import escape
 from dash import Dash, Input, Output, State, no_update
 from flask import abort, request
 from flask_wtf.csrf import generate_csrf
+from werkzeug.exceptions import Forbidden
 
+from dashboard.access import require, scoped
 from dashboard.alert_text import said, stage_namer, subject
 from dashboard.context import AppContext
 from dashboard.layouts import alerts as ui
 from dashboard.words import word
-from datasource import alert_silences, alert_store
+from datasource import alert_firing, alert_silences, alert_store
 from datasource.alert_links import valid_signature
+from metrics.window import Filters
 
 RESOLVED_DAYS = 7  # resolved alerts of the last week are listed
 
 
+def visible_alerts(ctx: AppContext, states: tuple[str, ...], now: datetime):
+    """The alerts in ``states`` the viewer may see: those about the orders of their data
+    scope, and the metric alerts of exactly that scope (``alert_firing.matching``)."""
+    frame = alert_store.alert_list(ctx.engine, states, since=now - timedelta(days=RESOLVED_DAYS))
+    return alert_firing.matching(ctx.engine, frame, scoped(Filters()).active()) if len(frame) else frame
+
+
 def alerts_content(ctx: AppContext, states: list[str] | None, now: datetime | None = None,
                    lang: str | None = None):
-    """(grid rows, counts, silences) of the alerts in ``states``, in ``lang`` (default:
-    the ``lang`` setting)."""
+    """(grid rows, counts, silences) of the alerts in ``states`` the viewer may see, in
+    ``lang`` (default: the ``lang`` setting)."""
     now = now or datetime.now(timezone.utc)
     lang = ctx.page_lang(lang)
-    frame = alert_store.alert_list(ctx.engine, tuple(states or ()), since=now - timedelta(days=RESOLVED_DAYS))
+    frame = visible_alerts(ctx, tuple(states or ()), now)
     silences = alert_silences.active_silences(ctx.engine, now)
     return (ui.alert_rows(frame, ctx.tz, lang, ctx.settings.pipeline, ctx.catalog), ui.counts_view(frame, lang),
             ui.silences_view(silences, ctx.tz, lang))
@@ -39,9 +52,19 @@ def alerts_content(ctx: AppContext, states: list[str] | None, now: datetime | No
 
 def acknowledge_selected(ctx: AppContext, rows: list[dict] | None, by: str | None,
                          now: datetime | None = None, lang: str | None = None) -> str:
+    """Acknowledge the selected alerts: a manager's or an admin's action, on the alerts
+    they may see (the ids come from the browser, so they are checked again here)."""
     now = now or datetime.now(timezone.utc)
     lang = ctx.page_lang(lang)
-    done = [r for r in rows or [] if alert_store.acknowledge(ctx.engine, int(r["id"]), (by or "").strip() or "—", now)]
+    try:
+        require("acknowledge")
+    except Forbidden:
+        return word("alerts", "not_allowed", lang)
+    wanted = {int(r["id"]) for r in rows or []}
+    if wanted:
+        wanted &= {int(i) for i in visible_alerts(ctx, ("firing", "acknowledged"), now)["id"]}
+    who = (by or "").strip() or "—"
+    done = [i for i in sorted(wanted) if alert_store.acknowledge(ctx.engine, i, who, now)]
     return word("alerts", "acknowledged_n", lang, n=len(done)) if done else word("alerts", "nothing_selected", lang)
 
 

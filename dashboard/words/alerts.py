@@ -8,6 +8,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "ack_selected": ("确认所选", "Acknowledge selected"),
     "acknowledged_n": ("已确认 {n} 条", "Acknowledged {n}"),
     "nothing_selected": ("未选择预警", "Nothing selected"),
+    "not_allowed": ("只有经理和管理员可以确认预警", "Only managers and admins acknowledge alerts"),
     "count": ("{label}：{n}", "{label}: {n}"),
     # states (``datasource.alert_store.alert_list`` status)
     "status_firing": ("触发中", "Firing"),

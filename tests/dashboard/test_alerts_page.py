@@ -166,3 +166,33 @@ def test_the_page_lists_the_silences_in_force(alerting):
     assert over not in {int(c[0]) for c in cells}
     _rows, _counts, none = alerts_content(ctx, ["firing"], now=NOW + timedelta(hours=3), lang="en")
     assert none.children == "No silences in force"
+
+
+def test_the_page_follows_the_viewers_scope_and_role(alerting):
+    """A viewer of line L1 sees the alerts about L1's orders (order A: its SLA alert and its
+    exception's) and may not acknowledge; a manager of L1 acknowledges those, and nothing
+    outside L1 even when the browser sends its id."""
+    from dashboard import access
+    from datasource.scope import Scope
+
+    app, _settings, store = alerting
+    ctx = app.server.config["ORDERBOARD_CONTEXT"]
+    everything, _, _ = alerts_content(ctx, ["firing"], now=NOW, lang="en")
+    assert len(everything) == 5
+    line_l1 = Scope.of([("production_line", "L1")])
+    token = access.set_current(access.Principal("viewer-l1", "viewer", line_l1, "user", user_id=7))
+    try:
+        rows, counts, _ = alerts_content(ctx, ["firing"], now=NOW, lang="en")
+        assert sorted(r["what"] for r in rows) == ["A · Placed", "A · Shortage exception #1"]
+        assert counts[0].children == "Firing: 2"
+        assert acknowledge_selected(ctx, rows, "viewer", now=NOW, lang="en") == "Only managers and admins acknowledge alerts"
+    finally:
+        access.reset(token)
+    token = access.set_current(access.Principal("manager-l1", "manager", line_l1, "user", user_id=8))
+    try:
+        outside = [r for r in everything if r["what"].startswith("PO-")]
+        assert acknowledge_selected(ctx, outside, "manager", now=NOW, lang="en") == "Nothing selected"
+        assert acknowledge_selected(ctx, rows, "manager", now=NOW, lang="en") == "Acknowledged 2"
+    finally:
+        access.reset(token)
+    assert alert_firing.open_alert_count(store.engine) == 3
