@@ -8,17 +8,21 @@
 
     var KEY = 'orderboard-signed-out-reload';
     var nativeFetch = window.fetch.bind(window);
+    var reloading = false;
+    var never = function () { return new Promise(function () {}); };
 
     window.fetch = function (input, init) {
         return nativeFetch(input, init).then(function (res) {
             var url = typeof input === 'string' ? input : (input && input.url) || '';
             if (res.status === 401 && url.indexOf('_dash-update-component') >= 0) {
+                // the page is going away: the screen handles none of its answers any more
+                if (reloading) { return never(); }
                 var last = Number(window.sessionStorage.getItem(KEY) || 0);
                 if (Date.now() - last > 60000) {
                     window.sessionStorage.setItem(KEY, String(Date.now()));
+                    reloading = true;
                     window.location.reload();
-                    // the page is going away: the screen does not handle this answer
-                    return new Promise(function () {});
+                    return never();
                 }
             }
             return res;

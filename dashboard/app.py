@@ -9,6 +9,7 @@ jobs are not started here: see ``orderboard.jobs`` and the ``serve``/``worker`` 
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import parse_qs, urlparse
 
 from dash import Dash, Input, Output, State, dcc, html, no_update
 from dash.exceptions import DependencyException
@@ -27,7 +28,7 @@ from dashboard.pages import Page, default_pages, resolve
 from dashboard.service import CachedService, cache_config, redis_timeouts
 from dashboard.url_state import href, parse
 from dashboard.webfont import register_font_route
-from dashboard.words import word
+from dashboard.words import resolve_lang, word
 from datasource.settings import Settings, load_settings
 from datasource.store import data_version, make_engine
 
@@ -94,13 +95,16 @@ def access_note(settings: Settings) -> html.Div:
     """Who is signed in, with the way out; or that this server has no login and serves
     this computer only. Not on walls (``assets/base.css``): a TV shows its board only."""
     viewer = current()
-    lang = settings.lang
+    # the layout is asked for by the page, whose URL (and its ?lang=) is the referrer
+    asked = parse_qs(urlparse(request.referrer or "").query).get("lang", [None])[0]
+    lang = resolve_lang(asked, settings.lang)
+    admin = [" · ", html.A(word("access", "admin", lang), href=f"/admin?lang={lang}")] if viewer.can("admin") else []
     if viewer.kind == "local":
-        return html.Div(word("access", "local_only", lang), className="ob-access")
+        return html.Div(className="ob-access", children=[word("access", "local_only", lang), *admin])
     if viewer.kind == "user":
         return html.Div(className="ob-access", children=[
-            word("access", "signed_in_as", lang, name=viewer.name, role=viewer.role), " · ",
-            html.A(word("access", "sign_out", lang), href="/logout"),
+            word("access", "signed_in_as", lang, name=viewer.name, role=viewer.role), *admin, " · ",
+            html.A(word("access", "sign_out", lang), href=f"/logout?lang={lang}"),
         ])
     return html.Div(className="ob-access", hidden=True)
 

@@ -6,6 +6,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "password": ("密码", "Password"),
     "submit": ("登录", "Sign in"),
     "sign_out": ("退出", "Sign out"),
+    "admin": ("用户与权限", "Users and access"),
     "failed": ("用户名或密码不对。", "Wrong user name or password."),
     "locked": ("尝试次数过多，请在 {until} 之后再试。", "Too many attempts: try again after {until}."),
     "no_users": ("还没有用户：在服务器上运行 orderboard user add 名字 --role admin 创建第一个管理员。",

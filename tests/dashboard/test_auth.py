@@ -225,3 +225,13 @@ def test_the_login_page_speaks_the_asked_language_and_offers_the_other(site):
     assert "登录 OrderBoard" in zh and "lang=en" in zh and "next=%2Freview" in zh
     en = client.get("/login?lang=en").text
     assert "Sign in to OrderBoard" in en and "中文" in en
+
+
+def test_the_signed_in_line_speaks_the_page_s_language_and_links_admins_to_admin(site):
+    app, _ = site
+    boss = browser_client(app.server, "boss", PASSWORD)
+    english = json.dumps(boss.get("/_dash-layout", headers={"Referer": "http://x/review?lang=en"}).get_json())
+    assert "boss (admin)" in english and "/admin?lang=en" in english and "Sign out" in english
+    lina = browser_client(app.server, "lina", PASSWORD)
+    chinese = json.dumps(lina.get("/_dash-layout").get_json(), ensure_ascii=False)
+    assert "lina（manager）" in chinese and "/admin" not in chinese
