@@ -223,6 +223,16 @@ def test_the_overdue_view_shows_as_many_rows_as_fit(wall_app, live_server, open_
         assert size >= 0.045 * height
 
 
+# Keeps only the widest row of a wall list and sets the list's row count to one, as the
+# server does for a one-row list (so the CSS gives it its largest type).
+ONE_WIDEST_ROW = """list => {
+    const rows = [...list.querySelectorAll('tbody tr')];
+    const widest = rows.reduce((a, b) => (b.scrollWidth > a.scrollWidth ? b : a));
+    rows.filter(r => r !== widest).forEach(r => r.remove());
+    list.style.setProperty('--ob-rows', 1);
+}"""
+
+
 def open_alerts(engine, line: str | None = None) -> tuple[int, int]:
     """(open, firing) alert instances in plain SQL; with ``line``, those about an order of
     that production line (the order number read from the labels by SQLite's JSON)."""
@@ -274,7 +284,7 @@ def test_the_alerts_view_counts_like_plain_sql_and_lists_what_fits(wall_app, liv
                                    "AND acknowledged_at IS NULL AND rule <> 'exceptions'")).scalars().all()
     for instance_id in others:
         alert_store.acknowledge(store.engine, instance_id, "李四", datetime.now(timezone.utc))
-    for width, height in ((1366, 768), (1920, 1080)):
+    for width, height in ((1366, 768), (1920, 1080), (3840, 2160)):
         page = open_page(f"{url}/wall/alerts?kiosk=1&lang=en&refresh=2", width, height,
                          wait_for=".ob-view--active .ob-alert-list td")
         page.wait_for_function("(n) => document.querySelector('.ob-view--active [data-metric=open_alerts] "
@@ -286,6 +296,12 @@ def test_the_alerts_view_counts_like_plain_sql_and_lists_what_fits(wall_app, liv
         found = readable(page, height)
         assert (found["small"], found["cut"], found["overlapping"], found["empty"]) == ([], [], [], None), \
             f"{width}x{height}: {found}"
+        # The widest of them alone, in the largest type a one-row list gets, still fits the
+        # width (a list of one row leaves room below it: no band check there).
+        page.eval_on_selector(".ob-view--active .ob-alert-list", ONE_WIDEST_ROW)
+        assert page.evaluate(FITS) == FITTING, (width, height, "alone")
+        found = readable(page, height)
+        assert (found["small"], found["cut"], found["overlapping"]) == ([], [], []), f"{width}x{height} alone: {found}"
 
 
 def test_without_alert_rules_the_alerts_view_says_so(sqlite_store, tmp_path, live_server, open_page):
