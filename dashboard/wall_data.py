@@ -2,8 +2,9 @@
 
 ``compute_wall`` is the function the wall hands to ``CachedService.get``: the summary of
 the last ``SUMMARY_DAYS`` local days (the same numbers as ``orderboard metrics`` for those
-days), the daily trend of the last ``TREND_DAYS`` days, and the first rows of two
-drill-downs (most overdue orders, oldest open exceptions). ``wall_params`` is the cache
+days), the daily trend of the last ``TREND_DAYS`` days, the first rows of two
+drill-downs (most overdue orders, oldest open exceptions) and of the firing alerts
+(``datasource.alert_firing``, under the screen's filters). ``wall_params`` is the cache
 key's parameter part: relative windows and filters only, never an absolute "now", and
 nothing about presentation (language, rotation), so screens that differ only in how they
 look share one computation.
@@ -17,6 +18,7 @@ from datetime import datetime
 import pandas as pd
 from sqlalchemy import Engine
 
+from datasource.alert_firing import FiringAlerts, firing_alerts
 from datasource.pipeline import Pipeline
 from metrics import frames
 from metrics.drilldown import orders_behind_page
@@ -40,6 +42,8 @@ class WallData:
     overdue_total: int = 0
     open_exceptions: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)
     open_exceptions_total: int = 0
+    alerts: FiringAlerts | None = None
+    alert_rules: int = 0  # how many alert rules the deployment has (0: the alerts view says so)
 
 
 SUMMARY_WINDOW = {"days": SUMMARY_DAYS}  # as the overview states its window: shared summary
@@ -58,7 +62,7 @@ def wall_params(store_key: str, filters: Filters) -> dict:
 
 
 def compute_wall(engine: Engine, pipeline: Pipeline, filters: Filters, now: datetime,
-                 summary: Summary | None = None) -> WallData:
+                 summary: Summary | None = None, alert_rules: int = 0) -> WallData:
     """Everything one wall refresh shows, as of ``now`` (the summary's own now when the
     shared summary is given: ``dashboard.summary_cache``, the one the overview reads).
 
@@ -76,4 +80,5 @@ def compute_wall(engine: Engine, pipeline: Pipeline, filters: Filters, now: date
         engine, pipeline, "overdue_now", window, filters, now, sort="-overdue_by_h", limit=LIST_ROWS)
     open_x, open_total = orders_behind_page(
         engine, pipeline, "open_exceptions", window, filters, now, sort="opened_at", limit=LIST_ROWS)
-    return WallData(summary, trend, overdue, int(overdue_total), open_x, int(open_total))
+    alerts = firing_alerts(engine, filters.active(), limit=LIST_ROWS)
+    return WallData(summary, trend, overdue, int(overdue_total), open_x, int(open_total), alerts, alert_rules)

@@ -35,7 +35,14 @@ from dashboard.access import scoped
 from dashboard.context import AppContext
 from dashboard.figures import bottleneck_figure, exceptions_figure, trend_figure
 from dashboard.figures.theme import for_the_room
-from dashboard.layouts.wall_views import exceptions_table, flow_tiles, kpi_tiles, overdue_table
+from dashboard.layouts.wall_views import (
+    alerts_table,
+    exceptions_table,
+    flow_tiles,
+    kpi_tiles,
+    open_alerts_tile,
+    overdue_table,
+)
 from dashboard.service import Result
 from dashboard.summary_cache import fresh_summary
 from dashboard.wall_data import NAMESPACE, SUMMARY_DAYS, SUMMARY_WINDOW, WallData, compute_wall, wall_params
@@ -50,6 +57,7 @@ MIN_PERIOD_S = 5
 # in vh, so the same on every 16:9 screen); the browser test checks they fit, uncut.
 OVERDUE_ROWS = {"main": 5, "overdue": 10}
 EXCEPTION_ROWS = 10
+ALERT_ROWS = 8
 DEFAULT_OVERDUE_ROWS = 10
 
 
@@ -98,6 +106,10 @@ def html_slot(slot: str, view: str, data: WallData, config: WallConfig, catalog:
         return overdue_table(data, config, OVERDUE_ROWS.get(view, DEFAULT_OVERDUE_ROWS))
     if slot == "exceptions":
         return exceptions_table(data, config, EXCEPTION_ROWS, data.summary.now)
+    if slot == "open_alerts":
+        return open_alerts_tile(data, config, catalog)
+    if slot == "alerts":
+        return alerts_table(data, config, ALERT_ROWS, catalog)
     return no_update
 
 
@@ -151,7 +163,9 @@ def shared_summary(ctx: AppContext, filters: Filters, now: datetime, period: int
 
 
 def wall_data(ctx: AppContext, filters: Filters, now: datetime, period: int) -> WallData:
-    return compute_wall(ctx.engine, ctx.settings.pipeline, filters, now, shared_summary(ctx, filters, now, period))
+    rules = ctx.settings.alert_tables.get("alert_rules")
+    return compute_wall(ctx.engine, ctx.settings.pipeline, filters, now, shared_summary(ctx, filters, now, period),
+                        len(rules) if isinstance(rules, list) else 0)
 
 
 def current_frame(ctx: AppContext, config: WallConfig, html_ids: list[dict], graph_ids: list[dict],

@@ -2,6 +2,7 @@
 
     /wall?views=main,trend&rotate=30&refresh=15&line=Line%20A&channel=online&lang=en&kiosk=1&reload=6
     /wall/trend            (one view, no rotation)
+    /wall?views=main,alerts  (the overview, then the firing alerts)
 
 The settings are declared as data (``WALL_SETTINGS``) so the docs and tests read one list.
 A bad value never breaks a screen: it falls back to the default (numbers out of range
@@ -17,7 +18,7 @@ from urllib.parse import urlencode
 from datasource.settings import DEFAULT_LANG, LANGS
 from metrics.window import Filters
 
-VIEWS = ("main", "kpi", "flow", "bottleneck", "trend", "overdue", "exceptions")
+VIEWS = ("main", "kpi", "flow", "bottleneck", "trend", "overdue", "exceptions", "alerts")
 DEFAULT_VIEWS = ("main", "bottleneck", "trend", "exceptions")
 TRUE_WORDS = ("1", "true", "yes", "on", "y")
 MAX_FILTER_CHARS = 100

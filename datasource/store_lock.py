@@ -221,15 +221,28 @@ def job_lock_for(database_url: str | URL, engine: Engine | None = None) -> JobLo
     return store_lock_for(database_url, engine, "jobs")
 
 
+def beside_sqlite_file(database_url: str | URL, suffix: str) -> Path | None:
+    """``<database file>.<suffix>`` beside the resolved file of a SQLite file store (every
+    spelling of its path gives the same), None for other stores: where a store's locks and
+    state that must outlive the database being unreadable are kept."""
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite":
+        return None
+    database = (url.database or "").removeprefix("file:").split("?")[0]  # also URI filenames
+    if not database or database == ":memory:" or url.query.get("mode") == "memory":
+        return None
+    path = Path(database).resolve()
+    return path.with_name(f"{path.name}.{suffix}")
+
+
 def store_lock_for(database_url: str | URL, engine: Engine | None, name: str) -> JobLock:
     """The lock ``name`` of the store at ``database_url`` (``engine``: an engine on it,
     needed for PostgreSQL, whose lock is keyed by the store's identity)."""
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
-        database = (url.database or "").removeprefix("file:").split("?")[0]  # also URI filenames
-        if database and database != ":memory:" and url.query.get("mode") != "memory":
-            path = Path(database).resolve()
-            return FileJobLock(path.with_name(f"{path.name}.{name}.lock"))
+        beside = beside_sqlite_file(url, f"{name}.lock")
+        if beside is not None:
+            return FileJobLock(beside)
         return LocalJobLock(f"{name}:{url.render_as_string(hide_password=True)}")
     if url.get_backend_name() != "postgresql":
         raise ValueError(f"no store lock for {url.get_backend_name()} stores")

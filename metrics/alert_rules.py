@@ -37,8 +37,11 @@ from datetime import datetime, timedelta
 import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 from datasource import queries
+from datasource.alert_firing import scope_text
 from datasource.pipeline import Pipeline
 from datasource.queries import exceptions, order_columns, orders, raw, visits
 from metrics import populations
@@ -49,6 +52,7 @@ from metrics.summary import Summary, compute_summary
 from metrics.window import Filters, Window, as_utc
 
 KINDS = ("stage_sla", "overdue", "due_soon", "at_risk", "exception_open", "metric")
+OPERATOR_CHUNK = 500  # order ids per lookup of their operators
 LEVELS = ("warning", "critical")
 SEVERE_EXCEPTIONS = ("high", "critical")
 
@@ -76,7 +80,7 @@ class Condition:
 
     @property
     def scope_text(self) -> str:
-        return ",".join(f"{k}={v}" for k, v in sorted(self.scope.items())) or "all"
+        return scope_text(self.scope)
 
 
 @dataclass(frozen=True)
@@ -154,15 +158,37 @@ def _text(value) -> str:
     return "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
 
 
+class likely(FunctionElement):
+    """A condition most rows meet, said so to SQLite (``likely(X)``; elsewhere just X).
+
+    SQLite's statistics average over every visit, so open visits (left_at NULL) look few
+    to it: it would skip-scan the stages' index for them and read the table for each
+    (0.06 s per lookup on 8 M visits). Told the condition is likely, it reads the open
+    visits' own covering index (``ix_visits_open``, whose WHERE is that very condition)."""
+
+    inherit_cache = True  # no Boolean type: SQLite would compare the call with 1
+
+
+@compiles(likely)
+def _likely(element: likely, compiler, **kw) -> str:
+    return compiler.process(element.clauses, **kw)
+
+
+@compiles(likely, "sqlite")
+def _likely_sqlite(element: likely, compiler, **kw) -> str:
+    return f"likely({compiler.process(element.clauses, **kw)})"
+
+
 def current_operators(engine: Engine, order_ids: Sequence[int]) -> dict[int, str]:
-    """The operator of each order's open visit (the person at its current stage)."""
+    """The operator of each order's open visit (the person at its current stage), read
+    from the open visits' covering index ``ix_visits_open``."""
     v = visits.c
     out: dict[int, str] = {}
     ids = [int(i) for i in order_ids]
     with engine.connect() as conn:
-        for i in range(0, len(ids), 5000):
+        for i in range(0, len(ids), OPERATOR_CHUNK):
             stmt = select(v.order_id, v.operator).where(
-                v.order_id.in_(ids[i: i + 5000]), v.left_at.is_(None), v.operator.is_not(None))
+                v.order_id.in_(ids[i: i + OPERATOR_CHUNK]), likely(v.left_at.is_(None)), v.operator.is_not(None))
             out.update({int(k): str(name) for k, name in conn.execute(stmt).all() if name})
     return out
 

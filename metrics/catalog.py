@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 Direction = Literal["up", "down"]
 Level = Literal["good", "warning", "critical", "none"]
-Unit = Literal["orders", "ratio", "h", "exceptions", "visits", "visits/day"]
+Unit = Literal["orders", "ratio", "h", "exceptions", "visits", "visits/day", "alerts"]
 Scope = Literal["today", "now", "window"]
 Value = float | int | None
 
@@ -215,6 +215,15 @@ _METRICS: tuple[Metric, ...] = (
         population="open_exceptions",
     ),
     Metric(
+        "open_alerts", "未确认预警", "Open alerts", "alerts",
+        "Alert instances firing now and not acknowledged (state firing, acknowledged_at "
+        "empty), of every alert rule; pending ones (inside their rule's 'for') are not "
+        "counted. With filters: the alerts about an order (or its exception) that passes "
+        "them, and the metric alerts whose rule's scope is exactly those filters. Listed on "
+        "the /alerts page.",
+        "down", scope="now", warning=1, critical=10, value=lambda s: s.open_alerts,
+    ),
+    Metric(
         "exceptions_opened", "新增异常", "Exceptions opened", "exceptions",
         "Exceptions with opened_at in W, by kind and stage. " + _W,
         "down", value=lambda s: s.exceptions.opened_in_window, population="exceptions_opened",
@@ -354,6 +363,9 @@ DESCRIPTIONS_ZH: dict[str, str] = {
                "（W 内没有结束的停留时取该环节 SLA）。没有承诺交期的订单从不算有延误风险。",
     "placed": "下单时间在 W 内的订单，任何状态。" + _W_ZH,
     "open_exceptions": "不晚于现在发生、到现在仍未解决（解决时间为空或晚于现在）的异常，无论何时发生。",
+    "open_alerts": "现在触发中、尚未确认的预警（状态为触发中、确认时间为空），所有预警规则的；待定的（仍在规则"
+                   "规定的持续时间内）不计入。有筛选条件时：关于通过筛选的订单（或其异常）的预警，以及规则范围"
+                   "恰好是这些筛选条件的指标预警。预警页面逐条列出。",
     "exceptions_opened": "发生时间在 W 内的异常，按类型和环节。" + _W_ZH,
     "exception_ack_median": "W 内发生、到现在已确认的异常的（确认时间 − 发生时间）中位数，单位小时。" + _W_ZH,
     "exception_resolve_median": "W 内发生、到现在已解决的异常的（解决时间 − 发生时间）中位数，单位小时。" + _W_ZH,

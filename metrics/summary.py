@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 from sqlalchemy.engine import Engine
 
+from datasource.alert_firing import open_alert_count
 from datasource.pipeline import Pipeline
 from metrics import frames
 from metrics.catalog import CATALOG
@@ -53,6 +54,7 @@ class Summary:
     trend: pd.DataFrame = field(repr=False)
     anomalies: dict[str, int]
     flow: Flow
+    open_alerts: int | None = None  # alerts firing now, not acknowledged (catalog: open_alerts)
 
     def to_dict(self) -> dict:
         """Everything as JSON-serialisable values (NaN/None -> null, instants ISO 8601)."""
@@ -84,6 +86,7 @@ class Summary:
             "anomalies": {"negative_durations": self.anomalies,
                           "total": sum(self.anomalies.values())},
             "flow": dict(self.flow.__dict__),
+            "open_alerts": self.open_alerts,
         }
 
 
@@ -97,7 +100,9 @@ def compute_summary(
 ) -> Summary:
     """The wall summary of ``window`` under ``filters`` as of ``now`` (see the modules
     for each definition). "Now" figures (WIP, overdue, at risk, open exceptions, open
-    breaches, placed today) describe the store as of ``now``."""
+    breaches, placed today) describe the store as of ``now``; the open alerts are those
+    open when the summary is computed (alert states are kept as they are now, not as
+    they were)."""
     filters = filters or Filters()
     now = as_utc(now)
     active = filters.active()
@@ -109,6 +114,7 @@ def compute_summary(
     opened = frames.exceptions_opened(engine, window.start, window.end, active)
     open_exceptions = frames.count_open_exceptions(engine, now, active)
     placed_today = frames.count_placed(engine, today_start(now, pipeline.timezone), now, active)
+    open_alerts = open_alert_count(engine, active)
 
     completed = completed_in(orders, window)
     wip = wip_now(orders, now, codes)
@@ -135,6 +141,7 @@ def compute_summary(
             cancelled=counts["cancelled"],
             wip_end=wip_at(orders, window.end),
         ),
+        open_alerts=open_alerts,
     )
 
 

@@ -546,7 +546,8 @@ def worker(
         refuse_store(exc)
 
 
-alerts_app = typer.Typer(cls=OneLineErrors, help="Alert rules: evaluate now, test a channel, silence alerts.",
+alerts_app = typer.Typer(cls=OneLineErrors,
+                         help="Alert rules: evaluate now, test a channel, silence alerts, list and end silences.",
                          epilog=EXIT_STATUS,
                          rich_markup_mode=None, no_args_is_help=True)
 app.add_typer(alerts_app, name="alerts")
@@ -631,7 +632,7 @@ def alerts_silence(
     """Silence the alerts matching every --match until the time given by --for."""
     from datetime import datetime, timedelta, timezone
 
-    from datasource.alert_store import add_silence
+    from datasource.alert_silences import add_silence
     from orderboard.alerts.config import AlertConfigError, duration
 
     matchers = {}
@@ -651,6 +652,67 @@ def alerts_silence(
     finally:
         engine.dispose()
     typer.echo(f"silence {silence_id}: {matchers} until {(now + timedelta(seconds=seconds)):%Y-%m-%d %H:%M} UTC")
+
+
+
+@alerts_app.command("silences", epilog=EXIT_STATUS)
+def alerts_silences(
+    json_: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    db: DbOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """List the silences in force now: matchers, until when, who set them and why."""
+    import json
+    from datetime import datetime, timezone
+    from zoneinfo import ZoneInfo
+
+    from datasource.alert_silences import active_silences
+    from orderboard.alerts.silences import silence_lines, silence_records
+
+    settings = settings_for(db, config)
+    engine = existing_store(settings)
+    try:
+        rows = active_silences(engine, datetime.now(timezone.utc))
+    finally:
+        engine.dispose()
+    if json_:
+        typer.echo(json.dumps(silence_records(rows), ensure_ascii=False, indent=2))
+        return
+    for line in silence_lines(rows, ZoneInfo(settings.pipeline.timezone)):
+        typer.echo(line)
+
+
+@alerts_app.command("unsilence", epilog=EXIT_STATUS)
+def alerts_unsilence(
+    silence_id: Annotated[int, typer.Argument(help="The silence's id (see 'orderboard alerts silences').",
+                                              metavar="ID")],
+    by: Annotated[str, typer.Option("--by", help="Who ends it.")],
+    db: DbOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """End a silence now (who ended it and when go to the audit log)."""
+    from datetime import datetime, timezone
+    from zoneinfo import ZoneInfo
+
+    from datasource.alert_silences import end_silence
+    from orderboard.alerts.silences import local, matcher_text
+
+    settings = settings_for(db, config)
+    engine = opened_store(settings, create=False)
+    now = datetime.now(timezone.utc)
+    try:
+        done = end_silence(engine, silence_id, by, now)
+    finally:
+        engine.dispose()
+    tz = ZoneInfo(settings.pipeline.timezone)
+    if done.silence is None:
+        fail(f"no silence {silence_id} (see 'orderboard alerts silences')")
+    if not done.ended:
+        ends_at = done.silence["ends_at"]
+        fail(f"silence {silence_id} is not in force: it {'ended' if ends_at <= now else 'ends'} "
+             f"{local(ends_at, tz)} ({tz.key})")
+    typer.echo(f"silence {silence_id} ({matcher_text(done.silence['matchers'])}) ended "
+               f"{local(now, tz)} ({tz.key}) by {by}")
 
 
 # The access commands (user, token, audit) live in their own module and register on ``app``.

@@ -54,10 +54,12 @@ VIEW_SLOTS: dict[str, tuple[tuple[str, str], ...]] = {
     "trend": (("trend", "graph"),),
     "overdue": (("overdue", "html"),),
     "exceptions": (("exceptions", "html"), ("kinds", "graph")),
+    "alerts": (("open_alerts", "html"), ("alerts", "html")),
 }
 SLOT_TITLES = {"kpi": "kpi_title", "flow": "flow_title", "overdue": "overdue_title",
                "bottleneck": "bottleneck_title", "trend": "trend_title",
-               "exceptions": "exceptions_title", "kinds": "kinds_title"}
+               "exceptions": "exceptions_title", "kinds": "kinds_title",
+               "open_alerts": "open_alerts_title", "alerts": "alerts_title"}
 # The banner's words (``banner_*`` in ``dashboard.words.wall``), filled in by the browser
 # ({since}, {at}: times in the screen's zone; {age}: how old the data is). No driver
 # message, host or port: those are in the log.
@@ -122,14 +124,26 @@ def _view(view: str, active: bool, lang: str) -> html.Section:
 
 
 def _nav(config: WallConfig) -> list:
+    """Outside kiosk mode, links home and to each view the screen does not rotate through
+    (those it rotates through are its dots, which are links too): every view is named
+    once, so the footer stays one line however many views there are."""
     if config.kiosk:
         return []
     query = config.link_query()
+    shown = config.views if len(config.views) > 1 else ()
     links = [dcc.Link(view_name(v, config.lang), href=f"/wall/{v}{query}", className="ob-wall-link")
-             for v in VIEWS]
+             for v in VIEWS if v not in shown]
     return [html.Nav(className="ob-wall-nav", children=[
         dcc.Link("OrderBoard", href=f"/{query}", className="ob-wall-link ob-wall-home"), *links,
     ])]
+
+
+def _dot(view: str, active: bool, config: WallConfig):
+    """A view's dot in the footer (the active one marked); outside kiosk mode a link to it."""
+    props = {"id": {"type": DOT, "view": view}, "className": "ob-dot ob-dot--active" if active else "ob-dot"}
+    if config.kiosk:
+        return html.Span(view_name(view, config.lang), **props)
+    return dcc.Link(view_name(view, config.lang), href=f"/wall/{view}{config.link_query()}", **props)
 
 
 def layout(ctx: AppContext, view: str | None = None, **params: str) -> html.Div:
@@ -174,9 +188,7 @@ def layout(ctx: AppContext, view: str | None = None, **params: str) -> html.Div:
         html.Footer(className="ob-wall-footer", children=[
             *_nav(config),
             html.Div(className="ob-wall-dots", children=[
-                html.Span(view_name(v, lang), id={"type": DOT, "view": v},
-                          className="ob-dot ob-dot--active" if i == 0 else "ob-dot")
-                for i, v in enumerate(config.views)
+                _dot(v, i == 0, config) for i, v in enumerate(config.views)
             ]) if len(config.views) > 1 else None,
         ]),
     ])

@@ -18,7 +18,8 @@ from urllib.parse import urlencode
 
 from dash import dcc, html
 
-from dashboard.formatting import MISSING, duration_parts, hours, is_missing, number, percent
+from dashboard.alert_text import first_responsible, kinds_text, subject
+from dashboard.formatting import MISSING, duration_parts, hours, is_missing, local_time, number, percent
 from dashboard.url_state import order_href
 from dashboard.wall_data import WallData
 from dashboard.wall_settings import WallConfig
@@ -203,3 +204,76 @@ def exceptions_table(data: WallData, config: WallConfig, rows: int, now: datetim
     foot = [html.Div(t("more", lang, n=number(more)), className="ob-list-more")] if more > 0 else []
     return html.Div(className="ob-list", children=[html.Table([html.Thead(head), html.Tbody(body)]), *foot])
 
+
+
+def open_alerts_tile(data: WallData, config: WallConfig, catalog: Catalog = CATALOG) -> list:
+    """The open-alerts tile (catalog ``open_alerts``, linking to ``/alerts``) and beside it
+    how many alerts fire (acknowledged ones too) and when the rules were last checked."""
+    lang = config.lang
+    metric = catalog["open_alerts"]
+    value = metric.read(data.summary)
+    shown, unit = value_parts(metric, value, lang)
+    alerts = data.alerts
+    tile = html.A(
+        href=link("/alerts", config), className=f"ob-kpi ob-level-{metric.level(value)}",
+        title=" ".join(p for p in (f"{metric.label(lang)}: {metric.describe(lang)}",
+                                   threshold_note(metric, lang)) if p),
+        **{"data-metric": metric.name},
+        children=[
+            html.Div(metric.label(lang), className="ob-kpi-label"),
+            html.Div(className="ob-kpi-number", children=[
+                html.Span(shown, className="ob-kpi-value"), html.Span(unit, className="ob-kpi-unit")]),
+            kpi_note(metric, lang),
+        ],
+    )
+    checked = (t("alerts_checked", lang, at=local_time(alerts.evaluated_at, data.summary.timezone, "%H:%M"))
+               if alerts is not None and alerts.evaluated_at is not None else t("alerts_never_checked", lang))
+    facts = html.Div(className="ob-alerts-facts", children=[
+        html.Div(t("alerts_firing", lang, n=number(alerts.firing if alerts else None)), className="ob-alerts-fact"),
+        html.Div(t("alerts_acked", lang, n=number(alerts.firing - alerts.open if alerts else None)),
+                 className="ob-alerts-fact"),
+        html.Div(checked, className="ob-alerts-fact ob-alerts-checked"),
+    ])
+    return [tile, facts]
+
+
+def alerts_table(data: WallData, config: WallConfig, rows: int, catalog: Catalog = CATALOG) -> html.Div:
+    """The firing alerts, open ones first: what (order and stage, exception, or metric),
+    the rule, who is responsible, how long the condition has held, acknowledged or not;
+    then how many more. Without alert rules, or without firing alerts, it says so."""
+    lang = config.lang
+    if not data.alert_rules:
+        return html.Div(className="ob-alerts-unset", children=[
+            html.Div(t("alerts_unset", lang), className="ob-alerts-unset-title"),
+            html.Div(t("alerts_unset_what", lang), className="ob-alerts-unset-text"),
+            html.Div(kinds_text(lang), className="ob-alerts-unset-text"),
+            html.Div(t("alerts_unset_how", lang), className="ob-alerts-unset-text"),
+        ])
+    alerts = data.alerts
+    if alerts is None or alerts.rows.empty:
+        return html.Div(t("alerts_none", lang), className="ob-list-empty ob-level-good")
+    frame = alerts.rows.head(rows)
+    now = data.summary.now
+
+    def stage_name(code: str) -> str:
+        return _stage_label(data, code, lang)
+
+    head = html.Tr([html.Th(t(k, lang)) for k in ("alert_what", "alert_rule", "alert_whose", "alert_for",
+                                                  "alert_ack")])
+    body = []
+    for r in frame.itertuples():
+        acked = not is_missing(r.acknowledged_at)
+        age = None if is_missing(r.started_at) else (now - r.started_at).total_seconds() / 3600
+        held, held_unit = duration_parts(age, lang)
+        body.append(html.Tr(className=f"ob-alert-{r.severity}" + (" ob-alert--acked" if acked else ""),
+                            **{"data-alert": str(r.id)}, children=[
+            html.Td(subject(r.labels, r.rule_kind, lang, stage_name, catalog, compact=True), className="ob-alert-what"),
+            html.Td(str(r.rule)),
+            html.Td(first_responsible(r.labels)),
+            html.Td(f"{held}{held_unit}" if lang == "zh" else f"{held} {held_unit}".strip(), className="ob-num"),
+            html.Td(t("alert_acked" if acked else "alert_not_acked", lang), className="ob-alert-ack"),
+        ]))
+    more = alerts.firing - len(frame)
+    foot = [html.Div(t("alerts_more", lang, n=number(more)), className="ob-list-more")] if more > 0 else []
+    return html.Div(className="ob-list ob-alert-list", style={"--ob-rows": len(frame)},
+                    children=[html.Table([html.Thead(head), html.Tbody(body)]), *foot])

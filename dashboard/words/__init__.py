@@ -1,6 +1,6 @@
 """Every word the screens and reports show, in one place: one (zh, en) table per domain
 (``common``, ``access``, ``admin``, ``filters``, ``overview``, ``stage``, ``order``, ``wall``,
-``review``, ``figures``, ``kinds``), read through one lookup, ``word(domain, key, lang)``.
+``review``, ``figures``, ``kinds``, ``alerts``), read through one lookup, ``word(domain, key, lang)``.
 
 Metric labels are not here: they live in ``metrics.catalog`` (``Metric.label(lang)``),
 the one place for them. Labels that come with the data (a stage's ``label_zh`` and
@@ -15,7 +15,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from dashboard.words import access, admin, common, figures, filters, kinds, order, overview, review, stage, wall
+from dashboard.words import (
+    access,
+    admin,
+    alerts,
+    common,
+    figures,
+    filters,
+    kinds,
+    order,
+    overview,
+    review,
+    stage,
+    wall,
+)
 from datasource.settings import DEFAULT_LANG, LANGS
 
 Pair = tuple[str, str]
@@ -32,6 +45,7 @@ TABLES: Mapping[str, Mapping[str, Pair]] = {
     "review": review.WORDS,
     "figures": figures.WORDS,
     "kinds": kinds.WORDS,
+    "alerts": alerts.WORDS,
 }
 # The names of the languages, each in itself: what the language switch shows.
 LANG_NAMES: Mapping[str, str] = {"zh": "中文", "en": "English"}

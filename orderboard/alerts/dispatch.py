@@ -32,7 +32,7 @@ from fnmatch import fnmatchcase
 
 import requests
 
-from datasource import alert_store
+from datasource import alert_silences, alert_store
 from datasource.alert_links import ack_url
 from orderboard.alerts import channels as channel_io
 from orderboard.alerts.config import AlertConfig, AlertRule
@@ -83,7 +83,7 @@ class Dispatcher:
     def due(self, now: datetime, bind=None) -> list[Message]:
         """Every message due at ``now`` (reads only)."""
         bind = bind if bind is not None else self.engine
-        silences = alert_store.active_silences(bind, now)
+        silences = alert_silences.active_silences(bind, now)
         out: list[Message] = []
         for rule in self.config.rules:
             firing_any: dict[int, dict] = {}

@@ -50,7 +50,8 @@ class Item:
 @dataclass(frozen=True)
 class Message:
     """One message to one channel. ``kind``: firing, resolved, escalation,
-    data_unavailable or test (a message with any firing item is a firing one)."""
+    data_unavailable, data_available or test (a message with any firing item is a firing
+    one)."""
 
     channel: str
     kind: str

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from orderboard.alerts.messages import Message
 
-PRIORITY = {"escalation": 0, "firing": 1, "data_unavailable": 1, "test": 1, "resolved": 2}
+PRIORITY = {"escalation": 0, "firing": 1, "data_unavailable": 1, "test": 1, "resolved": 2, "data_available": 2}
 
 
 def capacity(limits: Sequence[tuple[int, float]], sent: Sequence[datetime], now: datetime) -> int:

@@ -3,10 +3,12 @@ instances' states (``states.plan``, written in one transaction), then tell what 
 (``dispatch``). The worker runs it every ``[alerts] interval`` (default a minute);
 ``orderboard alerts check --once`` runs it now.
 
-A store that cannot be read or written is one "data unavailable" notice per channel
-(once, until the store answers again), and no state changes at all: all reads happen
-before any write, and the writes are one transaction. A restart keeps everything: states,
-who was told and the group timers live in the store.
+A store that cannot be read or written is one "data unavailable" notice per channel,
+and no state changes at all: all reads happen before any write, and the writes are one
+transaction. When it answers again, each channel told is told once that the data is
+available again. Which channels were told is kept with the store (``outage``), not in
+the process: another evaluator, or this one restarted, tells nobody twice. A restart
+keeps everything else too: states, who was told and the group timers live in the store.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
 
 import requests
 from sqlalchemy.engine import Engine
@@ -28,6 +31,7 @@ from metrics.catalog import CATALOG, Catalog
 from orderboard.alerts.config import AlertConfig
 from orderboard.alerts.dispatch import Dispatcher, Outcome
 from orderboard.alerts.messages import Message
+from orderboard.alerts.outage import ledger_for
 from orderboard.alerts.states import plan
 
 log = logging.getLogger(__name__)
@@ -76,8 +80,8 @@ class RunReport:
 
 
 class AlertRunner:
-    """Evaluates and notifies; keeps, in memory, only whether it already said the store
-    is unavailable (so an outage is one notice, not one a minute)."""
+    """Evaluates and notifies. Holds nothing between runs but the dispatcher; whether an
+    outage was announced is in the store's outage record (``outage.ledger_for``)."""
 
     def __init__(self, engine: Engine, settings: Settings, config: AlertConfig, catalog: Catalog | None = None,
                  session: requests.Session | None = None, clock: Callable[[], datetime] = utcnow) -> None:
@@ -87,7 +91,7 @@ class AlertRunner:
         self.catalog = catalog or CATALOG.with_thresholds(settings.metric_thresholds)
         self.session = session or requests.Session()
         self.clock = clock
-        self.outage_told = False
+        self.outage = ledger_for(engine)
         self._dispatcher: Dispatcher | None = None
 
     def dispatcher(self) -> Dispatcher:
@@ -107,9 +111,8 @@ class AlertRunner:
             if not dry_run:
                 self._tell_unavailable(report.unavailable, now)
             return report
-        if self.outage_told:
-            log.info("alerts: the store answers again; evaluation resumed")
-        self.outage_told = False
+        if not dry_run:
+            self._tell_available(now)
         return report
 
     def _evaluate(self, report: RunReport, now: datetime, dry_run: bool) -> None:
@@ -142,20 +145,56 @@ class AlertRunner:
         report.outcome = dispatcher.deliver(report.due, now)
 
     def _tell_unavailable(self, why: str, now: datetime) -> None:
-        if self.outage_told:
-            return
-        self.outage_told = True
+        """Tell each channel of the rules, once per outage, that the data is unavailable
+        (the delivery cannot be logged in the store now: it is, when it answers again)."""
         used = dict.fromkeys(c for r in self.config.rules for c in r.channels)
         dispatcher = Dispatcher(self.engine, self.config, "", self.settings.public_url, self.session)
         for name in used:
+            try:
+                if not self.outage.claim(name, now):
+                    continue  # told already, by this process or another
+            except Exception:  # no record, no notice: telling twice is worse
+                log.exception("alerts: the outage record is out of reach; %s not told", name)
+                continue
             message = Message(channel=name, kind="data_unavailable",
                               title="OrderBoard 数据不可用 · data unavailable",
                               note=(f"预警暂停: 无法读取订单库 · alerts paused: the order store cannot be read "
                                     f"({why}). No alert fires or resolves until it answers again."))
             try:
-                dispatcher.send_direct(name, message, now, log_it=False)
+                sent = dispatcher.send_direct(name, message, now, log_it=False).ok
             except Exception:
                 log.exception("alerts: could not tell %s that data is unavailable", name)
+                sent = False
+            if not sent:
+                self.outage.release(name)  # told on a later run
+
+    def _tell_available(self, now: datetime) -> None:
+        """After an outage, tell each channel that was told of it, once, that the data is
+        available again; log both notices (the first could not be logged in the outage)."""
+        told = self.outage.take_all()
+        if not told:
+            return
+        log.info("alerts: the store answers again; evaluation resumed")
+        dispatcher = Dispatcher(self.engine, self.config, "", self.settings.public_url, self.session)
+        for name, told_at in sorted(told.items()):
+            if name not in self.config.channels:
+                continue  # a channel since removed from the configuration
+            alert_store.record_delivery(self.engine, alert_store.Delivery(
+                channel=name, kind="data_unavailable", group_keys=(), alerts=0, status="sent", attempts=1,
+                http_status=None, error_code=None, error=None, recipients="", at=told_at))
+            since = told_at.astimezone(ZoneInfo(self.settings.timezone)).strftime("%Y-%m-%d %H:%M")
+            message = Message(channel=name, kind="data_available",
+                              title="OrderBoard 数据已恢复 · data available again",
+                              note=(f"预警恢复: 订单库自 {since} 起无法读取, 现已恢复 · alerts resumed: the order "
+                                    f"store could not be read from {since} ({self.settings.timezone}) "
+                                    "and answers again."))
+            try:
+                sent = dispatcher.send_direct(name, message, now).ok
+            except Exception:
+                log.exception("alerts: could not tell %s that data is available again", name)
+                sent = False
+            if not sent:
+                self.outage.restore(name, told_at)  # told on a later run
 
     def job_run(self) -> None:
         """The scheduled job: never raises (the scheduler must keep running)."""

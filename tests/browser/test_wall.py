@@ -8,19 +8,24 @@ from datetime import datetime, timedelta, timezone
 from itertools import cycle
 
 import pytest
+from sqlalchemy import text
 from typer.testing import CliRunner
 
 from dashboard.app import create_app
 from dashboard.layouts.wall_views import KPI_TILES, value_parts
 from dashboard.wall_data import NAMESPACE, wall_params
-from dashboard.wall_frame import OVERDUE_ROWS
+from dashboard.wall_frame import ALERT_ROWS, OVERDUE_ROWS
 from dashboard.wall_settings import VIEWS, parse_wall_settings
-from dashboard.words import TABLES
+from dashboard.words import TABLES, kind_label
+from datasource import alert_firing, alert_store
 from datasource.demo import generate, seed_store
 from datasource.ingest import EventRecord, ExceptionRecord, OrderRecord, ingest
 from datasource.settings import Settings
 from metrics.catalog import CATALOG
+from orderboard.alerts.config import alert_config
+from orderboard.alerts.runner import AlertRunner
 from orderboard.cli import app as cli
+from tests.alert_receiver import start_receiver
 
 # No scrollbars, no region spilling over, and no tile, label, number or note cut short
 # (a cut word cannot be read from across the room, and an ellipsis cannot be explained).
@@ -119,6 +124,9 @@ READABLE = """(floor) => {
     return {small: [...small], cut: [...cut], overlapping, emptiest: Math.round(emptiest * 1000) / 1000, where};
 }"""
 MOST_EMPTY = 0.1  # of the screen height, in any slot
+ALERT_RULES = [{"name": "sla", "kind": "stage_sla", "channels": ["ops"]},
+               {"name": "overdue", "kind": "overdue", "channels": ["ops"]},
+               {"name": "exceptions", "kind": "exception_open", "channels": ["ops"]}]
 TILE = ".ob-view--active [data-metric={name}] .ob-kpi-value"
 LATE_ORDERS = 9
 
@@ -139,10 +147,19 @@ def wall_app(sqlite_store, tmp_path):
            exceptions=[ExceptionRecord(f"late-{n}", n, ("prepared", "produced", "shipped")[k % 3], kind,
                                        end - timedelta(days=2, hours=k), severity=("high", "medium", "low")[k % 3])
                        for k, (n, kind) in enumerate(zip(late, cycle(TABLES["kinds"])))])
+    # Alert rules, evaluated once: more firing alerts than the alerts view has rows, some
+    # acknowledged (the receiver takes the messages).
+    receiver = start_receiver()
+    tables = {"alert_channels": [{"name": "ops", "kind": "webhook", "url": f"{receiver.base}/hook"}],
+              "alert_rules": ALERT_RULES}
     settings = Settings(database_url=sqlite_store.url, cache_dir=str(tmp_path / "cache"),
-                        pipeline=sqlite_store.pipeline)
+                        pipeline=sqlite_store.pipeline, alert_tables=tables)
+    AlertRunner(sqlite_store.engine, settings, alert_config(settings)).run(now=end)
+    for row in alert_firing.firing_alerts(sqlite_store.engine, None, limit=3).rows.itertuples():
+        alert_store.acknowledge(sqlite_store.engine, int(row.id), "李四", end)
     app = create_app(settings, engine=sqlite_store.engine)
-    return app, sqlite_store
+    yield app, sqlite_store
+    receiver.server.shutdown()
 
 
 def tile_texts(page) -> dict[str, str]:
@@ -168,7 +185,7 @@ def readable(page, height: int) -> dict:
 
 
 @pytest.mark.parametrize("width, height, lang", [
-    (1920, 1080, "zh"), (1920, 1080, "en"), (3840, 2160, "zh"), (3840, 2160, "en")])
+    (1920, 1080, "zh"), (1920, 1080, "en"), (3840, 2160, "zh"), (3840, 2160, "en"), (1366, 768, "zh")])
 def test_every_view_is_read_from_across_the_room(wall_app, live_server, open_page, width, height, lang):
     """Every view at 1080p and 4K in both languages: it fits the screen, no text is below
     28 px per 1080 lines (56 px at 2160) or cut, and no slot leaves a tenth of the screen
@@ -204,6 +221,105 @@ def test_the_overdue_view_shows_as_many_rows_as_fit(wall_app, live_server, open_
         # An order number about 4.6 % of the screen height: readable at 5 m.
         size = page.eval_on_selector(".ob-view--active .ob-list td", "e => parseFloat(getComputedStyle(e).fontSize)")
         assert size >= 0.045 * height
+
+
+# Keeps only the widest row of a wall list and sets the list's row count to one, as the
+# server does for a one-row list (so the CSS gives it its largest type).
+ONE_WIDEST_ROW = """list => {
+    const rows = [...list.querySelectorAll('tbody tr')];
+    const widest = rows.reduce((a, b) => (b.scrollWidth > a.scrollWidth ? b : a));
+    rows.filter(r => r !== widest).forEach(r => r.remove());
+    list.style.setProperty('--ob-rows', 1);
+}"""
+
+
+def open_alerts(engine, line: str | None = None) -> tuple[int, int]:
+    """(open, firing) alert instances in plain SQL; with ``line``, those about an order of
+    that production line (the order number read from the labels by SQLite's JSON)."""
+    where = "i.state = 'firing'"
+    join = ""
+    if line is not None:
+        join = "JOIN orders o ON o.order_number = json_extract(i.labels, '$.order')"
+        where += " AND o.production_line = :line"
+    with engine.connect() as conn:
+        open_, firing = conn.execute(text(
+            f"SELECT sum(CASE WHEN i.acknowledged_at IS NULL THEN 1 ELSE 0 END), count(*) "
+            f"FROM alert_instances i {join} WHERE {where}"), {"line": line}).one()
+    return int(open_ or 0), int(firing)
+
+
+def test_the_alerts_view_counts_like_plain_sql_and_lists_what_fits(wall_app, live_server, open_page):
+    """The open-alerts tile against a plain SQL count of firing, unacknowledged alerts,
+    for the whole flow and for one line; the list's rows and its "n more" against the
+    firing ones; every screen size, including a 1366x768 TV, fits and is readable."""
+    app, store = wall_app
+    url = live_server(app)
+    open_all, firing_all = open_alerts(store.engine)
+    open_a, firing_a = open_alerts(store.engine, "Line A")
+    assert firing_all > ALERT_ROWS and firing_all - open_all == 3 and 0 < open_a < open_all
+    for width, height, lang, query, (open_, firing) in (
+            (1920, 1080, "en", "", (open_all, firing_all)), (1366, 768, "zh", "", (open_all, firing_all)),
+            (3840, 2160, "en", "&line=Line%20A", (open_a, firing_a))):
+        page = open_page(f"{url}/wall/alerts?kiosk=1&lang={lang}{query}", width, height,
+                         wait_for=".ob-view--active .ob-alert-list td")
+        assert page.inner_text(TILE.format(name="open_alerts")) == f"{open_:,}"
+        rows = page.eval_on_selector_all(".ob-view--active .ob-alert-list tbody tr", "rows => rows.length")
+        assert rows == min(ALERT_ROWS, firing)
+        if firing > rows:
+            more = page.inner_text(".ob-view--active .ob-list-more")
+            assert more == (f"{firing - rows} more" if lang == "en" else f"另有 {firing - rows} 条")
+        assert page.evaluate(FITS) == FITTING, (width, height)
+        found = readable(page, height)
+        assert (found["small"], found["cut"], found["overlapping"], found["empty"]) == ([], [], [], None), \
+            f"{width}x{height}: {found}"
+        href = page.get_attribute(".ob-view--active [data-metric=open_alerts]", "href")
+        assert href == "/alerts" + ("?line=Line+A&lang=en" if query else f"?lang={lang}")
+    # The open ones first: no acknowledged alert above an open one.
+    acked = page.eval_on_selector_all(".ob-view--active .ob-alert-list tbody tr",
+                                      "rows => rows.map(r => r.classList.contains('ob-alert--acked'))")
+    assert acked == sorted(acked)
+    # The widest rows (exceptions, in English) at the top of the list still fit.
+    with store.engine.connect() as conn:
+        others = conn.execute(text("SELECT id FROM alert_instances WHERE state = 'firing' "
+                                   "AND acknowledged_at IS NULL AND rule <> 'exceptions'")).scalars().all()
+    for instance_id in others:
+        alert_store.acknowledge(store.engine, instance_id, "李四", datetime.now(timezone.utc))
+    for width, height in ((1366, 768), (1920, 1080), (3840, 2160)):
+        page = open_page(f"{url}/wall/alerts?kiosk=1&lang=en&refresh=2", width, height,
+                         wait_for=".ob-view--active .ob-alert-list td")
+        page.wait_for_function("(n) => document.querySelector('.ob-view--active [data-metric=open_alerts] "
+                               ".ob-kpi-value').innerText === String(n)", arg=open_alerts(store.engine)[0],
+                               timeout=15_000)
+        first = page.inner_text(".ob-view--active .ob-alert-list tbody tr td")
+        assert first.split(" · ")[1] in {kind_label(k, "en") for k in TABLES["kinds"]}, first
+        assert page.evaluate(FITS) == FITTING, (width, height)
+        found = readable(page, height)
+        assert (found["small"], found["cut"], found["overlapping"], found["empty"]) == ([], [], [], None), \
+            f"{width}x{height}: {found}"
+        # The widest of them alone, in the largest type a one-row list gets, still fits the
+        # width (a list of one row leaves room below it: no band check there).
+        page.eval_on_selector(".ob-view--active .ob-alert-list", ONE_WIDEST_ROW)
+        assert page.evaluate(FITS) == FITTING, (width, height, "alone")
+        found = readable(page, height)
+        assert (found["small"], found["cut"], found["overlapping"]) == ([], [], []), f"{width}x{height} alone: {found}"
+
+
+def test_without_alert_rules_the_alerts_view_says_so(sqlite_store, tmp_path, live_server, open_page):
+    """No rules: the view is one plain message (what the view would list and how to set
+    rules up), filling the screen, not an empty list."""
+    end = datetime.now(timezone.utc).replace(second=0, microsecond=0) - timedelta(minutes=1)
+    seed_store(sqlite_store.engine, sqlite_store.pipeline, generate(seed=11, n_orders=300, end=end))
+    settings = Settings(database_url=sqlite_store.url, cache_dir=str(tmp_path / "cache"),
+                        pipeline=sqlite_store.pipeline)
+    url = live_server(create_app(settings, engine=sqlite_store.engine))
+    for width, height, lang, title in ((1920, 1080, "zh", "未配置预警规则"), (1366, 768, "en", "No alert rules are set up")):
+        page = open_page(f"{url}/wall/alerts?kiosk=1&lang={lang}", width, height,
+                         wait_for=".ob-view--active .ob-alerts-unset")
+        assert page.inner_text(".ob-view--active .ob-alerts-unset-title") == title
+        assert page.is_hidden(".ob-view--active [data-metric=open_alerts]")
+        assert page.evaluate(FITS) == FITTING
+        found = readable(page, height)
+        assert (found["small"], found["cut"], found["overlapping"], found["empty"]) == ([], [], [], None), str(found)
 
 
 def test_tiles_show_the_numbers_of_orderboard_metrics(wall_app, live_server, open_page):

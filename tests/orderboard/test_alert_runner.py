@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from datasource import alert_store
+from datasource import alert_silences, alert_store
 from datasource.schema import AlertDelivery, AlertInstance, AlertNotice, OrderException
 from datasource.settings import Settings
 from orderboard.alerts.config import alert_config
@@ -96,13 +96,13 @@ def test_an_unreadable_store_is_one_notice_and_no_churn(sqlite_store, receiver):
         shutil.move(path.with_suffix(".away"), path)
     notices = receiver.of("hook")[1:]
     assert len(notices) == 1 and notices[0].json()["kind"] == "data_unavailable"
-    # Store back: evaluation resumes, nothing fired or resolved in between.
+    # Store back: evaluation resumes, nothing fired or resolved in between; the channel
+    # hears that the data is available again.
     report = runner.run(now=NOW + timedelta(minutes=4))
     assert report.unavailable is None and report.rules[0].resolved == 0 and report.rules[0].new_firing == 0
-    assert len(receiver.of("hook")) == 2
+    assert [r.json()["kind"] for r in receiver.of("hook")] == ["firing", "data_unavailable", "data_available"]
     with store.engine.connect() as conn:
         assert conn.execute(select(func.count()).where(AlertInstance.state == "firing")).scalar() == 2
-    assert runner.outage_told is False
 
 
 def test_5000_alerts_at_once_stay_within_every_limit_and_nothing_is_lost(sqlite_store, receiver):
@@ -148,7 +148,7 @@ def test_a_channel_at_its_limit_waits_and_loses_nothing(sqlite_store, receiver):
 def test_silences_hold_back_matching_alerts_until_they_end(sqlite_store, receiver):
     store = sqlite_store
     seed_breaching(store.engine, store.pipeline, 2)
-    alert_store.add_silence(store.engine, {"rule": "sla", "order": "PO-00001"}, NOW + timedelta(hours=1),
+    alert_silences.add_silence(store.engine, {"rule": "sla", "order": "PO-00001"}, NOW + timedelta(hours=1),
                             "王经理", "supplier already called", NOW - timedelta(minutes=1))
     runner = _runner(store, receiver, [SLA])
     runner.run(now=NOW)
