@@ -340,6 +340,9 @@ class SecurityHeaders:
 # -- small helpers ----------------------------------------------------------------
 
 def is_loopback(address: str | None) -> bool:
+    """Whether an address (or the name ``localhost``) is this computer."""
+    if address == "localhost":
+        return True
     try:
         return ipaddress.ip_address((address or "").split("%")[0]).is_loopback
     except ValueError:

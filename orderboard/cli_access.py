@@ -154,14 +154,11 @@ def account_line(account) -> str:
 
 
 def is_loopback_url(url: str) -> bool:
-    import ipaddress
     from urllib.parse import urlsplit
 
-    host = urlsplit(url).hostname or ""
-    try:
-        return host == "localhost" or ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    from dashboard.auth import is_loopback
+
+    return is_loopback(urlsplit(url).hostname or "")
 
 
 def print_table(columns: list[str], rows: list[list[str]]) -> None:

@@ -41,7 +41,7 @@ def check_exposure(settings: Settings, host: str) -> None:
 
     if login_required(settings):
         return
-    if host == "localhost" or is_loopback(host):
+    if is_loopback(host):
         return
     raise NoLoginBeyondThisComputer(
         f"--host {host} serves other computers, which needs logins: set ORDERBOARD_SECRET_KEY "
