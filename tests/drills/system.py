@@ -57,6 +57,7 @@ class System:
     redis: subprocess.Popen | None = None
     starts: int = 0
     env: dict[str, str] = field(default_factory=dict)  # more settings for gunicorn's environment
+    workers: int = WORKERS
 
     @property
     def url(self) -> str:
@@ -96,7 +97,7 @@ class System:
                "ORDERBOARD_WAIT_S": str(WAIT_S), "ORDERBOARD_CACHE_WAIT_S": "0.25", **self.env}
         gunicorn = str(Path(sys.executable).with_name("gunicorn"))
         self.gunicorn = subprocess.Popen(
-            [gunicorn, "-w", str(WORKERS), "-b", f"127.0.0.1:{self.port}",
+            [gunicorn, "-w", str(self.workers), "-b", f"127.0.0.1:{self.port}",
              "--timeout", str(WORKER_TIMEOUT_S),
              "--access-logfile", str(self.workdir / "access.log"),
              "--error-logfile", str(self.workdir / "error.log"), "--capture-output",

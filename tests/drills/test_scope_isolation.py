@@ -1,4 +1,4 @@
-"""Two viewers with different scopes never see one another's rows, through gunicorn -w 2,
+"""Two viewers with different scopes never see one another's rows, through gunicorn -w 4,
 PostgreSQL and a shared Redis cache (DESIGN.md section 5a; the cache-key lesson of
 row-level security in other dashboards): a "Line A" manager and a salesperson (one owner)
 signed in over HTTP alternate the same grid blocks, exports and order pages, each request
@@ -96,7 +96,7 @@ def site(pg_url, tmp_path):
 
     if shutil.which("redis-server") is None:
         pytest.fail("redis-server not found (apt-get install redis-server)")
-    system = System(pg_url, tmp_path, env={"ORDERBOARD_SECRET_KEY": "d" * 48})
+    system = System(pg_url, tmp_path, env={"ORDERBOARD_SECRET_KEY": "d" * 48}, workers=4)
     try:
         system.start(orders=600)
         engine = make_engine(system.store_url)
