@@ -68,7 +68,7 @@ def row_parser(value: str, zone: ZoneInfo) -> int | None:
         return None
     try:
         instant, warning = to_utc(reading_.value, zone)
-    except OverflowError:  # past 9999-12-31 in UTC (the row parser fails on it)
+    except RowRejected:  # past 9999-12-31 in UTC: the row parser rejects it
         return None
     return None if warning else to_us(instant)
 
