@@ -36,6 +36,7 @@ from flask import Flask, Response, redirect, request, session
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
+from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard import access
 from dashboard.access import ANONYMOUS, LOCAL, Principal
@@ -163,9 +164,14 @@ class Gate:
         request.environ["orderboard.access"] = access.set_current(ANONYMOUS)
         if path in OPEN_PATHS or path.startswith(OPEN_PREFIXES):
             return None
-        if request.args.get("token") is not None and is_wall_path(path) and request.method == "GET":
-            return self._token_sign_in(request.args["token"])
-        principal = self._session_principal()
+        try:
+            if request.args.get("token") is not None and is_wall_path(path) and request.method == "GET":
+                return self._token_sign_in(request.args["token"])
+            principal = self._session_principal()
+        except SQLAlchemyError:
+            # Who is asking cannot be checked while the store cannot be read: refused,
+            # without a traceback; a wall counts it as a failed refresh and says so.
+            return Response("store unreachable: sign-in cannot be checked", status=503, mimetype="text/plain")
         if principal is None:
             if is_dash_endpoint(path) or request.method != "GET":
                 return Response("sign in first", status=401, mimetype="text/plain")

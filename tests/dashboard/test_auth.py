@@ -235,3 +235,20 @@ def test_the_signed_in_line_speaks_the_page_s_language_and_links_admins_to_admin
     lina = browser_client(app.server, "lina", PASSWORD)
     chinese = json.dumps(lina.get("/_dash-layout").get_json(), ensure_ascii=False)
     assert "lina（manager）" in chinese and "/admin" not in chinese
+
+
+def test_while_the_store_cannot_be_read_a_session_is_refused_with_503_not_a_traceback(site, monkeypatch, caplog):
+    app, _ = site
+    client = browser_client(app.server, "lina", PASSWORD)
+    from sqlalchemy.exc import OperationalError
+
+    def down(*_a, **_k):
+        raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+    monkeypatch.setattr(accounts, "user_by_id", down)
+    monkeypatch.setattr(accounts, "token_by_secret", down)
+    with caplog.at_level("ERROR"):
+        assert client.get("/").status_code == 503
+        assert client.post("/_dash-update-component", json=grid_body()).status_code == 503
+        assert app.server.test_client().get("/wall?token=abc").status_code == 503
+    assert not [r for r in caplog.records if r.exc_info]
