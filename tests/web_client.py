@@ -3,9 +3,38 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 CSRF_HEADER = "HTTP_X_CSRFTOKEN"
+GRID = {"type": "stage-grid", "key": "k1"}
+GRID_KEY = json.dumps(GRID, sort_keys=True, separators=(",", ":"))
+FIRST_BLOCK = {"startRow": 0, "endRow": 500}
+
+
+def grid_body(request: dict | None = None, search: str = "?days=30", pathname: str = "/stages/all") -> dict:
+    """The body dash-renderer posts when the stage grid asks for a block of rows."""
+    return {
+        "output": '{"key":["ALL"],"type":"stage-grid"}.getRowsResponse',
+        "outputs": [{"id": GRID, "property": "getRowsResponse"}],
+        "inputs": [[{"id": GRID, "property": "getRowsRequest", "value": request or FIRST_BLOCK}]],
+        "state": [{"id": "stage-url", "property": "pathname", "value": pathname},
+                  {"id": "stage-url", "property": "search", "value": search}],
+        "changedPropIds": [GRID_KEY + ".getRowsRequest"],
+    }
+
+
+def export_body(search: str) -> dict:
+    """The body dash-renderer posts when the stage list's CSV button is clicked."""
+    return {
+        "output": "..stage-download.data...stage-export-note.children..",
+        "outputs": [{"id": "stage-download", "property": "data"}, {"id": "stage-export-note", "property": "children"}],
+        "inputs": [{"id": "stage-export-csv", "property": "n_clicks", "value": 1},
+                   {"id": "stage-export-xlsx", "property": "n_clicks", "value": None}],
+        "state": [{"id": "stage-url", "property": "pathname", "value": "/stages/all"},
+                  {"id": "stage-url", "property": "search", "value": search}],
+        "changedPropIds": ["stage-export-csv.n_clicks"],
+    }
 
 
 def browser_client(server, name: str | None = None, password: str | None = None):

@@ -16,43 +16,15 @@ from datasource.demo import generate, seed_store
 from datasource.schema import AuditEntry, Order
 from datasource.scope import Scope, parse_scope_terms
 from datasource.settings import Settings
-from tests.web_client import browser_client, sign_in
+from tests.web_client import GRID_KEY, browser_client, export_body, grid_body, sign_in
 
 END = datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)
 KEY = "k" * 40
 PASSWORD = "a long enough password"
-GRID = {"type": "stage-grid", "key": "k1"}
-GRID_PATTERN = '{"key":["ALL"],"type":"stage-grid"}'
-
-
-def grid_body(search: str = "?days=90&metric=wip") -> dict:
-    """The body dash-renderer posts when the stage grid asks for its first block."""
-    return {
-        "output": f"{GRID_PATTERN}.getRowsResponse",
-        "outputs": [{"id": GRID, "property": "getRowsResponse"}],
-        "inputs": [[{"id": GRID, "property": "getRowsRequest", "value": {"startRow": 0, "endRow": 500}}]],
-        "state": [{"id": "stage-url", "property": "pathname", "value": "/stages/all"},
-                  {"id": "stage-url", "property": "search", "value": search}],
-        "changedPropIds": [json.dumps(GRID, sort_keys=True, separators=(",", ":")) + ".getRowsRequest"],
-    }
-
-
-def export_body(search: str = "?days=90&metric=wip") -> dict:
-    return {
-        "output": "..stage-download.data...stage-export-note.children..",
-        "outputs": [{"id": "stage-download", "property": "data"}, {"id": "stage-export-note", "property": "children"}],
-        "inputs": [{"id": "stage-export-csv", "property": "n_clicks", "value": 1},
-                   {"id": "stage-export-xlsx", "property": "n_clicks", "value": None}],
-        "state": [{"id": "stage-url", "property": "pathname", "value": "/stages/all"},
-                  {"id": "stage-url", "property": "search", "value": search}],
-        "changedPropIds": ["stage-export-csv.n_clicks"],
-    }
-
-
+WIP = "?days=90&metric=wip"
 def grid_rows(response) -> list[dict]:
     assert response.status_code == 200, response.text[:300]
-    key = json.dumps(GRID, sort_keys=True, separators=(",", ":"))
-    return response.get_json()["response"][key]["getRowsResponse"]["rowData"]
+    return response.get_json()["response"][GRID_KEY]["getRowsResponse"]["rowData"]
 
 
 @pytest.fixture
@@ -77,7 +49,7 @@ def test_anonymous_requests_go_to_the_login_or_get_401(site):
         assert response.status_code == 302 and response.location.startswith("/login?next="), path
     for path in ("/_dash-layout", "/_dash-dependencies"):
         assert client.get(path).status_code == 401, path
-    assert client.post("/_dash-update-component", json=grid_body()).status_code == 401
+    assert client.post("/_dash-update-component", json=grid_body(search=WIP)).status_code == 401
     assert client.get("/login").status_code == 200
     assert client.get("/assets/base.css").status_code == 200
     assert client.post("/login", data={"name": "boss", "password": PASSWORD}).status_code == 400  # no CSRF
@@ -99,9 +71,9 @@ def test_callbacks_without_the_csrf_token_are_refused(site):
     app, _ = site
     client = app.server.test_client()
     sign_in(client, "boss", PASSWORD)
-    assert client.post("/_dash-update-component", json=grid_body()).status_code == 400
+    assert client.post("/_dash-update-component", json=grid_body(search=WIP)).status_code == 400
     signed = browser_client(app.server, "boss", PASSWORD)
-    assert grid_rows(signed.post("/_dash-update-component", json=grid_body()))
+    assert grid_rows(signed.post("/_dash-update-component", json=grid_body(search=WIP)))
 
 
 def test_ten_wrong_passwords_lock_the_account_and_every_attempt_is_audited(site):
@@ -126,11 +98,11 @@ def test_scoped_users_get_only_their_rows_and_only_managers_export(site):
     lina = browser_client(app.server, "lina", PASSWORD)
     viewer = browser_client(app.server, "viewer", PASSWORD)
     for _ in range(2):  # alternating, through one shared cache
-        everything = {r["order_number"] for r in grid_rows(boss.post("/_dash-update-component", json=grid_body()))}
-        scoped = {r["order_number"] for r in grid_rows(lina.post("/_dash-update-component", json=grid_body()))}
+        everything = {r["order_number"] for r in grid_rows(boss.post("/_dash-update-component", json=grid_body(search=WIP)))}
+        scoped = {r["order_number"] for r in grid_rows(lina.post("/_dash-update-component", json=grid_body(search=WIP)))}
         assert everything - line_a and scoped == everything & line_a
-    assert lina.post("/_dash-update-component", json=export_body()).status_code == 200
-    assert viewer.post("/_dash-update-component", json=export_body()).status_code == 403
+    assert lina.post("/_dash-update-component", json=export_body(WIP)).status_code == 200
+    assert viewer.post("/_dash-update-component", json=export_body(WIP)).status_code == 403
     exports = audit_entries(store.engine, action="export")
     assert exports["actor"].tolist() == ["lina"]
 
@@ -141,7 +113,7 @@ def test_a_disabled_user_is_signed_out_at_the_next_request(site):
     assert client.get("/").status_code == 200
     accounts.set_disabled(store.engine, "lina", True, datetime.now(timezone.utc))
     assert client.get("/").status_code == 302
-    assert client.post("/_dash-update-component", json=grid_body()).status_code == 401
+    assert client.post("/_dash-update-component", json=grid_body(search=WIP)).status_code == 401
 
 
 def test_an_idle_session_ends(site):
@@ -185,12 +157,12 @@ def test_a_display_token_opens_its_wall_and_nothing_else(site):
     for path in ("/", "/stages/all", "/orders/X", "/review", "/admin"):
         assert tv.get(path).status_code == 403, path
     tv.environ_base["HTTP_X_CSRFTOKEN"] = tv.get_cookie("_csrf_token").value
-    assert tv.post("/_dash-update-component", json=grid_body()).status_code == 403
+    assert tv.post("/_dash-update-component", json=grid_body(search=WIP)).status_code == 403
     assert audit_entries(store.engine, action="token_use")["actor"].tolist() == [f"token:{token.id}"]
     accounts.revoke_token(store.engine, token.id, datetime.now(timezone.utc))
     revoked = tv.get("/wall")
     assert revoked.status_code == 403 and ("revoked" in revoked.text or "撤销" in revoked.text)
-    assert tv.post("/_dash-update-component", json=grid_body()).status_code == 401  # the open wall reloads
+    assert tv.post("/_dash-update-component", json=grid_body(search=WIP)).status_code == 401  # the open wall reloads
     fresh = app.server.test_client().get(f"/wall?token={secret}")
     assert fresh.status_code == 403 and ("revoked" in fresh.text or "撤销" in fresh.text)
     assert app.server.test_client().get("/wall?token=nonsense").status_code == 403
@@ -249,6 +221,6 @@ def test_while_the_store_cannot_be_read_a_session_is_refused_with_503_not_a_trac
     monkeypatch.setattr(accounts, "token_by_secret", down)
     with caplog.at_level("ERROR"):
         assert client.get("/").status_code == 503
-        assert client.post("/_dash-update-component", json=grid_body()).status_code == 503
+        assert client.post("/_dash-update-component", json=grid_body(search=WIP)).status_code == 503
         assert app.server.test_client().get("/wall?token=abc").status_code == 503
     assert not [r for r in caplog.records if r.exc_info]

@@ -23,11 +23,9 @@ from dashboard.layouts.review import selection_from
 from dashboard.limits import LIMITS, MAX_EXPORT_ROWS, MAX_GRID_BLOCK_ROWS, MAX_REVIEW_DAYS
 from datasource.demo import generate, seed_store
 from datasource.settings import Settings
-from tests.web_client import browser_client
+from tests.web_client import GRID, browser_client, grid_body
 
 END = datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)
-GRID = {"type": "stage-grid", "key": "k1"}
-GRID_PATTERN = '{"key":["ALL"],"type":"stage-grid"}'
 README = Path(__file__).resolve().parents[2] / "README.md"
 
 
@@ -44,18 +42,6 @@ def app(sqlite_store, tmp_path):
 @pytest.fixture
 def client(app):
     return browser_client(app.server)
-
-
-def grid_body(request: dict, search: str = "?days=30", pathname: str = "/stages/all") -> dict:
-    """The body dash-renderer posts when the stage grid asks for a block."""
-    return {
-        "output": f"{GRID_PATTERN}.getRowsResponse",
-        "outputs": [{"id": GRID, "property": "getRowsResponse"}],
-        "inputs": [[{"id": GRID, "property": "getRowsRequest", "value": request}]],
-        "state": [{"id": "stage-url", "property": "pathname", "value": pathname},
-                  {"id": "stage-url", "property": "search", "value": search}],
-        "changedPropIds": [json.dumps(GRID, sort_keys=True, separators=(",", ":")) + ".getRowsRequest"],
-    }
 
 
 def post(client, body: dict | bytes, content_type: str = "application/json"):

@@ -20,38 +20,12 @@ from datasource.schema import Order
 from datasource.scope import Scope, parse_scope_terms
 from datasource.store import make_engine
 from drills.system import System
+from tests.web_client import GRID_KEY, export_body, grid_body
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
 PASSWORD = "a long enough password"
-GRID = {"type": "stage-grid", "key": "k1"}
-GRID_KEY = json.dumps(GRID, sort_keys=True, separators=(",", ":"))
 SEARCH = "?days=90&metric=wip"
-
-
-def grid_body() -> dict:
-    return {
-        "output": '{"key":["ALL"],"type":"stage-grid"}.getRowsResponse',
-        "outputs": [{"id": GRID, "property": "getRowsResponse"}],
-        "inputs": [[{"id": GRID, "property": "getRowsRequest", "value": {"startRow": 0, "endRow": 500}}]],
-        "state": [{"id": "stage-url", "property": "pathname", "value": "/stages/all"},
-                  {"id": "stage-url", "property": "search", "value": SEARCH}],
-        "changedPropIds": [GRID_KEY + ".getRowsRequest"],
-    }
-
-
-def export_body() -> dict:
-    return {
-        "output": "..stage-download.data...stage-export-note.children..",
-        "outputs": [{"id": "stage-download", "property": "data"}, {"id": "stage-export-note", "property": "children"}],
-        "inputs": [{"id": "stage-export-csv", "property": "n_clicks", "value": 1},
-                   {"id": "stage-export-xlsx", "property": "n_clicks", "value": None}],
-        "state": [{"id": "stage-url", "property": "pathname", "value": "/stages/all"},
-                  {"id": "stage-url", "property": "search", "value": SEARCH}],
-        "changedPropIds": ["stage-export-csv.n_clicks"],
-    }
-
-
 def order_body(number: str) -> dict:
     return {
         "output": "order-content.children",
@@ -79,10 +53,10 @@ class Viewer:
         return answer.json()["response"]
 
     def grid(self) -> set[str]:
-        return {r["order_number"] for r in self.call(grid_body())[GRID_KEY]["getRowsResponse"]["rowData"]}
+        return {r["order_number"] for r in self.call(grid_body(search=SEARCH))[GRID_KEY]["getRowsResponse"]["rowData"]}
 
     def exported(self) -> set[str]:
-        data = self.call(export_body())["stage-download"]["data"]
+        data = self.call(export_body(SEARCH))["stage-download"]["data"]
         text = base64.b64decode(data["content"]).decode("utf-8-sig")
         return {line.split(",", 1)[0] for line in text.splitlines()[1:] if line}
 
