@@ -139,6 +139,15 @@ def existing_store(settings: Settings) -> Engine:
         refuse_store(exc)
 
 
+def read_store(settings: Settings, read: Callable[[Engine], T]) -> T:
+    """``read`` on an engine of the configured store (``existing_store``), disposed after."""
+    engine = existing_store(settings)
+    try:
+        return read(engine)
+    finally:
+        engine.dispose()
+
+
 def opened_store(settings: Settings, create: bool) -> Engine:
     """``open_store`` on the configured store, or the one line of ``refuse_store``."""
     from datasource.store import NoStore, open_store
@@ -377,11 +386,7 @@ def metrics(
     window = Window.between_dates(first, last, tz)
     filters = Filters(production_line=line, customer=customer, channel=channel,
                       product_line=product_line, owner=owner)
-    engine = existing_store(settings)
-    try:
-        summary = compute_summary(engine, settings.pipeline, window, filters, now)
-    finally:
-        engine.dispose()
+    summary = read_store(settings, lambda engine: compute_summary(engine, settings.pipeline, window, filters, now))
     if json_:
         typer.echo(json.dumps(summary.to_dict(), ensure_ascii=False, indent=2))
     else:
@@ -670,11 +675,7 @@ def alerts_silences(
     from orderboard.alerts.silences import silence_lines, silence_records
 
     settings = settings_for(db, config)
-    engine = existing_store(settings)
-    try:
-        rows = active_silences(engine, datetime.now(timezone.utc))
-    finally:
-        engine.dispose()
+    rows = read_store(settings, lambda engine: active_silences(engine, datetime.now(timezone.utc)))
     if json_:
         typer.echo(json.dumps(silence_records(rows), ensure_ascii=False, indent=2))
         return

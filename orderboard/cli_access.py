@@ -40,6 +40,7 @@ from orderboard.cli import (
     existing_store,
     fail,
     opened_store,
+    read_store,
     settings_for,
 )
 
@@ -223,11 +224,7 @@ def user_list(
     from datasource.accounts import list_users
 
     settings = settings_for(db, config)
-    engine = existing_store(settings)
-    try:
-        users = list_users(engine)
-    finally:
-        engine.dispose()
+    users = read_store(settings, list_users)
     tz = settings.timezone
     if json_:
         typer.echo(json.dumps([{
@@ -381,11 +378,7 @@ def token_list(
     from datasource.accounts import list_tokens
 
     settings = settings_for(db, config)
-    engine = existing_store(settings)
-    try:
-        tokens = list_tokens(engine)
-    finally:
-        engine.dispose()
+    tokens = read_store(settings, list_tokens)
     tz = settings.timezone
 
     def sees(t) -> str:
