@@ -156,7 +156,8 @@ def write_columns(conn: Connection, table: FromClause, columns: dict[str, Any], 
         row = "(" + ", ".join("?" if n in varying else _sqlite_literal(columns[n].value)
                               for n in names) + ")"
         # Many rows per statement: the driver's cost is per executed row of parameters.
-        # Not into a table with a unique column: SQLite then takes longer per row.
+        # Not into a table with a unique constraint: SQLite then takes longer per row.
+        # (Unique indexes are dropped while a load writes: secondary_indexes_rebuilt.)
         per = 1 if any(c.unique for c in table.columns) else max(
             1, min(ROWS_PER_INSERT, SQLITE_MAX_PARAMETERS // max(1, len(varying))))
         whole = rows - rows % per
@@ -208,7 +209,10 @@ def secondary_indexes_rebuilt(conn: Connection, tables: Sequence[FromClause]) ->
     building an index from a full table (one sort) costs a fraction of keeping it up
     to date row by row. Both happen in the caller's transaction, so a failure or a
     crash in between leaves the store with its indexes as before (the rollback puts
-    them back). Unique constraints stay (they belong to the tables).
+    them back). Unique indexes are among them (event and finding ids): the caller
+    writes no duplicate, and if it did, creating the index again would refuse it and
+    the transaction would roll back. Unique constraints stay (they belong to the
+    tables: the order numbers').
 
     On PostgreSQL nothing is dropped: dropping an index takes a lock that every reader
     of the table would wait on until the load commits."""

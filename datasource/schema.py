@@ -113,8 +113,8 @@ class OrderEvent(Base):
     __tablename__ = "order_events"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    # Stable id: re-sending the same event is harmless.
-    event_uid: Mapped[str] = mapped_column(String(128), unique=True)
+    # Stable id: re-sending the same event is harmless. Unique through ``ux_events_uid``.
+    event_uid: Mapped[str] = mapped_column(String(128))
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
     stage_code: Mapped[str | None] = mapped_column(String(32))
     event_type: Mapped[str] = mapped_column(String(16))
@@ -125,6 +125,10 @@ class OrderEvent(Base):
     recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (
+        # A unique index, not a table constraint: a whole load into a fresh store drops it
+        # and builds it once at the end (``bulk.secondary_indexes_rebuilt``), which SQLite
+        # cannot do with a constraint (``store.UNIQUE_INDEXES`` converts older stores).
+        Index("ux_events_uid", "event_uid", unique=True),
         Index("ix_events_order_time", "order_id", "occurred_at"),
     )
 
@@ -186,13 +190,16 @@ class DataQualityFinding(Base):
     __tablename__ = "data_quality_findings"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    finding_uid: Mapped[str] = mapped_column(String(160), unique=True)
+    finding_uid: Mapped[str] = mapped_column(String(160))  # unique: ux_findings_uid
     order_number: Mapped[str | None] = mapped_column(String(64), index=True)
     kind: Mapped[str] = mapped_column(String(48), index=True)
     detail: Mapped[str] = mapped_column(Text)
     source: Mapped[str | None] = mapped_column(String(256))
     line: Mapped[int | None] = mapped_column(Integer)
     found_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    # A unique index rather than a constraint, as ``OrderEvent.event_uid``.
+    __table_args__ = (Index("ux_findings_uid", "finding_uid", unique=True),)
 
 
 class OrderChange(Base):

@@ -9,12 +9,15 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, delete, event, insert, inspect, make_url, select, text, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.schema import CreateIndex
+from sqlalchemy.schema import CreateIndex, CreateTable
 
 from datasource.pipeline import Pipeline, Stage
 from datasource.schema import Base, StageRow, StoreMeta
 
 DATA_VERSION = "data_version"
+#: Columns that older stores keep unique with a table constraint and the schema with a
+#: unique index (a whole load builds it at its end: ``bulk.secondary_indexes_rebuilt``).
+UNIQUE_INDEXES = (("order_events", "event_uid"), ("data_quality_findings", "finding_uid"))
 SQLITE_BUSY_S = 30  # without a wait bound: an import may hold the write lock a while
 
 
@@ -155,12 +158,15 @@ def upgrade_store(engine: Engine, pipeline: Pipeline) -> None:
     ``create_all`` skips an existing table together with its indexes, so each index is
     created on its own (``IF NOT EXISTS``): an index added to the schema after a store was
     made, or one dropped by hand, comes back (on a large store this takes a while, once).
-    Nothing is ever dropped or changed. All of it is one transaction under a lock, so web
-    workers starting together neither collide nor see half a schema.
+    Nothing is ever dropped or changed, except the unique constraints of event and finding
+    ids, which become the schema's unique indexes (``unique_constraints_as_indexes``).
+    All of it is one transaction under a lock, so web workers starting together neither
+    collide nor see half a schema.
     """
     with engine.begin() as conn:
         _lock_schema(conn)
         Base.metadata.create_all(conn)
+        unique_constraints_as_indexes(conn)
         # Only the missing ones: CREATE INDEX takes a lock on its table even when the index
         # exists, which would deadlock with an import writing to the same tables.
         inspector = inspect(conn)
@@ -175,6 +181,39 @@ def upgrade_store(engine: Engine, pipeline: Pipeline) -> None:
         ).scalar_one_or_none()
         if has_version is None:
             conn.execute(insert(StoreMeta), [{"key": DATA_VERSION, "value": "0"}])
+
+
+def unique_constraints_as_indexes(conn: Connection) -> None:
+    """Drop the unique constraints a store made before has on event and finding ids
+    (``UNIQUE_INDEXES``); ``upgrade_store`` then creates the schema's unique indexes in
+    their place. Same values, same refusals of a duplicate, every row kept with its id.
+
+    PostgreSQL drops the constraint. SQLite cannot, so the table is made again: a new
+    table from the schema, every row copied into it, the old table dropped and the new
+    one renamed (its indexes are then created again). Nothing references these two
+    tables, so no foreign key is affected. On a large store this takes a while, once.
+    """
+    inspector = inspect(conn)
+    quote = conn.dialect.identifier_preparer.quote
+    for name, column in UNIQUE_INDEXES:
+        found = [c for c in inspector.get_unique_constraints(name) if c["column_names"] == [column]]
+        if not found:
+            continue
+        if conn.dialect.name != "sqlite":
+            for constraint in found:
+                conn.execute(text(f"ALTER TABLE {quote(name)} DROP CONSTRAINT {quote(constraint['name'])}"))
+            continue
+        table = Base.metadata.tables[name]
+        stored = {c["name"] for c in inspector.get_columns(name)}
+        columns = ", ".join(quote(c.name) for c in table.columns if c.name in stored)
+        scratch = f"{name}_rebuilt"
+        made = str(CreateTable(table).compile(dialect=conn.dialect)).strip()
+        head = f"CREATE TABLE {quote(name)} ("
+        assert made.startswith(head), made
+        conn.exec_driver_sql(f"CREATE TABLE {quote(scratch)} (" + made[len(head):])
+        conn.exec_driver_sql(f"INSERT INTO {quote(scratch)} ({columns}) SELECT {columns} FROM {quote(name)}")
+        conn.exec_driver_sql(f"DROP TABLE {quote(name)}")
+        conn.exec_driver_sql(f"ALTER TABLE {quote(scratch)} RENAME TO {quote(name)}")
 
 
 def _lock_schema(conn: Connection) -> None:
