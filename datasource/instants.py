@@ -56,7 +56,7 @@ def _texts(us: np.ndarray, unit: str, sep: str) -> list[str]:
     hour, seconds = np.divmod(seconds, 3600)
     minute, second = np.divmod(seconds, 60)
     width = 26 if unit == "us" else 19
-    out = np.empty((n, width), np.uint8)
+    out = np.empty((n, width + 1), np.uint8)  # each text and a line end, to split at
 
     def put(column: int, values: np.ndarray, digits: int) -> None:
         for k in range(digits - 1, -1, -1):
@@ -75,8 +75,10 @@ def _texts(us: np.ndarray, unit: str, sep: str) -> list[str]:
     if unit == "us":
         out[:, 19] = ord(".")
         put(20, micro, 6)
-    text = out.tobytes().decode("ascii")
-    return [text[i:i + width] for i in range(0, len(text), width)]
+    out[:, width] = ord("\n")
+    texts = out.tobytes().decode("ascii").split("\n")
+    texts.pop()  # after the last line end
+    return texts
 
 
 def _civil_from_days(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -37,7 +37,7 @@ from datasource.idle import idle_cutoff, remember_newest_event
 from datasource.importers.batch import Batch
 from datasource.importers.bulkderive import Derived, Findings, derive, findings_of
 from datasource.importers.columns import EventColumns
-from datasource.ingest import ATTRIBUTES, IngestResult, derived_uid, summary
+from datasource.ingest import ATTRIBUTES, NATURAL, UID_LIMIT, IngestResult, derived_uid, summary
 from datasource.instants import from_us, stored_texts, to_us, utc_isoformats
 from datasource.pipeline import Pipeline
 from datasource.schema import (
@@ -101,16 +101,17 @@ def events_of(columns: EventColumns | None, batch: Batch) -> Events:
     assert len(slow) == len(seen)  # every stored row of an event log has its event
     if columns is None:
         columns = EventColumns(np.zeros(0, np.int64), [], [], [], np.zeros(0, np.int64), [], [], [])
-    iso = utc_isoformats(columns.at)
-    uid = [given or derived_uid(n, s, t, i, note)
-           for given, n, s, t, i, note in zip(columns.event_id, columns.order_number,
-                                              columns.stage, columns.event_type, iso, columns.note)]
+    uid = _event_ids(columns)
+    if not slow:  # every row read as columns: in line order already
+        return Events(columns.line, columns.order_number, columns.stage, columns.event_type,
+                      columns.at, columns.operator, columns.note, uid)
     line = np.concatenate([columns.line, slow_line])
     order = np.argsort(line, kind="stable")
+    ordered = order.tolist()
 
     def merged(fast: list, attr: str) -> list:
         values = fast + [getattr(e, attr) for e in slow]
-        return [values[i] for i in order.tolist()]
+        return [values[i] for i in ordered]
 
     at = np.concatenate([columns.at, np.fromiter((to_us(e.occurred_at) for e in slow), np.int64,
                                                  len(slow))])
@@ -118,7 +119,26 @@ def events_of(columns: EventColumns | None, batch: Batch) -> Events:
     return Events(line[order], merged(columns.order_number, "order_number"),
                   merged(columns.stage, "stage_code"), merged(columns.event_type, "event_type"),
                   at[order], merged(columns.operator, "operator"), merged(columns.note, "note"),
-                  [uids[i] for i in order.tolist()])
+                  [uids[i] for i in ordered])
+
+
+def _event_ids(columns: EventColumns) -> list[str]:
+    """Each row's event id: the file's own, else ``ingest.derived_uid``. The natural form
+    is written for every row at once; the rows with an id of their own, a note, or a
+    natural id too long for the column then get theirs one by one."""
+    iso = utc_isoformats(columns.at)
+    stages = [s or "" for s in columns.stage] if None in columns.stage else columns.stage
+    uid = [f"{NATURAL}{n}|{s}|{t}|{i}"
+           for n, s, t, i in zip(columns.order_number, stages, columns.event_type, iso)]
+    other = np.fromiter(map(len, uid), np.int64, len(uid)) > UID_LIMIT
+    if any(columns.note):
+        other |= np.fromiter(map(bool, columns.note), bool, len(uid))
+    if any(columns.event_id):
+        other |= np.fromiter(map(bool, columns.event_id), bool, len(uid))
+    for k in np.flatnonzero(other).tolist():
+        uid[k] = columns.event_id[k] or derived_uid(columns.order_number[k], columns.stage[k],
+                                                    columns.event_type[k], iso[k], columns.note[k])
+    return uid
 
 
 def load(engine: Engine, pipeline: Pipeline, events: Events, batch: Batch, source: str | None,

@@ -87,7 +87,9 @@ def event_columns(table: Table, ctx: RowContext, pipeline: Pipeline) -> EventCol
         if 0 <= total - first_line < len(lines):
             regular[total - first_line] = False
     idx = np.flatnonzero(regular)
-    if len(idx) == len(lines):
+    if not len(idx):
+        flat: list[str] = []  # (splitting an empty text gives one empty field)
+    elif len(idx) == len(lines):
         flat = d.join(lines).split(d)
     else:
         flat = d.join([lines[i] for i in idx.tolist()]).split(d)
