@@ -203,13 +203,21 @@ def _sqlite_literal(value: Any) -> str:
     raise ValueError(f"cannot write {value!r} as an SQLite literal")
 
 
+# SQLite's page cache while a load builds its indexes (KiB): SQLite sorts an index's
+# entries in memory up to the cache's size and merges runs from temporary files beyond
+# it; 512 MiB holds the sort of each index of 1.65 M events (a fifth less CPU for the
+# builds than with the import's 64 MiB). Pages are taken only as needed.
+INDEX_BUILD_CACHE_KIB = 512 * 1024
+
+
 @contextmanager
 def secondary_indexes_rebuilt(conn: Connection, tables: Sequence[FromClause]) -> Iterator[None]:
     """On SQLite, drop the named indexes of ``tables`` and create them again at the end:
     building an index from a full table (one sort) costs a fraction of keeping it up
     to date row by row. Both happen in the caller's transaction, so a failure or a
     crash in between leaves the store with its indexes as before (the rollback puts
-    them back). Unique indexes are among them (event and finding ids): the caller
+    them back). The indexes are built with a larger page cache (``INDEX_BUILD_CACHE_KIB``),
+    the connection's own afterwards. Unique indexes are among them (event and finding ids): the caller
     writes no duplicate, and if it did, creating the index again would refuse it and
     the transaction would roll back. Unique constraints stay (they belong to the
     tables: the order numbers').
@@ -226,5 +234,10 @@ def secondary_indexes_rebuilt(conn: Connection, tables: Sequence[FromClause]) ->
     for index in indexes:
         conn.execute(DropIndex(index, if_exists=True))
     yield
-    for index in indexes:
-        conn.execute(CreateIndex(index))
+    cache = conn.exec_driver_sql("PRAGMA cache_size").scalar_one()
+    conn.exec_driver_sql(f"PRAGMA cache_size=-{INDEX_BUILD_CACHE_KIB}")
+    try:
+        for index in indexes:
+            conn.execute(CreateIndex(index))
+    finally:
+        conn.exec_driver_sql(f"PRAGMA cache_size={int(cache)}")

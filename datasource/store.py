@@ -201,6 +201,7 @@ def unique_constraints_as_indexes(conn: Connection) -> None:
             continue
         if conn.dialect.name != "sqlite":
             for constraint in found:
+                assert constraint["name"] is not None  # PostgreSQL names every constraint
                 conn.execute(text(f"ALTER TABLE {quote(name)} DROP CONSTRAINT {quote(constraint['name'])}"))
             continue
         table = Base.metadata.tables[name]

@@ -55,6 +55,9 @@ from datasource.visit_arrays import NONE
 #: the tables a fresh store has no row in
 STORED = (Order, OrderEvent, StageVisit, DataQualityFinding, OrderChange, OrderException)
 LOADED = (Order, OrderEvent, StageVisit, DataQualityFinding)
+#: events and visits are written this many at a time: their stored texts exist only for
+#: the rows being written (a smaller peak of memory)
+WRITE_ROWS = 200_000
 
 
 class NotFresh(Exception):
@@ -224,49 +227,55 @@ def _write_orders(conn: Connection, parts: Derived, numbers: list[str], batch: B
 
 def _write_events(conn: Connection, events: Events, keep: np.ndarray, order_id: np.ndarray,
                   source: str | None, now: str) -> None:
-    rows = keep.tolist()
+    for start in range(0, len(keep), WRITE_ROWS):
+        rows = keep[start:start + WRITE_ROWS].tolist()
+        write_columns(conn, OrderEvent.__table__, {
+            "event_uid": [events.uid[i] for i in rows],
+            "order_id": order_id[start:start + WRITE_ROWS].tolist(),
+            "stage_code": _picked(events.stage, rows),
+            "event_type": _picked(events.event_type, rows),
+            "occurred_at": stored_texts(events.at[rows]),
+            "operator": _picked(events.operator, rows),
+            "note": _picked(events.note, rows),
+            "source": Same(source),
+            "recorded_at": Same(now),
+        }, len(rows))
 
-    def column(values: list) -> list | Same:
-        picked = [values[i] for i in rows]
-        first = picked[0] if picked else None
-        return Same(first) if all(v == first for v in picked) else picked
 
-    write_columns(conn, OrderEvent.__table__, {
-        "event_uid": [events.uid[i] for i in rows],
-        "order_id": order_id.tolist(),
-        "stage_code": column(events.stage),
-        "event_type": column(events.event_type),
-        "occurred_at": stored_texts(events.at[keep]),
-        "operator": column(events.operator),
-        "note": column(events.note),
-        "source": Same(source),
-        "recorded_at": Same(now),
-    }, len(rows))
+def _picked(values: list, rows: list[int]) -> list | Same:
+    picked = [values[i] for i in rows]
+    first = picked[0] if picked else None
+    return Same(first) if all(v == first for v in picked) else picked
 
 
 def _write_visits(conn: Connection, parts: Derived, order_ids: np.ndarray) -> None:
-    entered = stored_texts(parts.entered)
-    write_columns(conn, StageVisit.__table__, {
-        "order_id": order_ids[parts.visit_order].tolist(),
-        "stage_code": parts.visit_stage,
-        "visit_no": parts.visit_no.tolist(),
-        "is_rework": parts.is_rework.tolist(),
-        "entered_at": entered,
-        "left_at": _left_texts(parts, entered),
-        "duration_s": parts.duration_s,
-        "operator": parts.visit_operator,
-    }, len(parts.visit_order))
+    n = len(parts.visit_order)
+    for start in range(0, n, WRITE_ROWS):
+        end = min(n, start + WRITE_ROWS)
+        # the next part's first start too: a visit most often ends where the next starts
+        entered = stored_texts(parts.entered[start:end + 1])
+        write_columns(conn, StageVisit.__table__, {
+            "order_id": order_ids[parts.visit_order[start:end]].tolist(),
+            "stage_code": parts.visit_stage[start:end],
+            "visit_no": parts.visit_no[start:end].tolist(),
+            "is_rework": parts.is_rework[start:end].tolist(),
+            "entered_at": entered[:end - start],
+            "left_at": _left_texts(parts.left[start:end], parts.entered[start:end + 1], entered),
+            "duration_s": parts.duration_s[start:end],
+            "operator": parts.visit_operator[start:end],
+        }, end - start)
 
 
-def _left_texts(parts: Derived, entered: list[str]) -> list[str | None]:
-    """The stored texts of the visits' ends: most end when the next visit starts or
-    where they start (an end point), whose texts are written already."""
-    left, start = parts.left, parts.entered
+def _left_texts(left: np.ndarray, start: np.ndarray, entered: list[str]) -> list[str | None]:
+    """The stored texts of the visits' ends (``left``), given the starts of the same
+    visits and maybe one more (``start``) and their texts (``entered``): most end when
+    the next visit starts or where they start (an end point), whose texts are written
+    already."""
     n = len(left)
     texts: list[str | None] = [None] * n
     following = np.zeros(n, bool)
-    following[:-1] = left[:-1] == start[1:]
-    itself = ~following & (left == start)
+    following[:len(start) - 1] = left[:len(start) - 1] == start[1:n + 1]
+    itself = ~following & (left == start[:n])
     other = np.flatnonzero(~following & ~itself & (left != NONE))
     for i in np.flatnonzero(following).tolist():
         texts[i] = entered[i + 1]

@@ -160,6 +160,20 @@ def test_whole_load_stores_what_batches_store(two_stores, tmp_path, typed, pipel
     assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
 
 
+@pytest.mark.parametrize("typed", [False, True], ids=["enter-only", "typed"])
+def test_events_and_visits_written_a_few_at_a_time_are_the_same_rows(two_stores, tmp_path, typed,
+                                                                    monkeypatch):
+    data, mapping = tmp_path / "log.csv", tmp_path / "mapping.toml"
+    data.write_text(event_log(8, 300, typed), encoding="utf-8")
+    mapping.write_text(TYPED if typed else PLAIN, encoding="utf-8")
+    pipeline = default_pipeline()
+    whole, rows, _ = imported(two_stores[0], pipeline, data, mapping, tmp_path / "a.csv")
+    monkeypatch.setattr(bulkload, "WRITE_ROWS", 7)  # parts end inside orders, at every place
+    parts, part_rows, _ = imported(two_stores[1], pipeline, data, mapping, tmp_path / "b.csv")
+    assert report_facts(parts) == report_facts(whole)
+    assert part_rows == rows
+
+
 def test_whole_load_and_small_batches_differ_in_ids_and_where_findings_were_found(tmp_path):
     """Batches renumber the visits and findings of an order found in two batches, and a
     finding records the order's first line in the batch that found it; the whole load
