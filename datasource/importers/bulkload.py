@@ -71,7 +71,8 @@ def is_fresh(conn: Connection) -> bool:
 
 @dataclass
 class Events:
-    """Every stored row of the file, in line order."""
+    """Every stored row of the file, in line order. ``load`` empties the lists once it
+    has written them (they may be the ``EventColumns``' own)."""
 
     line: np.ndarray
     order_number: list[str]
@@ -81,6 +82,11 @@ class Events:
     operator: list[str | None]
     note: list[str | None]
     uid: list[str]
+
+    def empty(self) -> None:
+        for values in (self.order_number, self.stage, self.event_type, self.operator, self.note,
+                       self.uid):
+            values.clear()
 
 
 @dataclass
@@ -167,24 +173,28 @@ def load(engine: Engine, pipeline: Pipeline, events: Events, batch: Batch, sourc
         derived = derive(pipeline, events, keep, row_order[keep], numbers, batch, cutoff)
         now_text = stored_texts(np.array([to_us(now)]))[0]
         findings = findings_of(derived, numbers, first_line)
+        loaded = Loaded(new, len(numbers), len(keep), Counter(findings.kind), set(findings.uid),
+                        len(findings.uid))
         with secondary_indexes_rebuilt(conn, [m.__table__ for m in LOADED]):
             order_ids = _write_orders(conn, derived, numbers, batch, source, now_text)
             _write_events(conn, events, keep, order_ids[row_order[keep]], source, now_text)
             _write_visits(conn, derived, order_ids)
             _write_findings(conn, findings, source, now_text)
+            # written: their memory is the index builds' (SQLite sorts in memory)
+            del derived, findings
+            events.empty()
             if progress is not None:
                 progress()
         result = IngestResult(orders_created=len(numbers), events_added=len(keep),
-                              events_duplicate=len(events.uid) - len(keep),
-                              findings_added=len(findings.uid))
+                              events_duplicate=len(new) - len(keep),
+                              findings_added=loaded.findings_added)
         if newest is not None:
             remember_newest_event(conn, newest)
         if result.changed:
             bump_data_version(conn)
             conn.execute(insert(AuditEntry), [{"at": now, "actor": "import", "action": "ingest",
                                                 "target": target, "detail": summary(result)}])
-    return Loaded(new, len(numbers), len(keep), Counter(findings.kind), set(findings.uid),
-                  len(findings.uid))
+    return loaded
 
 
 def _instants(values: np.ndarray) -> list[str | None]:
