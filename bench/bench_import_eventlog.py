@@ -9,7 +9,8 @@ across a clock change), a resource column. Default size: 1,650,000 events.
 
     .venv/bin/python bench/bench_import_eventlog.py                 # 1.65M events
     .venv/bin/python bench/bench_import_eventlog.py --events 165000 # the tenth, for scaling
-    .venv/bin/python bench/bench_import_eventlog.py --profile       # where the time goes
+    .venv/bin/python bench/bench_import_eventlog.py --profile       # where the time goes (cProfile)
+    .venv/bin/python bench/bench_import_eventlog.py --parts         # ... part by part (timers)
 
 Prints the pandas time, the import time (the same code path as ``orderboard import``:
 ``open_store``, ``prepare_import``, ``import_file``) and their ratio, each as wall and
@@ -97,6 +98,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--events", type=int, default=1_650_000)
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--profile", action="store_true", help="print a cProfile of the import")
+    parser.add_argument("--parts", action="store_true",
+                        help="print the CPU and wall seconds of each part of a whole load")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="bench_eventlog_") as tmp:
         folder = Path(tmp)
@@ -106,13 +109,18 @@ def main(argv: list[str] | None = None) -> int:
         pandas_s, pandas_cpu = time_pandas(data)
         pipe = pipeline()
         engine = with_import_cache(open_store(f"sqlite:///{folder / 'store.db'}", pipe))
+        prepare = prepare_import
+        if args.parts:
+            import import_parts
+            import_parts.install()
+            prepare = import_parts.timed("prepare_import", prepare_import)
         profiler = None
         if args.profile:
             import cProfile
             profiler = cProfile.Profile()
             profiler.enable()
         t0, cpu0 = time.perf_counter(), time.process_time()
-        report = import_file(engine, prepare_import(data, mapping, pipe), folder / "rejects.csv")
+        report = import_file(engine, prepare(data, mapping, pipe), folder / "rejects.csv")
         import_s, cpu = time.perf_counter() - t0, time.process_time() - cpu0
         if profiler is not None:
             profiler.disable()
@@ -133,6 +141,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ratio import / pandas: {import_s / pandas_s:.2f} wall, {cpu / pandas_cpu:.2f} CPU")
         print(f"peak RSS: {maxrss:.0f} MB; load average (1 min): {os.getloadavg()[0]:.2f} "
               f"on {os.cpu_count()} CPUs")
+        if args.parts:
+            print(import_parts.report(cpu, import_s))
         return 0 if stored == report.events_added and not report.rejects else 1
 
 

@@ -42,3 +42,19 @@ def test_event_log_benchmark_stores_every_event_and_reports_wall_and_cpu(capsys)
     assert re.fullmatch(r"import into SQLite: [\d.]+ s wall, [\d.]+ s CPU \([\d,]+ events/s\)",
                         lines[2])
     assert re.fullmatch(r"ratio import / pandas: [\d.]+ wall, [\d.]+ CPU", lines[3])
+
+
+def test_event_log_benchmark_tells_where_the_time_goes_part_by_part():
+    # in a process of its own: the timers stay in place for the rest of the process
+    import subprocess
+
+    bench = Path(__file__).resolve().parents[3] / "bench" / "bench_import_eventlog.py"
+    done = subprocess.run([sys.executable, str(bench), "--events", "400", "--seed", "5", "--parts"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    parts = {line[:52].strip(): line[52:].split() for line in done.stdout.splitlines()[6:-1]}
+    assert {"SQLite: insert into order_events", "SQLite: insert into stage_visits",
+            "SQLite: build the indexes", "SQLite: commit", "read rows as columns (event_columns)",
+            "derive visits, states, findings (derive)"} <= set(parts)
+    assert all(re.fullmatch(r"-?[\d.]+ -?[\d.]+ -?\d+%", " ".join(v)) for v in parts.values())
+    assert re.fullmatch(r"SQLite [\d.]+ s CPU \(\d+%\), Python [\d.]+ s \(\d+%\)", done.stdout.splitlines()[-1])
