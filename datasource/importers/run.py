@@ -77,7 +77,7 @@ from datasource.pipeline import Pipeline
 BATCH_SIZE = 100_000
 DUPLICATE_ORDER = "duplicate_order_id"
 # The most rows a fresh store takes whole (``bulkload``): the load holds every row's
-# values, about 1.3 KB an event (2.1 GB for 1.65 M events); a larger file goes batch by
+# values, about 1 KB an event (1.6 GB for 1.65 M events); a larger file goes batch by
 # batch, whose memory does not grow with the file.
 WHOLE_LOAD_ROWS = 5_000_000
 # How long an import waits for another import into the same store to finish.
