@@ -14,6 +14,7 @@ from datetime import date, datetime
 
 from dash import Dash, Input, Output, State, no_update
 from dash import ctx as callback_ctx
+from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard.access import scoped
 from dashboard.components import scope_text
@@ -131,9 +132,8 @@ def overview_view(ctx: AppContext, search: str | None, now: datetime | None = No
     lang = ctx.page_lang(state.lang)
     try:
         result = summary_for(ctx, state, now)
-    except Exception as exc:  # noqa: BLE001 - say so, keep the screen
-        message = word("common", "store_unreachable", lang, error=str(exc).splitlines()[0][:160])
-        return (*(no_update,) * 10, message, False, no_update)
+    except SQLAlchemyError as exc:  # say so, keep the screen
+        return (*(no_update,) * 10, ctx.store_unreachable(exc, lang), False, no_update)
     summary: Summary = result.value
     lines = breakdown_for(ctx, state, "production_line", now)
     channels = breakdown_for(ctx, state, "channel", now)
@@ -144,7 +144,7 @@ def overview_view(ctx: AppContext, search: str | None, now: datetime | None = No
                  tz=ctx.settings.timezone)
     banner, banner_hidden = "", True
     if result.stale:
-        banner, banner_hidden = word("common", "stale", lang, error=result.error), False
+        banner, banner_hidden = ctx.stale_note(result.stale_since, result.computed_at, lang), False
     wip_title = word("overview", "wip_in", lang, stage=focus) if focus else None
     return (
         ui.kpi_view(summary, state, ctx.catalog, lang),
