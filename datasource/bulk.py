@@ -216,11 +216,11 @@ def secondary_indexes_rebuilt(conn: Connection, tables: Sequence[FromClause]) ->
     building an index from a full table (one sort) costs a fraction of keeping it up
     to date row by row. Both happen in the caller's transaction, so a failure or a
     crash in between leaves the store with its indexes as before (the rollback puts
-    them back). The indexes are built with a larger page cache (``INDEX_BUILD_CACHE_KIB``),
-    the connection's own afterwards. Unique indexes are among them (event and finding ids): the caller
-    writes no duplicate, and if it did, creating the index again would refuse it and
-    the transaction would roll back. Unique constraints stay (they belong to the
-    tables: the order numbers').
+    them back). The indexes are built with a larger page cache
+    (``INDEX_BUILD_CACHE_KIB``), the connection's own afterwards. Unique indexes are
+    among them (event and finding ids): the caller writes no duplicate, and if it did,
+    creating the index again would refuse it and the transaction would roll back.
+    Unique constraints stay (they belong to the tables: the order numbers').
 
     On PostgreSQL nothing is dropped: dropping an index takes a lock that every reader
     of the table would wait on until the load commits."""
