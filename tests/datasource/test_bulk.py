@@ -103,3 +103,43 @@ def test_columns_written_at_once_are_stored_as_sqlalchemy_insert_stores_them(sto
         visits = conn.execute(text("select stage_code, visit_no, is_rework, left_at from stage_visits "
                                    "order by stage_code")).all()
     assert [tuple(v) for v in visits] == [("paid", 1, False, None), ("placed", 1, False, None)]
+
+
+def test_indexes_rebuilt_in_the_same_transaction_with_the_cache_given_back(store):
+    """``secondary_indexes_rebuilt``: on SQLite the tables' indexes (unique ones too) are
+    gone while rows are written, back at the end with a larger page cache for the
+    builds, and the connection's own cache after; a duplicate of a unique id written
+    meanwhile is refused when its index is built again, and the rollback restores it."""
+    from sqlalchemy import inspect
+    from sqlalchemy.exc import IntegrityError
+
+    from datasource.bulk import INDEX_BUILD_CACHE_KIB, secondary_indexes_rebuilt
+    from datasource.schema import OrderEvent
+
+    def names(conn) -> set[str]:
+        return {i["name"] for i in inspect(conn).get_indexes("order_events")}
+
+    sqlite = store.backend == "sqlite"
+    with store.engine.begin() as conn:
+        wanted = names(conn)
+        cache = conn.exec_driver_sql("PRAGMA cache_size").scalar_one() if sqlite else None
+        seen = []
+        with secondary_indexes_rebuilt(conn, [OrderEvent.__table__]):
+            seen.append(names(conn))
+        assert names(conn) == wanted and "ux_events_uid" in wanted
+        if sqlite:
+            assert seen == [set()]
+            assert conn.exec_driver_sql("PRAGMA cache_size").scalar_one() == cache
+    assert INDEX_BUILD_CACHE_KIB >= 64 * 1024
+    if not sqlite:
+        assert seen == [wanted]  # PostgreSQL keeps its indexes
+        return
+    with pytest.raises(IntegrityError), store.engine.begin() as conn:
+        conn.execute(insert(Order), [_order("DUP")])
+        with secondary_indexes_rebuilt(conn, [OrderEvent.__table__]):
+            for _ in range(2):
+                conn.execute(text("INSERT INTO order_events (event_uid, order_id, event_type, occurred_at) "
+                                  "SELECT 'same', id, 'enter', '2026-03-01 00:00:00.000000' FROM orders"))
+    with store.engine.connect() as conn:
+        assert names(conn) == wanted
+        assert conn.execute(text("select count(*) from order_events")).scalar_one() == 0
