@@ -21,7 +21,7 @@ from werkzeug.exceptions import BadRequest
 from dashboard.access import cache_scope, current
 from dashboard.auth import install as install_auth
 from dashboard.auth import is_wall_path
-from dashboard.components import not_found, register_lang_switch
+from dashboard.components.page import not_found, register_lang_switch
 from dashboard.context import AppContext
 from dashboard.limits import MAX_REQUEST_BYTES
 from dashboard.pages import Page, default_pages, resolve

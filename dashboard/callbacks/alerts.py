@@ -21,6 +21,7 @@ from werkzeug.exceptions import Forbidden
 
 from dashboard.access import require, scoped
 from dashboard.alert_text import said, stage_namer, subject
+from dashboard.components.banner import unreachable_text
 from dashboard.context import AppContext
 from dashboard.layouts import alerts as ui
 from dashboard.words import word
@@ -82,8 +83,7 @@ def register(app: Dash, ctx: AppContext) -> None:
                 note = acknowledge_selected(ctx, selected, by, lang=lang)
             rows, counts, silences = alerts_content(ctx, states, lang=lang)
         except Exception as exc:  # noqa: BLE001 - say so instead of a blank page
-            return no_update, no_update, no_update, word(
-                "common", "store_unreachable", ctx.page_lang(lang), error=str(exc).splitlines()[0][:160])
+            return no_update, no_update, no_update, unreachable_text(exc, ctx.page_lang(lang))
         return rows, counts, silences, note
 
     server = app.server

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from dash import Dash, Input, Output, State, dcc, html
+from dash import Dash, Input, Output, State, dcc
 
 from dashboard.access import current, require
+from dashboard.components.banner import unreachable
 from dashboard.context import AppContext
 from dashboard.export import table_bytes
 from dashboard.figures.timeline import timeline_figure
@@ -72,8 +73,7 @@ def register(app: Dash, ctx: AppContext) -> None:
         try:
             return order_content(ctx, number or "", lang=lang, record_view=True)
         except Exception as exc:  # noqa: BLE001 - say so instead of a blank page
-            message = word("common", "store_unreachable", ctx.page_lang(lang), error=str(exc).splitlines()[0][:160])
-            return [html.Div(message, className="ob-banner")]
+            return [unreachable(exc, ctx.page_lang(lang))]
 
     @app.callback(Output(ui.DOWNLOAD, "data"), Output(ui.CONTENT, "children", allow_duplicate=True),
                   Input(ui.EXPORT, "n_clicks"), State(ui.NUMBER, "data"), State(ui.LANG, "data"),

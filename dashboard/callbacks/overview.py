@@ -16,7 +16,8 @@ from dash import Dash, Input, Output, State, no_update
 from dash import ctx as callback_ctx
 
 from dashboard.access import scoped
-from dashboard.components import scope_text
+from dashboard.components.banner import stale_text, unreachable_text
+from dashboard.components.page import scope_text
 from dashboard.context import AppContext
 from dashboard.figures.bottleneck import bottleneck_figure
 from dashboard.figures.breakdown import breakdown_figure
@@ -132,8 +133,7 @@ def overview_view(ctx: AppContext, search: str | None, now: datetime | None = No
     try:
         result = summary_for(ctx, state, now)
     except Exception as exc:  # noqa: BLE001 - say so, keep the screen
-        message = word("common", "store_unreachable", lang, error=str(exc).splitlines()[0][:160])
-        return (*(no_update,) * 10, message, False, no_update)
+        return (*(no_update,) * 10, unreachable_text(exc, lang), False, no_update)
     summary: Summary = result.value
     lines = breakdown_for(ctx, state, "production_line", now)
     channels = breakdown_for(ctx, state, "channel", now)
@@ -144,7 +144,7 @@ def overview_view(ctx: AppContext, search: str | None, now: datetime | None = No
                  tz=ctx.settings.timezone)
     banner, banner_hidden = "", True
     if result.stale:
-        banner, banner_hidden = word("common", "stale", lang, error=result.error), False
+        banner, banner_hidden = stale_text(result.error, lang), False
     wip_title = word("overview", "wip_in", lang, stage=focus) if focus else None
     return (
         ui.kpi_view(summary, state, ctx.catalog, lang),

@@ -27,7 +27,8 @@ from dash import Dash, Input, Output, State, dcc, no_update
 from dash import ctx as callback_ctx
 
 from dashboard.access import require, scoped
-from dashboard.components import scope_text
+from dashboard.components.banner import unreachable_text
+from dashboard.components.page import scope_text
 from dashboard.context import AppContext
 from dashboard.deadline import local_deadlines
 from dashboard.export import COUNT_FORMAT, HOURS_FORMAT, table_bytes
@@ -308,7 +309,7 @@ def render_body(ctx: AppContext, pathname: str | None, search: str | None,
             _, total = fetch(ctx, spec, state, 0, ui.PAGE_SIZE, now or ctx.moment())
             total_label = total_text(total, lang)
     except Exception as exc:  # noqa: BLE001 - say so instead of crashing the page
-        total_label = word("common", "store_unreachable", lang, error=str(exc).splitlines()[0][:120])
+        total_label = unreachable_text(exc, lang, chars=120)
     scope = scope_text(state, lang)
     stats = ui.stage_stats_text(stage_row(ctx, code, state, now or ctx.moment()), lang)
     if stats:

@@ -52,11 +52,11 @@ from dashboard.layouts.wall import (
     TICK,
     VIEW,
     VIEWS_BOX,
+    t,
 )
-from dashboard.layouts.wall_views import t
 from dashboard.service import Result
+from dashboard.url_state import WallConfig
 from dashboard.wall_frame import RenderFailed, WallFrame, current_frame
-from dashboard.wall_settings import WallConfig
 
 log = logging.getLogger(__name__)
 JS_NAMESPACE = "orderboard_wall"  # window.dash_clientside.orderboard_wall, assets/wall_refresh.js

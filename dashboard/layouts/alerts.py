@@ -19,7 +19,7 @@ import pandas as pd
 from dash import dcc, html
 
 from dashboard.alert_text import said, severity_word, stage_namer, status_word, subject, whose
-from dashboard.components import html_lang, lang_switch
+from dashboard.components.page import html_lang, lang_switch
 from dashboard.context import AppContext
 from dashboard.formatting import MISSING, duration, is_missing
 from dashboard.url_state import href, parse

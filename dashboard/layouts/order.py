@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 from dash import dcc, html
 
-from dashboard.components import html_lang, lang_switch
+from dashboard.components.page import html_lang, lang_switch
 from dashboard.context import AppContext
 from dashboard.deadline import deadline_text
 from dashboard.formatting import MISSING, hours, is_missing

@@ -14,12 +14,13 @@ from zoneinfo import ZoneInfo
 from dash import dcc, html
 
 from dashboard import words
-from dashboard.components import html_lang, lang_switch
+from dashboard.components.kpi import review_card
+from dashboard.components.page import html_lang, lang_switch
 from dashboard.context import AppContext
 from dashboard.export import CHART_FORMATS, TABLE_FORMATS
 from dashboard.limits import MAX_REVIEW_DAYS, check_range
 from dashboard.report.charts import CHARTS, review_figure
-from dashboard.report.tables import TABLES, change_text, kpi_text, table_text
+from dashboard.report.tables import TABLES, table_text
 from dashboard.report.text import empty_note, period_text, previous_text, word
 from dashboard.url_state import href, order_href, parse
 from dashboard.words import LANGS, resolve_lang
@@ -136,19 +137,6 @@ def layout(ctx: AppContext, **params: str) -> html.Div:
 # -- the body -------------------------------------------------------------------------
 
 
-def _kpi_card(kpi, lang: str) -> html.Div:
-    return html.Div(className=f"ob-review-kpi ob-change--{kpi.verdict}", id=f"review-kpi-{kpi.spec.name}",
-                    children=[
-        html.Div(kpi.spec.label(lang), className="ob-review-kpi-label"),
-        html.Div(kpi_text(kpi.spec.unit, kpi.value), className="ob-review-kpi-value"),
-        html.Div(className="ob-review-kpi-compare", children=[
-            html.Span(change_text(kpi.spec.unit, kpi.change), className="ob-review-kpi-change"),
-            html.Span(f" · {word('prev', lang)} {kpi_text(kpi.spec.unit, kpi.previous)}",
-                      className="ob-review-kpi-prev"),
-        ]),
-    ])
-
-
 def _table(report: WeeklyReport, table_id: str, lang: str) -> html.Table | html.P:
     headers, rows = table_text(report, table_id, lang)
     if not rows:
@@ -170,7 +158,7 @@ def review_body(report: WeeklyReport, lang: str) -> list:
     note = empty_note(report, lang)
     if note:
         out.append(html.Div(note, className="ob-review-note", id="review-note"))
-    out.append(html.Section(className="ob-review-kpis", children=[_kpi_card(k, lang) for k in report.kpis]))
+    out.append(html.Section(className="ob-review-kpis", children=[review_card(k, lang) for k in report.kpis]))
     charts = []
     for spec in CHARTS:
         charts.append(html.Section(className="ob-review-card", id=f"review-chart-{spec.id}", children=[

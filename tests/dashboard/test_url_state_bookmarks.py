@@ -15,8 +15,7 @@ import pytest
 
 from dashboard.layouts.review import query_of, selection_from
 from dashboard.pages import default_pages, resolve
-from dashboard.url_state import parse, to_search
-from dashboard.wall_settings import parse_wall_settings
+from dashboard.url_state import parse, parse_wall_settings, to_search
 
 DEFAULT = ("main", "bottleneck", "trend", "exceptions")
 X100 = "x" * 100

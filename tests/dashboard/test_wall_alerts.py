@@ -14,9 +14,9 @@ import pytest
 from dash import html
 from sqlalchemy import text
 
-from dashboard.layouts.wall_views import alerts_table, open_alerts_tile
-from dashboard.wall_data import compute_wall
-from dashboard.wall_settings import parse_wall_settings
+from dashboard.layouts.wall import alerts_table, open_alerts_tile
+from dashboard.url_state import parse_wall_settings
+from dashboard.wall_frame import compute_wall
 from datasource import alert_store
 from metrics.alert_rules import Condition, evaluate_at
 from metrics.catalog import CATALOG

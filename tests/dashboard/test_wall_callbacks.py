@@ -15,13 +15,14 @@ from dashboard import wall_frame
 from dashboard.app import create_app
 from dashboard.callbacks import wall as wall_callbacks
 from dashboard.callbacks.wall import font_px, refresh_wall
+from dashboard.components.kpi import value_parts
 from dashboard.figures import trend_figure
 from dashboard.formatting import percent
 from dashboard.layouts import wall as wall_layout
-from dashboard.layouts.wall_views import KPI_TILES, value_parts
+from dashboard.layouts.wall import KPI_TILES
 from dashboard.pages import Page
-from dashboard.wall_data import NAMESPACE, compute_wall, wall_params
-from dashboard.wall_settings import parse_wall_settings
+from dashboard.url_state import parse_wall_settings
+from dashboard.wall_frame import NAMESPACE, compute_wall, wall_params
 from datasource.demo import generate, seed_store
 from datasource.ingest import EventRecord, OrderRecord, ingest
 from datasource.settings import Settings
@@ -427,8 +428,8 @@ def test_overdue_order_links_are_encoded(monkeypatch):
 
     import pandas as pd
 
-    import dashboard.layouts.wall_views as views
-    from dashboard.wall_settings import parse_wall_settings
+    import dashboard.layouts.wall as views
+    from dashboard.url_state import parse_wall_settings
 
     monkeypatch.setattr(views, "_stage_label", lambda *_: "付款")
     overdue = pd.DataFrame({"order_number": ["PO 2024/001 #订单"], "current_stage": ["paid"],

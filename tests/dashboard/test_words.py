@@ -8,7 +8,7 @@ import string
 import pytest
 
 from dashboard import words
-from dashboard.components import switch_href
+from dashboard.components.page import switch_href
 from dashboard.url_state import ViewState, href, parse, to_search
 from datasource.settings import SettingError, load_settings
 

@@ -1,4 +1,5 @@
-"""Components every page shares: the not-found page, the scope line and the language switch."""
+"""Pieces every page has: the not-found page, the scope line, the language switch and the
+way back to the overview."""
 
 from __future__ import annotations
 
