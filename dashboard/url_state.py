@@ -243,6 +243,12 @@ def parse(search: str | Mapping[str, object] | None) -> ViewState:
     )
 
 
+def lang_state(search: str | Mapping[str, object] | None) -> ViewState:
+    """Only the language of a query: what a page without window or filters (order,
+    review, alerts, admin) carries in its links."""
+    return ViewState(lang=read("lang", query_values(search)))  # type: ignore[arg-type]
+
+
 def to_search(state: ViewState) -> str:
     """The query string of ``state`` ("" for the default view), in the declared order and
     without defaults, so equal states give equal URLs."""

@@ -9,6 +9,7 @@ queries the store); ``review_body`` turns a ``WeeklyReport`` into components.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from dash import dcc, html
@@ -22,8 +23,9 @@ from dashboard.limits import MAX_REVIEW_DAYS, check_range
 from dashboard.report.charts import CHARTS, review_figure
 from dashboard.report.tables import TABLES, table_text
 from dashboard.report.text import empty_note, period_text, previous_text, word
-from dashboard.url_state import href, order_href, parse
-from dashboard.words import LANGS, resolve_lang
+from dashboard.url_state import href, lang_state, order_href, read
+from dashboard.words import LANGS
+from datasource.settings import DEFAULT_LANG
 from metrics.review import WeeklyReport, last_week
 from metrics.window import Window
 
@@ -52,7 +54,7 @@ def selection_from(params: dict[str, str], now: datetime, tz: str,
                    default_lang: str = LANGS[0]) -> dict[str, str | None]:
     """The page's selection from the query: a valid week, or a valid date range, else last
     week (with ``error`` saying what was ignored); the query's language, else ``default_lang``."""
-    lang = resolve_lang(params.get("lang"), default_lang)
+    lang = read("lang", params) or default_lang
     first, last = params.get("from"), params.get("to")
     error = None
     if first and last:
@@ -61,7 +63,7 @@ def selection_from(params: dict[str, str], now: datetime, tz: str,
             return {"week": None, "from": first, "to": last, "lang": lang, "error": None}
         except ValueError as exc:
             error = f"{first}..{last}: {exc}"
-    week = params.get("week")
+    week = read("week", params)
     if week:
         try:
             Window.iso_week(week, tz)
@@ -83,9 +85,9 @@ def selection_window(selection: dict, tz: str) -> Window:
 
 def query_of(selection: dict) -> str:
     """The URL query of a selection (the inverse of ``selection_from``)."""
-    period = (f"from={selection['from']}&to={selection['to']}" if selection.get("from")
-              else f"week={selection['week']}")
-    return f"?{period}&lang={selection.get('lang') or 'zh'}"
+    period = ([("from", selection["from"]), ("to", selection["to"])] if selection.get("from")
+              else [("week", selection["week"])])
+    return "?" + urlencode([*period, ("lang", selection.get("lang") or DEFAULT_LANG)])
 
 
 def _buttons(item: str, formats: tuple[str, ...], lang: str) -> html.Div:
@@ -104,7 +106,7 @@ def layout(ctx: AppContext, **params: str) -> html.Div:
     weeks = recent_weeks(now, ctx.settings.timezone)
     if selection["week"] and selection["week"] not in weeks:
         weeks = [selection["week"], *weeks]
-    requested = parse(f"lang={params['lang']}" if params.get("lang") else "")
+    requested = lang_state(params)
     return html.Div(className="ob-page ob-review", lang=html_lang(lang), children=[
         html.Header(className="ob-review-header", children=[
             html.Div(children=[
