@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import pytest
-from test_wall_callbacks import texts
+from screens import texts
 
 from dashboard.app import create_app
 from dashboard.callbacks import overview as overview_cb
