@@ -10,13 +10,14 @@ from dashboard.components.stage_card import manager_card, wall_card
 from dashboard.url_state import ViewState
 from metrics.catalog import CATALOG, STAGE_COLOUR
 
+ROW = {"code": "produced", "label_zh": "生产", "label_en": "Produced", "wip": 40, "median_h": 30.0,
+       "sla_hours": 48.0, "open_breaches_now": 10, "is_bottleneck": False, "delayed_orders": 3,
+       "breaches": 12, "open_share_over_sla": 0.25, "breach_rate": 0.1}
+
 
 def row(**changes) -> SimpleNamespace:
     """One row of ``Summary.stages`` with the columns the cards read."""
-    values = dict(code="produced", label_zh="生产", label_en="Produced", wip=40, median_h=30.0,
-                  sla_hours=48.0, open_breaches_now=10, is_bottleneck=False, delayed_orders=3, breaches=12,
-                  open_share_over_sla=0.25, breach_rate=0.1)
-    return SimpleNamespace(**{**values, **changes})
+    return SimpleNamespace(**{**ROW, **changes})
 
 
 @pytest.mark.parametrize("stage", [row(), row(open_breaches_now=0, open_share_over_sla=0.0, is_bottleneck=True)])
