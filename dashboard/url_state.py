@@ -133,7 +133,7 @@ PARAMS: tuple[Param, ...] = (
             MANAGER + (("wall",) if name in WALL_FILTERS else ()), filter_text)
       for name, what in FILTER_HELP.items()),
     Param("stage", "", "The stage in focus (the overview's cross-filter).", ("overview",)),
-    Param("metric", "", "A metric of the catalog: the list behind that KPI.", MANAGER),
+    Param("metric", "", "A metric of the catalog: the list of the orders behind that KPI.", ("stages",)),
     Param("view", "", "Which list of a stage (wip, breached, delayed, ...).", ("stages",)),
     Param("sort", "", "The list's sort column, `-` in front for descending.", ("stages",)),
     Param("q", "", "Free-text search (order, customer, owner).", ("stages",)),
@@ -252,6 +252,12 @@ def lang_state(search: str | Mapping[str, object] | None) -> ViewState:
 def to_search(state: ViewState) -> str:
     """The query string of ``state`` ("" for the default view), in the declared order and
     without defaults, so equal states give equal URLs."""
+    pairs = search_pairs(state)
+    return "?" + urlencode(pairs) if pairs else ""
+
+
+def search_pairs(state: ViewState) -> list[tuple[str, str]]:
+    """The (name, value) pairs of ``to_search``."""
     pairs: list[tuple[str, str]] = []
     if state.start is not None and state.end is not None:
         pairs += [("from", state.start.isoformat()), ("to", state.end.isoformat())]
@@ -263,7 +269,21 @@ def to_search(state: ViewState) -> str:
         pairs.append(("page", str(state.page)))
     if state.lang:
         pairs.append(("lang", state.lang))
-    return "?" + urlencode(pairs) if pairs else ""
+    return pairs
+
+
+def review_search(week: str | None, first: str | None, last: str | None, lang: str) -> str:
+    """The review page's query: the date range when both dates are given, else the week;
+    then the language."""
+    period = [("from", first), ("to", last)] if first and last else [("week", week)]
+    return "?" + urlencode([*period, ("lang", lang)])
+
+
+def with_lang(path: str | None, search: str | None, lang: str) -> str:
+    """The same URL in ``lang``: every other query parameter kept, in its order (whatever
+    the page; the language switch of every page)."""
+    pairs = [(k, v) for k, v in parse_qsl((search or "").lstrip("?"), keep_blank_values=True) if k != "lang"]
+    return (path or "/") + "?" + urlencode([*pairs, ("lang", lang)])
 
 
 def href(path: str, state: ViewState) -> str:

@@ -9,7 +9,6 @@ queries the store); ``review_body`` turns a ``WeeklyReport`` into components.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from dash import dcc, html
@@ -23,7 +22,7 @@ from dashboard.limits import MAX_REVIEW_DAYS, check_range
 from dashboard.report.charts import CHARTS, review_figure
 from dashboard.report.tables import TABLES, table_text
 from dashboard.report.text import empty_note, period_text, previous_text, word
-from dashboard.url_state import href, lang_state, order_href, read
+from dashboard.url_state import href, lang_state, order_href, read, review_search
 from dashboard.words import LANGS
 from datasource.settings import DEFAULT_LANG
 from metrics.review import WeeklyReport, last_week
@@ -85,9 +84,8 @@ def selection_window(selection: dict, tz: str) -> Window:
 
 def query_of(selection: dict) -> str:
     """The URL query of a selection (the inverse of ``selection_from``)."""
-    period = ([("from", selection["from"]), ("to", selection["to"])] if selection.get("from")
-              else [("week", selection["week"])])
-    return "?" + urlencode([*period, ("lang", selection.get("lang") or DEFAULT_LANG)])
+    return review_search(selection.get("week"), selection.get("from"), selection.get("to"),
+                         selection.get("lang") or DEFAULT_LANG)
 
 
 def _buttons(item: str, formats: tuple[str, ...], lang: str) -> html.Div:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import TYPE_CHECKING
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import urlencode
 
 from dash import dcc, html
 
@@ -32,7 +32,7 @@ from dashboard.components.stage_card import wall_card
 from dashboard.context import AppContext
 from dashboard.figures.theme import THEMES, empty_figure
 from dashboard.formatting import MISSING, duration_parts, hours, is_missing, local_time, number
-from dashboard.url_state import VIEWS, WallConfig, order_href, parse_wall_settings
+from dashboard.url_state import VIEWS, WallConfig, order_href, parse_wall_settings, search_pairs
 from dashboard.words import kind_label, word
 from metrics.catalog import CATALOG, Catalog
 
@@ -235,7 +235,7 @@ KPI_TILES = ("orders_placed_today", "wip", "delay_rate", "cycle_time_median", "o
 
 def link(path: str, config: WallConfig, **extra: str) -> str:
     """A link to a desktop page with the wall's filters and language (``extra`` first)."""
-    return path + "?" + urlencode([*extra.items(), *parse_qsl(config.link_query().lstrip("?"))])
+    return path + "?" + urlencode([*extra.items(), *search_pairs(config.scope())])
 
 
 def kpi_tiles(data: WallData, config: WallConfig, catalog: Catalog = CATALOG) -> list:

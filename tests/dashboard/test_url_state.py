@@ -4,6 +4,7 @@ declaration and one reader per parameter name for every page."""
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
+from pathlib import Path
 
 import pytest
 
@@ -168,3 +169,11 @@ def test_every_parameter_has_help_pages_and_a_reader_that_takes_anything():
         assert param.help and param.pages
         for junk in (None, "", " ", "nan", "inf", "-1", "x" * 300, "\u00a0", "1e309"):
             param.read(junk)  # never raises: a bad value falls back to the default
+
+
+def test_the_readme_lists_every_parameter_as_declared():
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text("utf-8")
+    section = readme.split("### URL parameters", 1)[1].split("\n#", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| `")]
+    assert rows == [f"| `{p.name}` | {f'`{p.default}`' if p.default else ''} | {', '.join(p.pages)} | {p.help} |"
+                    for p in PARAMS]
