@@ -36,11 +36,15 @@ def figure():
     return lambda drill, name, value: FIGURES.append((drill, name, str(value)))
 
 
-@pytest.fixture
-def system(pg_url, tmp_path) -> Iterator[System]:
+@pytest.fixture(params=["postgresql"])
+def system(request, tmp_path) -> Iterator[System]:
+    """A running system over a PostgreSQL schema; a drill parametrised with
+    ``@pytest.mark.parametrize("system", ["sqlite"], indirect=True)`` gets a SQLite file."""
     if shutil.which("redis-server") is None:
         _missing("redis-server not found (apt-get install redis-server)")
-    running = System(pg_url, tmp_path)
+    sqlite = request.param == "sqlite"
+    pg_url = "" if sqlite else request.getfixturevalue("pg_url")
+    running = System(pg_url, tmp_path, sqlite=sqlite)
     try:
         yield running.start()
     finally:

@@ -9,6 +9,7 @@ mark that tells whether the page has reloaded.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import signal
@@ -17,6 +18,8 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +30,11 @@ WORKERS = 2
 WORKER_TIMEOUT_S = 30  # gunicorn's default, as the README's command runs it
 WAIT_S = 3.0  # ORDERBOARD_WAIT_S for the drills: short, so a hang drill is short too
 REFRESH_S = 5  # the wall's smallest cache period: one refresh per period
+# SQLite's wal-index locks: bytes 120-127 of the "-shm" file (write, checkpoint, recovery,
+# read marks 0-4; UNIX_SHM_BASE in SQLite's os_unix.c). A connection in exclusive locking
+# mode holds them; SQLite grants that mode only while no other connection is open, so a
+# drill under running web workers takes the same locks from outside.
+WAL_INDEX_LOCKS = (120, 8)
 ACCESS = re.compile(r'"[A-Z]+ (\S+) HTTP/[\d.]+" (\d{3}) ')
 
 
@@ -58,13 +66,20 @@ class System:
     starts: int = 0
     env: dict[str, str] = field(default_factory=dict)  # more settings for gunicorn's environment
     workers: int = WORKERS
+    sqlite: bool = False  # a SQLite file in ``workdir`` instead of a PostgreSQL schema
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     @property
+    def sqlite_path(self) -> Path:
+        return self.workdir / "store.db"
+
+    @property
     def store_url(self) -> str:
+        if self.sqlite:
+            return f"sqlite:///{self.sqlite_path}"
         sep = "&" if "?" in self.pg_url else "?"
         return f"{self.pg_url}{sep}options=-csearch_path%3D{self.schema}"
 
@@ -74,10 +89,11 @@ class System:
         from datasource.pipeline import default_pipeline
         from datasource.store import open_store
 
-        admin = create_engine(self.pg_url)
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{self.schema}"'))
-        admin.dispose()
+        if not self.sqlite:
+            admin = create_engine(self.pg_url)
+            with admin.begin() as conn:
+                conn.execute(text(f'CREATE SCHEMA "{self.schema}"'))
+            admin.dispose()
         pipeline = default_pipeline()
         engine = open_store(self.store_url, pipeline)
         seed_store(engine, pipeline, generate(seed=13, n_orders=orders))
@@ -143,10 +159,11 @@ class System:
                     proc.wait(15)
                 except (ProcessLookupError, subprocess.TimeoutExpired):
                     proc.kill()
-        admin = create_engine(self.pg_url)
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE'))
-        admin.dispose()
+        if not self.sqlite:
+            admin = create_engine(self.pg_url)
+            with admin.begin() as conn:
+                conn.execute(text(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE'))
+            admin.dispose()
 
     # -- what the server logged -----------------------------------------------------
     def statuses(self) -> list[tuple[str, int]]:
@@ -162,6 +179,20 @@ class System:
     def error_log(self) -> str:
         path = self.workdir / "error.log"
         return path.read_text("utf-8", "replace") if path.exists() else ""
+
+
+@contextmanager
+def sqlite_locked(path: Path) -> Iterator[None]:
+    """Every reader and writer of the SQLite store at ``path`` hangs while this is held:
+    each statement waits for the wal-index (SQLite retries for about 10 s, then fails with
+    "locking protocol")."""
+    fd = os.open(f"{path}-shm", os.O_RDWR)
+    try:
+        start, length = WAL_INDEX_LOCKS
+        fcntl.lockf(fd, fcntl.LOCK_EX, length, start, os.SEEK_SET)  # waits out a read in progress
+        yield
+    finally:
+        os.close(fd)  # releases the locks
 
 
 SAMPLE_JS = """() => {
