@@ -16,9 +16,9 @@ order by accident. ``token_link`` is the link with the secret, shown once.
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import urlencode, urlsplit
 
-from dashboard.url_state import VIEWS, WALL_SETTINGS, parse_wall_settings
+from dashboard.url_state import VIEWS, WALL_SETTINGS, parse_wall_settings, query_pairs
 from datasource.scope import Scope
 
 WALL_PATH = re.compile(r"(?:^|/)wall(?:/(?P<view>[^/]+))?/?$")
@@ -48,7 +48,7 @@ def wall_setting(url: str) -> str:
     if found is None:
         raise WallLinkError(f"{given} is not a wall URL: a wall's path is /wall or /wall/VIEW")
     names = {p.name for p in WALL_SETTINGS}
-    pairs = [(k, v.strip()) for k, v in parse_qsl(query, keep_blank_values=False) if k in names and v.strip()]
+    pairs = [(k, v.strip()) for k, v in query_pairs(query) if k in names and v.strip()]
     view = (found.group("view") or "").strip().lower()
     if view in VIEWS:
         pairs = [("views", view), *[(k, v) for k, v in pairs if k != "views"]]

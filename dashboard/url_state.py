@@ -23,7 +23,7 @@ from a state (``ViewState.scope``), so a page opened in English leads to English
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime
 from urllib.parse import parse_qsl, quote, urlencode
 
@@ -41,7 +41,6 @@ FILTER_PARAMS = {
     "line": "production_line", "customer": "customer", "channel": "channel",
     "product": "product_line", "owner": "owner",
 }
-WALL_FILTERS = ("line", "channel")  # the filters a wall screen takes
 VIEWS = ("main", "kpi", "flow", "bottleneck", "trend", "overdue", "exceptions", "alerts")
 DEFAULT_VIEWS = ("main", "bottleneck", "trend", "exceptions")
 
@@ -59,6 +58,7 @@ def _number(value: object, default: float, low: float, high: float) -> float:
 
 
 def whole(default: int, low: int, high: int) -> Callable[[object], int]:
+    """A whole number within ``low..high`` (decimals keep their whole part), else ``default``."""
     return lambda value: int(_number(value, default, low, high))
 
 
@@ -69,11 +69,13 @@ def reload_hours(value: object) -> float:
 
 
 def text(value: object) -> str | None:
+    """Trimmed text; blank is None."""
     cleaned = str(value if value is not None else "").strip()
     return cleaned or None
 
 
 def filter_text(value: object) -> str | None:
+    """A filter's value: trimmed, at most ``MAX_FILTER_CHARS`` characters; blank is None."""
     return text(str(value).strip()[:MAX_FILTER_CHARS]) if value is not None else None
 
 
@@ -91,6 +93,7 @@ def lang(value: object) -> str | None:
 
 
 def flag(value: object) -> bool:
+    """On for one of ``TRUE_WORDS`` (or True, from a store), else off."""
     return value is True or str(value or "").strip().lower() in TRUE_WORDS
 
 
@@ -118,8 +121,6 @@ class Param:
 
 MANAGER = ("overview", "stages")
 ALL_PAGES = ("overview", "stages", "order", "review", "alerts", "admin", "wall")
-FILTER_HELP = {"line": "production line", "customer": "customer", "channel": "sales channel",
-               "product": "product line", "owner": "owner (salesperson)"}
 
 PARAMS: tuple[Param, ...] = (
     Param("from", "", "Absolute window: first local date (YYYY-MM-DD), with `to`.", (*MANAGER, "review"), iso_date),
@@ -127,10 +128,11 @@ PARAMS: tuple[Param, ...] = (
     Param("days", str(DEFAULT_DAYS), f"Relative window: the last N local days, today included (1-{MAX_DAYS}).",
           MANAGER, whole(DEFAULT_DAYS, 1, MAX_DAYS)),
     Param("week", "last week", "The review's ISO week (e.g. 2026-W46).", ("review",)),
-    *(Param(name, "", f"Only orders of this {what}" + (" (e.g. Line A)." if name == "line" else
-                                                      " (e.g. online)." if name == "channel" else "."),
-            MANAGER + (("wall",) if name in WALL_FILTERS else ()), filter_text)
-      for name, what in FILTER_HELP.items()),
+    Param("line", "", "Only orders of this production line (e.g. Line A).", (*MANAGER, "wall"), filter_text),
+    Param("customer", "", "Only orders of this customer.", MANAGER, filter_text),
+    Param("channel", "", "Only orders of this sales channel (e.g. online).", (*MANAGER, "wall"), filter_text),
+    Param("product", "", "Only orders of this product line.", MANAGER, filter_text),
+    Param("owner", "", "Only orders of this owner (salesperson).", MANAGER, filter_text),
     Param("stage", "", "The stage in focus (the overview's cross-filter).", ("overview",)),
     Param("metric", "", "A metric of the catalog: the list of the orders behind that KPI.", ("stages",)),
     Param("view", "", "Which list of a stage (wip, breached, delayed, ...).", ("stages",)),
@@ -156,12 +158,18 @@ def params_of(page: str) -> tuple[Param, ...]:
     return tuple(p for p in PARAMS if page in p.pages)
 
 
+def query_pairs(query: str | None) -> list[tuple[str, str]]:
+    """The (name, value) pairs of a query string (``?a=1&b=2`` or ``a=1&b=2``), in their
+    order, blanks dropped."""
+    return parse_qsl((query or "").lstrip("?"), keep_blank_values=False)
+
+
 def query_values(query: str | Mapping[str, object] | None) -> dict[str, object]:
-    """A query string (``?a=1&b=2`` or ``a=1&b=2``; the last of repeated names wins,
-    blanks dropped) or an already split mapping, as one mapping."""
+    """A query string (the last of repeated names wins, blanks dropped) or an already
+    split mapping, as one mapping."""
     if isinstance(query, Mapping):
         return dict(query)
-    return dict(parse_qsl((query or "").lstrip("?"), keep_blank_values=False))
+    return dict(query_pairs(query))
 
 
 def read(name: str, values: Mapping[str, object]) -> object:
@@ -231,7 +239,7 @@ def parse(search: str | Mapping[str, object] | None) -> ViewState:
         start = end = None
     column_filters = tuple(sorted(
         (k.removeprefix(COLUMN_FILTER_PREFIX), v.strip()) for k, v in
-        (search.items() if isinstance(search, Mapping) else parse_qsl((search or "").lstrip("?")))
+        (search.items() if isinstance(search, Mapping) else query_pairs(search))
         if k.startswith(COLUMN_FILTER_PREFIX) and isinstance(v, str) and v.strip()
     ))
     return ViewState(
@@ -287,9 +295,6 @@ def with_lang(path: str | None, search: str | None, lang: str) -> str:
 
 def href(path: str, state: ViewState) -> str:
     return path + to_search(state)
-
-
-STATE_FIELDS = tuple(f.name for f in fields(ViewState))
 
 
 def order_href(number: str) -> str:
