@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import pytest
 from dash import html
+from screens import texts
 from sqlalchemy import text
 
 from dashboard.layouts.wall import alerts_table, open_alerts_tile
@@ -27,13 +28,6 @@ CONDITIONS = {"sla": Condition("stage_sla", warning_share=0.5), "overdue": Condi
               "exc": Condition("exception_open", after_s=1800)}
 
 
-def texts(component) -> list[str]:
-    if isinstance(component, str):
-        return [component]
-    if isinstance(component, (list, tuple)):
-        return [t for c in component for t in texts(c)]
-    children = getattr(component, "children", None)
-    return texts(children) if children is not None else []
 
 
 def rows_of(table: html.Div) -> list[list[str]]:
