@@ -14,10 +14,15 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
+from dashboard.formatting import local_time
 from dashboard.service import CachedService
+from dashboard.words import word
 from datasource.settings import Settings
 from metrics.catalog import CATALOG, Catalog
+
+SINCE_FORMAT = "%H:%M"  # "unreachable since 14:03": the minute is what a viewer needs
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,20 @@ class AppContext:
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.settings.timezone)
+
+    def store_unreachable(self, exc: SQLAlchemyError, lang: str) -> str:
+        """What a page says when the store failed it: plain words and the local time the
+        failures began ("Order store unreachable since 14:03"). The driver's message, with
+        its hosts and ports, goes to the log once per streak, never to the screen."""
+        self.service.store_faults.failed("a page's query", exc)
+        since = self.service.store_faults.since or self.service.clock()
+        return word("common", "store_unreachable", lang, since=local_time(since, self.tz, SINCE_FORMAT))
+
+    def stale_note(self, stale_since: datetime | None, computed_at: datetime, lang: str) -> str:
+        """The banner over a page showing the last good numbers of a failing store."""
+        since = stale_since or self.service.clock()
+        return word("common", "stale", lang, since=local_time(since, self.tz, SINCE_FORMAT),
+                    at=local_time(computed_at, self.tz, SINCE_FORMAT))
 
     @property
     def store_key(self) -> str:

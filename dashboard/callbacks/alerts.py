@@ -17,11 +17,11 @@ from html import escape
 from dash import Dash, Input, Output, State, no_update
 from flask import abort, request
 from flask_wtf.csrf import generate_csrf
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import Forbidden
 
 from dashboard.access import require, scoped
 from dashboard.alert_text import said, stage_namer, subject
-from dashboard.components.banner import unreachable_text
 from dashboard.context import AppContext
 from dashboard.layouts import alerts as ui
 from dashboard.words import word
@@ -82,8 +82,8 @@ def register(app: Dash, ctx: AppContext) -> None:
             if trigger.triggered_id == ui.ACK and clicks:
                 note = acknowledge_selected(ctx, selected, by, lang=lang)
             rows, counts, silences = alerts_content(ctx, states, lang=lang)
-        except Exception as exc:  # noqa: BLE001 - say so instead of a blank page
-            return no_update, no_update, no_update, unreachable_text(exc, ctx.page_lang(lang))
+        except SQLAlchemyError as exc:  # say so instead of a blank page
+            return no_update, no_update, no_update, ctx.store_unreachable(exc, ctx.page_lang(lang))
         return rows, counts, silences, note
 
     server = app.server

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from dash import Dash, Input, Output, State, dcc
+from dash import Dash, Input, Output, State, dcc, no_update
+from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard.access import current, require
-from dashboard.components.banner import unreachable
+from dashboard.components.banner import shown_banner
 from dashboard.context import AppContext
 from dashboard.export import table_bytes
 from dashboard.figures.timeline import timeline_figure
@@ -72,12 +73,15 @@ def register(app: Dash, ctx: AppContext) -> None:
     def _fill_order(number: str | None, lang: str | None) -> list:
         try:
             return order_content(ctx, number or "", lang=lang, record_view=True)
-        except Exception as exc:  # noqa: BLE001 - say so instead of a blank page
-            return [unreachable(exc, ctx.page_lang(lang))]
+        except SQLAlchemyError as exc:  # say so instead of a blank page
+            return [shown_banner(ctx.store_unreachable(exc, ctx.page_lang(lang)))]
 
     @app.callback(Output(ui.DOWNLOAD, "data"), Output(ui.CONTENT, "children", allow_duplicate=True),
                   Input(ui.EXPORT, "n_clicks"), State(ui.NUMBER, "data"), State(ui.LANG, "data"),
                   prevent_initial_call=True)
     def _export_order(_n: int, number: str | None, lang: str | None):
-        data = export_events(ctx, number or "")
-        return data, order_content(ctx, number or "", lang=lang)  # the audit trail shows the export
+        try:
+            data = export_events(ctx, number or "")
+            return data, order_content(ctx, number or "", lang=lang)  # the audit trail shows the export
+        except SQLAlchemyError as exc:
+            return no_update, [shown_banner(ctx.store_unreachable(exc, ctx.page_lang(lang)))]

@@ -14,9 +14,9 @@ from datetime import date, datetime
 
 from dash import Dash, Input, Output, State, no_update
 from dash import ctx as callback_ctx
+from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard.access import scoped
-from dashboard.components.banner import stale_text, unreachable_text
 from dashboard.components.page import scope_text
 from dashboard.context import AppContext
 from dashboard.figures.bottleneck import bottleneck_figure
@@ -132,8 +132,8 @@ def overview_view(ctx: AppContext, search: str | None, now: datetime | None = No
     lang = ctx.page_lang(state.lang)
     try:
         result = summary_for(ctx, state, now)
-    except Exception as exc:  # noqa: BLE001 - say so, keep the screen
-        return (*(no_update,) * 10, unreachable_text(exc, lang), False, no_update)
+    except SQLAlchemyError as exc:  # say so, keep the screen
+        return (*(no_update,) * 10, ctx.store_unreachable(exc, lang), False, no_update)
     summary: Summary = result.value
     lines = breakdown_for(ctx, state, "production_line", now)
     channels = breakdown_for(ctx, state, "channel", now)
@@ -144,7 +144,7 @@ def overview_view(ctx: AppContext, search: str | None, now: datetime | None = No
                  tz=ctx.settings.timezone)
     banner, banner_hidden = "", True
     if result.stale:
-        banner, banner_hidden = stale_text(result.error, lang), False
+        banner, banner_hidden = ctx.stale_note(result.stale_since, result.computed_at, lang), False
     wip_title = word("overview", "wip_in", lang, stage=focus) if focus else None
     return (
         ui.kpi_view(summary, state, ctx.catalog, lang),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dash import ALL, Dash, Input, Output, State, callback_context, dcc, no_update
 from dash.exceptions import PreventUpdate
+from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard.access import require, scoped
 from dashboard.context import AppContext
@@ -83,6 +84,8 @@ def render(ctx: AppContext, selection: dict) -> tuple:
     lang = selection.get("lang") or "zh"
     try:
         report = load_report(ctx, selection)
+    except SQLAlchemyError as exc:
+        return [], "", ctx.store_unreachable(exc, ctx.page_lang(lang)), False
     except Exception as exc:  # noqa: BLE001 - say what failed instead of a blank page
         return [], "", word("review", "could_not_compute", lang, error=str(exc).splitlines()[0][:200]), False
     error = selection.get("error")

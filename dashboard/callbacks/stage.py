@@ -25,9 +25,9 @@ import pandas as pd
 from dash import ALL as ALL_IDS
 from dash import Dash, Input, Output, State, dcc, no_update
 from dash import ctx as callback_ctx
+from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard.access import require, scoped
-from dashboard.components.banner import unreachable_text
 from dashboard.components.page import scope_text
 from dashboard.context import AppContext
 from dashboard.deadline import local_deadlines
@@ -244,7 +244,14 @@ def get_rows(ctx: AppContext, pathname: str | None, search: str | None, request:
     if range_problem(state):
         return {"rowData": [], "rowCount": 0}
     spec = ui.list_spec(code, state, ctx.settings.pipeline)
-    frame, total = fetch(ctx, spec, state, start, end - start, now or ctx.moment())
+    try:
+        frame, total = fetch(ctx, spec, state, start, end - start, now or ctx.moment())
+    except SQLAlchemyError as exc:
+        # The page's count line says the store is unreachable (``render_body``); the block
+        # stays unanswered (the grid shows it loading) rather than an empty list, which
+        # would read as "no orders".
+        ctx.store_unreachable(exc, ctx.page_lang(state.lang))
+        return no_update
     return {"rowData": grid_records(frame), "rowCount": total}
 
 
@@ -302,16 +309,18 @@ def render_body(ctx: AppContext, pathname: str | None, search: str | None,
     spec = ui.list_spec(code, state, pipeline)
     keys = grid_keys(code, state)
     problem = range_problem(state, lang)
+    store_failed = False
     try:
         if problem:
             total_label = problem
         else:
             _, total = fetch(ctx, spec, state, 0, ui.PAGE_SIZE, now or ctx.moment())
             total_label = total_text(total, lang)
-    except Exception as exc:  # noqa: BLE001 - say so instead of crashing the page
-        total_label = unreachable_text(exc, lang, chars=120)
+    except SQLAlchemyError as exc:  # say so instead of crashing the page
+        total_label, store_failed = ctx.store_unreachable(exc, lang), True
     scope = scope_text(state, lang)
-    stats = ui.stage_stats_text(stage_row(ctx, code, state, now or ctx.moment()), lang)
+    # a failing store is not asked again for the header's statistics: one bounded wait per request
+    stats = None if store_failed else ui.stage_stats_text(stage_row(ctx, code, state, now or ctx.moment()), lang)
     if stats:
         scope = f"{scope} · {stats}"
     if grid_shows(shown, keys, state, last_request):
@@ -377,8 +386,11 @@ def export_with_note(ctx: AppContext, pathname: str | None, search: str | None, 
         return None, problem
     spec = ui.list_spec(code, state, ctx.settings.pipeline)
     moment_ = now or ctx.moment()
-    frame, total = fetch(ctx, spec, state, 0, MAX_EXPORT_ROWS, moment_)
     lang = ctx.page_lang(state.lang)
+    try:
+        frame, total = fetch(ctx, spec, state, 0, MAX_EXPORT_ROWS, moment_)
+    except SQLAlchemyError as exc:
+        return None, ctx.store_unreachable(exc, lang)
     note = export_note(len(frame), total, lang)
     formats = {ui.header_name(c, lang): KIND_FORMATS[ui.COLUMNS[c]] for c in frame.columns
                if ui.COLUMNS[c] in KIND_FORMATS}

@@ -5,8 +5,9 @@ WORDS: dict[str, tuple[str, str]] = {
     "back_home": ("返回概览", "Back to the overview"),
     "no_page": ("没有这个页面：{path}", "No page at {path}"),
     "no_stage": ("没有这个环节“{code}”（现有环节：{known}）", "No stage “{code}” (stages: {known})"),
-    "store_unreachable": ("数据源不可用：{error}", "Store unreachable: {error}"),
-    "stale": ("数据已过期：{error}", "Stale data: {error}"),
+    "store_unreachable": ("订单库无法访问（自 {since} 起）", "Order store unreachable since {since}"),
+    "stale": ("订单库无法访问（自 {since} 起）· 显示 {at} 的数据",
+              "Order store unreachable since {since} · showing data from {at}"),
     "last_days": ("近{n}天", "last {n} days"),
     "lang_switch": ("语言", "Language"),
     # duration units (``dashboard.formatting.duration_parts``)
