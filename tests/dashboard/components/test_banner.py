@@ -13,4 +13,4 @@ def test_a_page_starts_with_a_hidden_banner():
 def test_a_shown_banner_carries_its_words():
     shown = shown_banner("Order store unreachable since 14:03")
     assert shown.children == "Order store unreachable since 14:03" and shown.className == "ob-banner"
-    assert not shown.hidden
+    assert "hidden" not in shown.to_plotly_json()["props"]
