@@ -57,8 +57,9 @@ def wall_setting(url: str) -> str:
 
 def filter_scope(query: str) -> Scope | None:
     """The scope the wall's filters name (its line and channel), or None without filters."""
-    active = parse_wall_settings(query).filters.active()
-    return Scope.of(list(active.items())) if active else None
+    config = parse_wall_settings(query)
+    pairs = [(c, v) for c, v in (("production_line", config.line), ("channel", config.channel)) if v]
+    return Scope.of(pairs) if pairs else None
 
 
 def token_scope(query: str, given: Scope | None, everything: bool) -> Scope:
