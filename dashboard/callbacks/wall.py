@@ -27,7 +27,7 @@ from datetime import datetime
 
 from dash import ALL, ClientsideFunction, Dash, Input, Output, State, no_update
 
-from dashboard.context import AppContext
+from dashboard.context import SINCE_FORMAT, AppContext
 from dashboard.figures.theme import THEMES, empty_figure
 from dashboard.filter_check import unknown_filters, warning_text
 from dashboard.formatting import local_time
@@ -102,9 +102,6 @@ def refresh_wall(
     # The as-of time is the frame's own: the numbers and their time come from one rendering.
     as_of = f"{t('as_of', lang)} {local_time(frame.data_at, ctx.tz)}"
     return frame.htmls, frame.figures, as_of, wall_status(frame, result, ctx, now)
-
-
-SINCE_FORMAT = "%H:%M"
 
 
 def wall_status(frame: WallFrame, result: Result, ctx: AppContext, now: datetime | None = None) -> dict:
