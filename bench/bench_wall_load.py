@@ -159,7 +159,7 @@ def main() -> None:
 
     import redis
 
-    from dashboard.wall_frame import MIN_PERIOD_S
+    from dashboard.layouts.wall import MIN_PERIOD_S
 
     cache_url = f"{args.redis}/{args.redis_db}"
     client = redis.Redis.from_url(cache_url)

@@ -9,7 +9,7 @@ jobs are not started here: see ``orderboard.jobs`` and the ``serve``/``worker`` 
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import urlparse
 
 from dash import Dash, Input, Output, State, dcc, html, no_update
 from dash.exceptions import DependencyException
@@ -21,14 +21,14 @@ from werkzeug.exceptions import BadRequest
 from dashboard.access import cache_scope, current
 from dashboard.auth import install as install_auth
 from dashboard.auth import is_wall_path
-from dashboard.components import not_found, register_lang_switch
+from dashboard.components.page import not_found, register_lang_switch
 from dashboard.context import AppContext
 from dashboard.limits import MAX_REQUEST_BYTES
 from dashboard.pages import Page, default_pages, resolve
 from dashboard.service import CachedService, cache_config, redis_timeouts
 from dashboard.url_state import href, parse
 from dashboard.webfont import register_font_route
-from dashboard.words import resolve_lang, word
+from dashboard.words import word
 from datasource.settings import Settings, load_settings
 from datasource.store import data_version, make_engine
 
@@ -96,8 +96,7 @@ def access_note(settings: Settings) -> html.Div:
     this computer only. Not on walls (``assets/base.css``): a TV shows its board only."""
     viewer = current()
     # the layout is asked for by the page, whose URL (and its ?lang=) is the referrer
-    asked = parse_qs(urlparse(request.referrer or "").query).get("lang", [None])[0]
-    lang = resolve_lang(asked, settings.lang)
+    lang = parse(urlparse(request.referrer or "").query).lang or settings.lang
     admin = [" · ", html.A(word("access", "admin", lang), href=f"/admin?lang={lang}")] if viewer.can("admin") else []
     if viewer.kind == "local":
         return html.Div(className="ob-access", children=[word("access", "local_only", lang), *admin])

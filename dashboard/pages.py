@@ -13,12 +13,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import unquote
 
 from dash import Dash
 from dash.development.base_component import Component
 
 from dashboard.context import AppContext
+from dashboard.url_state import query_values
 
 Layout = Callable[..., Component]
 Register = Callable[[Dash, AppContext], None]
@@ -88,7 +89,7 @@ def resolve(pages: Sequence[Page], pathname: str | None, search: str | None = No
             ) -> tuple[Page, dict[str, str]] | None:
     """The first page whose pattern matches, with its parameters (query, then path)."""
     path = pathname or "/"
-    query = dict(parse_qsl((search or "").lstrip("?")))
+    query = {k: str(v) for k, v in query_values(search).items()}
     for page in pages:
         params = page.match(path)
         if params is not None:

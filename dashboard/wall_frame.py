@@ -1,4 +1,13 @@
-"""What one wall refresh sends: a screen shape's slots rendered from one summary.
+"""The wall's data and what one refresh sends: a screen shape's slots rendered from one summary.
+
+``compute_wall`` is what a screen setting computes, once per cache period: the summary of
+the last ``SUMMARY_DAYS`` local days (the overview's default window: one shared summary,
+the same numbers as ``orderboard metrics`` for those days), the daily trend of the last
+``TREND_DAYS`` days, the first rows of two drill-downs (most overdue orders, oldest open
+exceptions) and of the firing alerts (``datasource.alert_firing``, under the screen's
+filters). ``wall_params`` is its cache key's parameter part: relative windows and filters
+only, never an absolute "now", and nothing about presentation (language, rotation), so
+screens that differ only in how they look share one computation.
 
 A *screen shape* is what a rendering depends on: the summary's parameters (store, windows,
 filters), the language, the chart font size and the slots of the page. ``current_frame``
@@ -24,41 +33,107 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import pandas as pd
 from dash import no_update
 from plotly.io.json import to_json_plotly
+from sqlalchemy import Engine
 
 from dashboard.access import scoped
 from dashboard.context import AppContext
 from dashboard.figures import bottleneck_figure, exceptions_figure, trend_figure
 from dashboard.figures.theme import for_the_room
-from dashboard.layouts.wall_views import (
+from dashboard.layouts.wall import (
     alerts_table,
     exceptions_table,
     flow_tiles,
     kpi_tiles,
     open_alerts_tile,
     overdue_table,
+    period_s,
 )
 from dashboard.service import Result
 from dashboard.summary_cache import fresh_summary
-from dashboard.wall_data import NAMESPACE, SUMMARY_DAYS, SUMMARY_WINDOW, WallData, compute_wall, wall_params
-from dashboard.wall_settings import WallConfig
+from dashboard.url_state import DEFAULT_DAYS, WallConfig
+from datasource.alert_firing import FiringAlerts, firing_alerts
+from datasource.pipeline import Pipeline
+from metrics import frames
 from metrics.catalog import CATALOG, Catalog
-from metrics.summary import Summary
+from metrics.drilldown import orders_behind_page
+from metrics.summary import Summary, compute_summary
+from metrics.trend import daily_trend
 from metrics.window import Filters, Window
 
+NAMESPACE = "wall-summary"
 FRAME_NAMESPACE = "wall-frame"
-MIN_PERIOD_S = 5
+SUMMARY_DAYS = DEFAULT_DAYS  # the overview's default window: both read one summary
+SUMMARY_WINDOW = {"days": SUMMARY_DAYS}  # as the overview states its window
+TREND_DAYS = 14
+LIST_ROWS = 10
 # Rows of each list: as many as fit in the view at the type size of assets/wall.css (sized
 # in vh, so the same on every 16:9 screen); the browser test checks they fit, uncut.
 OVERDUE_ROWS = {"main": 5, "overdue": 10}
 EXCEPTION_ROWS = 10
 ALERT_ROWS = 8
 DEFAULT_OVERDUE_ROWS = 10
+
+
+# -- the data of one screen setting ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WallData:
+    """The summary plus the lists the wall shows (first ``LIST_ROWS`` rows and totals)."""
+
+    summary: Summary
+    trend: pd.DataFrame = field(repr=False)
+    overdue: pd.DataFrame = field(repr=False)
+    overdue_total: int = 0
+    open_exceptions: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)
+    open_exceptions_total: int = 0
+    alerts: FiringAlerts | None = None
+    alert_rules: int = 0  # how many alert rules the deployment has (0: the alerts view says so)
+
+
+def wall_params(store_key: str, filters: Filters) -> dict:
+    """The cache parameters of a screen: store, relative windows, the effective filters
+    (the screen's, narrowed to the viewer's scope), list length."""
+    return {
+        "store": store_key,
+        "window": SUMMARY_WINDOW,
+        "trend": f"last_days:{TREND_DAYS}",
+        "filters": dict(filters.active().items()),
+        "rows": LIST_ROWS,
+    }
+
+
+def compute_wall(engine: Engine, pipeline: Pipeline, filters: Filters, now: datetime,
+                 summary: Summary | None = None, alert_rules: int = 0) -> WallData:
+    """Everything one wall refresh shows, as of ``now`` (the summary's own now when the
+    shared summary is given: ``dashboard.summary_cache``, the one the overview reads).
+
+    The 14-day trend reads the orders of its own window (one query) and uses the same
+    ``metrics.trend.daily_trend`` as the summary, so its last 7 days equal the summary's.
+    """
+    tz = pipeline.timezone
+    if summary is None:
+        summary = compute_summary(engine, pipeline, Window.last_days(SUMMARY_DAYS, now, tz), filters, now)
+    now, window = summary.now, summary.window
+    trend_window = Window.last_days(TREND_DAYS, now, tz)
+    trend_orders = frames.window_orders(engine, trend_window.start, trend_window.end, filters.active())
+    trend = daily_trend(trend_orders, trend_window, tz, now)
+    overdue, overdue_total = orders_behind_page(
+        engine, pipeline, "overdue_now", window, filters, now, sort="-overdue_by_h", limit=LIST_ROWS)
+    open_x, open_total = orders_behind_page(
+        engine, pipeline, "open_exceptions", window, filters, now, sort="opened_at", limit=LIST_ROWS)
+    alerts = firing_alerts(engine, filters.active(), limit=LIST_ROWS)
+    return WallData(summary, trend, overdue, int(overdue_total), open_x, int(open_total), alerts, alert_rules)
+
+
+# -- the frame of one screen shape --------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -80,11 +155,6 @@ class WallFrame:
 
 class RenderFailed(Exception):
     """Building the slots failed (a display bug, not a data problem)."""
-
-
-def period_s(config: WallConfig) -> int:
-    """A screen's cache period: its own refresh interval, at least ``MIN_PERIOD_S``."""
-    return max(MIN_PERIOD_S, config.refresh_s)
 
 
 def frame_params(store_key: str, config: WallConfig, filters: Filters, html_ids: list[dict],

@@ -333,7 +333,7 @@ def token_create(
 ) -> None:
     """Create a display token for one wall and print its link, once. Its scope: --scope,
     --all, or else the wall's own line and channel filters."""
-    from dashboard.wall_links import NoScopeGiven, WallLinkError, token_link, token_scope, wall_setting
+    from dashboard.display_tokens import NoScopeGiven, WallLinkError, token_link, token_scope, wall_setting
     from datasource import account_changes
     from datasource.account_changes import unmatched_scope_values
 

@@ -18,8 +18,8 @@ from dash import ctx as callback_ctx
 
 from dashboard.access import require
 from dashboard.context import AppContext
+from dashboard.display_tokens import NoScopeGiven, WallLinkError, token_link, token_scope, wall_setting
 from dashboard.layouts import admin as ui
-from dashboard.wall_links import NoScopeGiven, WallLinkError, token_link, token_scope, wall_setting
 from dashboard.words import resolve_lang, word
 from datasource import account_changes, accounts
 from datasource.accounts import AccountError

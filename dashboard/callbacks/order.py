@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from dash import Dash, Input, Output, State, dcc, html, no_update
+from dash import Dash, Input, Output, State, dcc, no_update
 from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard.access import current, require
+from dashboard.components.banner import shown_banner
 from dashboard.context import AppContext
 from dashboard.export import table_bytes
 from dashboard.figures.timeline import timeline_figure
@@ -73,7 +74,7 @@ def register(app: Dash, ctx: AppContext) -> None:
         try:
             return order_content(ctx, number or "", lang=lang, record_view=True)
         except SQLAlchemyError as exc:  # say so instead of a blank page
-            return [html.Div(ctx.store_unreachable(exc, ctx.page_lang(lang)), className="ob-banner")]
+            return [shown_banner(ctx.store_unreachable(exc, ctx.page_lang(lang)))]
 
     @app.callback(Output(ui.DOWNLOAD, "data"), Output(ui.CONTENT, "children", allow_duplicate=True),
                   Input(ui.EXPORT, "n_clicks"), State(ui.NUMBER, "data"), State(ui.LANG, "data"),
@@ -83,4 +84,4 @@ def register(app: Dash, ctx: AppContext) -> None:
             data = export_events(ctx, number or "")
             return data, order_content(ctx, number or "", lang=lang)  # the audit trail shows the export
         except SQLAlchemyError as exc:
-            return no_update, [html.Div(ctx.store_unreachable(exc, ctx.page_lang(lang)), className="ob-banner")]
+            return no_update, [shown_banner(ctx.store_unreachable(exc, ctx.page_lang(lang)))]

@@ -17,7 +17,7 @@ from dash import ctx as callback_ctx
 from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard.access import scoped
-from dashboard.components import scope_text
+from dashboard.components.page import scope_text
 from dashboard.context import AppContext
 from dashboard.figures.bottleneck import bottleneck_figure
 from dashboard.figures.breakdown import breakdown_figure

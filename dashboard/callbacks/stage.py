@@ -28,7 +28,7 @@ from dash import ctx as callback_ctx
 from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard.access import require, scoped
-from dashboard.components import scope_text
+from dashboard.components.page import scope_text
 from dashboard.context import AppContext
 from dashboard.deadline import local_deadlines
 from dashboard.export import COUNT_FORMAT, HOURS_FORMAT, table_bytes

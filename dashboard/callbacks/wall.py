@@ -27,7 +27,7 @@ from datetime import datetime
 
 from dash import ALL, ClientsideFunction, Dash, Input, Output, State, no_update
 
-from dashboard.context import AppContext
+from dashboard.context import SINCE_FORMAT, AppContext
 from dashboard.figures.theme import THEMES, empty_figure
 from dashboard.filter_check import unknown_filters, warning_text
 from dashboard.formatting import local_time
@@ -52,11 +52,11 @@ from dashboard.layouts.wall import (
     TICK,
     VIEW,
     VIEWS_BOX,
+    t,
 )
-from dashboard.layouts.wall_views import t
 from dashboard.service import Result
+from dashboard.url_state import WallConfig
 from dashboard.wall_frame import RenderFailed, WallFrame, current_frame
-from dashboard.wall_settings import WallConfig
 
 log = logging.getLogger(__name__)
 JS_NAMESPACE = "orderboard_wall"  # window.dash_clientside.orderboard_wall, assets/wall_refresh.js
@@ -102,9 +102,6 @@ def refresh_wall(
     # The as-of time is the frame's own: the numbers and their time come from one rendering.
     as_of = f"{t('as_of', lang)} {local_time(frame.data_at, ctx.tz)}"
     return frame.htmls, frame.figures, as_of, wall_status(frame, result, ctx, now)
-
-
-SINCE_FORMAT = "%H:%M"
 
 
 def wall_status(frame: WallFrame, result: Result, ctx: AppContext, now: datetime | None = None) -> dict:

@@ -12,9 +12,9 @@ import dash_ag_grid as dag  # at import: Dash must know the component library be
 from dash import dcc, html
 
 from dashboard.access import current
-from dashboard.components import back_link, html_lang, lang_switch
+from dashboard.components.page import back_link, html_lang, lang_switch
 from dashboard.context import AppContext
-from dashboard.url_state import parse
+from dashboard.url_state import ViewState
 from dashboard.words import word
 from datasource.schema import ROLES
 
@@ -164,7 +164,7 @@ def layout(ctx: AppContext, **params: str) -> html.Div:
     lang = ctx.page_lang(params.get("lang"))
     if not current().can("admin"):
         return forbidden(lang)
-    state = parse(f"?lang={lang}")
+    state = ViewState(lang=lang)
     return html.Div(className="ob-page ob-manager ob-admin-page", lang=html_lang(lang), children=[
         dcc.Store(id=LANG, data=lang),
         html.Header(className="ob-mheader", children=[

@@ -12,7 +12,7 @@ import dash_ag_grid as dag  # at import: Dash must know the component library be
 from dash import dcc, html
 
 from dashboard.access import current
-from dashboard.components import html_lang, lang_switch
+from dashboard.components.page import html_lang, lang_switch
 from dashboard.context import AppContext
 from dashboard.layouts.admin import forbidden
 from dashboard.words import word

@@ -19,10 +19,10 @@ import pandas as pd
 from dash import dcc, html
 
 from dashboard.alert_text import said, severity_word, stage_namer, status_word, subject, whose
-from dashboard.components import html_lang, lang_switch
+from dashboard.components.page import html_lang, lang_switch
 from dashboard.context import AppContext
 from dashboard.formatting import MISSING, duration, is_missing
-from dashboard.url_state import href, parse
+from dashboard.url_state import href, lang_state
 from dashboard.words import word
 from datasource.pipeline import Pipeline
 from metrics.catalog import Catalog
@@ -56,7 +56,7 @@ def _w(key: str, lang: str, **values: object) -> str:
 def layout(ctx: AppContext, **params: str) -> html.Div:
     requested = params.get("lang")
     lang = ctx.page_lang(requested)
-    scope = parse(f"lang={requested}" if requested else "")  # links keep the URL's language
+    scope = lang_state(params)  # links keep the URL's language
     search = f"?lang={scope.lang}" if scope.lang else ""
     return html.Div(className="ob-page ob-manager ob-alerts-page", lang=html_lang(lang), children=[
         html.Header(className="ob-mheader", children=[

@@ -14,11 +14,11 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 from dash import dcc, html
 
-from dashboard.components import html_lang, lang_switch
+from dashboard.components.page import html_lang, lang_switch
 from dashboard.context import AppContext
 from dashboard.deadline import deadline_text
 from dashboard.formatting import MISSING, hours, is_missing
-from dashboard.url_state import href, order_href, parse
+from dashboard.url_state import ViewState, href, lang_state, order_href
 from dashboard.words import kind_label, pick, word
 from datasource.importers.history import shown_value
 from datasource.order_detail import OrderDetail
@@ -39,7 +39,7 @@ def _w(key: str, lang: str, **values: object) -> str:
 def layout(ctx: AppContext, number: str = "", **params: str) -> html.Div:
     requested = params.get("lang")
     lang = ctx.page_lang(requested)
-    scope = parse(f"lang={requested}" if requested else "")  # links keep the URL's language
+    scope = lang_state(params)  # links keep the URL's language
     search = f"?lang={scope.lang}" if scope.lang else ""
     return html.Div(className="ob-page ob-manager ob-order-page", lang=html_lang(lang), children=[
         html.Header(className="ob-mheader", children=[
@@ -205,7 +205,7 @@ def section(title: str, body) -> html.Section:
 
 
 def not_found(number: str, lang: str = "zh") -> html.Div:
-    back = href("/", parse(f"lang={lang}"))
+    back = href("/", ViewState(lang=lang))
     return html.Div(className="ob-notfound", id="order-missing", children=[
         html.H2(_w("missing", lang, number=number)),
         dcc.Link(word("common", "back_home", lang), href=back),

@@ -2,7 +2,8 @@
 filters and cross-filtering, every number a link to the orders behind it.
 
 ``layout`` builds the frame from the URL (no store access). The ``*_view`` functions turn
-a ``metrics.summary.Summary`` into components (pure); ``TILES`` says which drill-down
+a ``metrics.summary.Summary`` into the shared KPI tiles and stage cards
+(``dashboard.components``; pure); ``TILES`` says which drill-down
 list is behind each KPI tile and how many rows it holds, so the count on a tile equals
 the rows listed after the click.
 """
@@ -13,12 +14,14 @@ from collections.abc import Callable
 
 from dash import dcc, html
 
-from dashboard.components import html_lang, lang_switch
+from dashboard.components.banner import banner
+from dashboard.components.kpi import manager_tile
+from dashboard.components.page import html_lang, lang_switch
+from dashboard.components.stage_card import manager_card
 from dashboard.context import AppContext
-from dashboard.formatting import duration_parts, number, percent
 from dashboard.url_state import FILTER_PARAMS, ViewState, href, parse, to_search
-from dashboard.words import pick, word
-from metrics.catalog import CATALOG, STAGE_COLOUR, Catalog, Metric
+from dashboard.words import word
+from metrics.catalog import CATALOG, Catalog
 from metrics.summary import Summary
 
 URL = "ov-url"
@@ -60,75 +63,18 @@ NOTES: dict[str, Callable[[Summary, str], str]] = {
 }
 
 
-# Stage-card links: (view, Summary.stages column that counts its rows, word)
-STAGE_LINKS = (
-    ("breached", "open_breaches_now", "over_sla"),
-    ("delayed", "delayed_orders", "delayed"),
-    ("breaches", "breaches", "breaches"),
-)
-
-
-def _value_text(metric: Metric, value: float | int | None, lang: str) -> str:
-    unit = metric.unit
-    if unit == "ratio":
-        return percent(value)
-    if unit == "h":
-        text, name = duration_parts(value, lang)
-        return f"{text} {name}".strip()
-    return number(value)
-
-
 def kpi_view(summary: Summary, state: ViewState, catalog: Catalog = CATALOG, lang: str = "zh") -> list:
-    tiles = []
-    for name in TILES:
-        metric = catalog[name]
-        value = metric.read(summary)
-        note = NOTES[name](summary, lang) if name in NOTES else _w("now", lang)
-        # dcc.Link takes no data-* attributes: the count sits on a wrapper
-        tiles.append(html.Div(
-            id=f"ov-kpi-{name}", className=f"ob-mkpi ob-level-{metric.level(value)}",
-            title=metric.describe(lang), **{"data-count": str(metric.rows(summary))},
-            children=dcc.Link(href=href("/stages/all", state.scope().with_(metric=name)),
-                              className="ob-mkpi-link", children=[
-                html.Div(metric.label(lang), className="ob-mkpi-label"),
-                html.Div(_value_text(metric, value, lang), className="ob-mkpi-value"),
-                html.Div(note, className="ob-mkpi-note"),
-            ]),
-        ))
-    return tiles
+    scope = state.scope()
+    return [
+        manager_tile(catalog[name], catalog[name].read(summary), catalog[name].rows(summary),
+                     NOTES[name](summary, lang) if name in NOTES else _w("now", lang), lang,
+                     href("/stages/all", scope.with_(metric=name)))
+        for name in TILES
+    ]
 
 
 def flow_view(summary: Summary, state: ViewState, catalog: Catalog = CATALOG, lang: str = "zh") -> list:
-    cards = []
-    scope = state.scope()
-    colour = catalog[STAGE_COLOUR]
-    for row in summary.stages.itertuples():
-        share = colour.read_stage(row)
-        classes = f"ob-mstage ob-level-{colour.level(share)}"
-        if row.is_bottleneck:
-            classes += " ob-mstage--bottleneck"
-        if state.stage == row.code:
-            classes += " ob-mstage--focus"
-        links = [
-            html.Span(id=f"ov-stage-{row.code}-{view}", className="ob-mstage-sub",
-                      **{"data-count": str(int(getattr(row, column)))},
-                      children=dcc.Link(f"{_w(key, lang)} {getattr(row, column):,}",
-                                        href=href(f"/stages/{row.code}", scope.with_(view=view))))
-            for view, column, key in STAGE_LINKS
-        ]
-        why = _w("colour", lang, metric=colour.label(lang), value=percent(share))
-        median, median_unit = duration_parts(row.median_h, lang)
-        cards.append(html.Div(className=classes, id=f"ov-stage-{row.code}", title=why, children=[
-            html.Div(pick((row.label_zh, row.label_en), lang), className="ob-mstage-label"),
-            html.Div(id=f"ov-stage-{row.code}-wip", className="ob-mstage-wip",
-                     title=_w("in_stage_now", lang), **{"data-count": str(int(row.wip))},
-                     children=dcc.Link(f"{row.wip:,}",
-                                       href=href(f"/stages/{row.code}", scope.with_(view="wip")))),
-            html.Div(f"SLA {row.sla_hours:g} h · {_w('median', lang)} {median}"
-                     + (f" {median_unit}" if lang == "en" else median_unit), className="ob-mstage-meta"),
-            html.Div(links, className="ob-mstage-links"),
-        ]))
-    return cards
+    return [manager_card(row, catalog, lang, state) for row in summary.stages.itertuples()]
 
 
 def filter_label(key: str, lang: str) -> str:
@@ -177,9 +123,7 @@ def _graph(graph_id: str, title: str, hint: str) -> html.Section:
 
 
 def layout(ctx: AppContext, **params: str) -> html.Div:
-    from urllib.parse import urlencode
-
-    state = parse(urlencode({k: v for k, v in params.items() if isinstance(v, str)}))
+    state = parse(params)
     lang = ctx.page_lang(state.lang)
     catalog = ctx.catalog
     wall = "/wall" + (f"?lang={state.lang}" if state.lang else "")
@@ -192,7 +136,7 @@ def layout(ctx: AppContext, **params: str) -> html.Div:
             lang_switch("/", to_search(state), lang),
         ]),
         filters_bar(state, lang),
-        html.Div(id=BANNER, className="ob-banner", hidden=True),
+        banner(BANNER),
         html.Div(id=FILTER_WARNING, className="ob-filter-warnings"),
         html.Div(id=FOCUS, className="ob-focus", children=[
             html.Span(id="ov-focus-text"),

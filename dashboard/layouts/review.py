@@ -14,15 +14,17 @@ from zoneinfo import ZoneInfo
 from dash import dcc, html
 
 from dashboard import words
-from dashboard.components import html_lang, lang_switch
+from dashboard.components.kpi import review_card
+from dashboard.components.page import html_lang, lang_switch
 from dashboard.context import AppContext
 from dashboard.export import CHART_FORMATS, TABLE_FORMATS
 from dashboard.limits import MAX_REVIEW_DAYS, check_range
 from dashboard.report.charts import CHARTS, review_figure
-from dashboard.report.tables import TABLES, change_text, kpi_text, table_text
+from dashboard.report.tables import TABLES, table_text
 from dashboard.report.text import empty_note, period_text, previous_text, word
-from dashboard.url_state import href, order_href, parse
-from dashboard.words import LANGS, resolve_lang
+from dashboard.url_state import href, lang_state, order_href, read, review_search
+from dashboard.words import LANGS
+from datasource.settings import DEFAULT_LANG
 from metrics.review import WeeklyReport, last_week
 from metrics.window import Window
 
@@ -51,7 +53,7 @@ def selection_from(params: dict[str, str], now: datetime, tz: str,
                    default_lang: str = LANGS[0]) -> dict[str, str | None]:
     """The page's selection from the query: a valid week, or a valid date range, else last
     week (with ``error`` saying what was ignored); the query's language, else ``default_lang``."""
-    lang = resolve_lang(params.get("lang"), default_lang)
+    lang = read("lang", params) or default_lang
     first, last = params.get("from"), params.get("to")
     error = None
     if first and last:
@@ -60,7 +62,7 @@ def selection_from(params: dict[str, str], now: datetime, tz: str,
             return {"week": None, "from": first, "to": last, "lang": lang, "error": None}
         except ValueError as exc:
             error = f"{first}..{last}: {exc}"
-    week = params.get("week")
+    week = read("week", params)
     if week:
         try:
             Window.iso_week(week, tz)
@@ -82,9 +84,8 @@ def selection_window(selection: dict, tz: str) -> Window:
 
 def query_of(selection: dict) -> str:
     """The URL query of a selection (the inverse of ``selection_from``)."""
-    period = (f"from={selection['from']}&to={selection['to']}" if selection.get("from")
-              else f"week={selection['week']}")
-    return f"?{period}&lang={selection.get('lang') or 'zh'}"
+    return review_search(selection.get("week"), selection.get("from"), selection.get("to"),
+                         selection.get("lang") or DEFAULT_LANG)
 
 
 def _buttons(item: str, formats: tuple[str, ...], lang: str) -> html.Div:
@@ -103,7 +104,7 @@ def layout(ctx: AppContext, **params: str) -> html.Div:
     weeks = recent_weeks(now, ctx.settings.timezone)
     if selection["week"] and selection["week"] not in weeks:
         weeks = [selection["week"], *weeks]
-    requested = parse(f"lang={params['lang']}" if params.get("lang") else "")
+    requested = lang_state(params)
     return html.Div(className="ob-page ob-review", lang=html_lang(lang), children=[
         html.Header(className="ob-review-header", children=[
             html.Div(children=[
@@ -136,19 +137,6 @@ def layout(ctx: AppContext, **params: str) -> html.Div:
 # -- the body -------------------------------------------------------------------------
 
 
-def _kpi_card(kpi, lang: str) -> html.Div:
-    return html.Div(className=f"ob-review-kpi ob-change--{kpi.verdict}", id=f"review-kpi-{kpi.spec.name}",
-                    children=[
-        html.Div(kpi.spec.label(lang), className="ob-review-kpi-label"),
-        html.Div(kpi_text(kpi.spec.unit, kpi.value), className="ob-review-kpi-value"),
-        html.Div(className="ob-review-kpi-compare", children=[
-            html.Span(change_text(kpi.spec.unit, kpi.change), className="ob-review-kpi-change"),
-            html.Span(f" · {word('prev', lang)} {kpi_text(kpi.spec.unit, kpi.previous)}",
-                      className="ob-review-kpi-prev"),
-        ]),
-    ])
-
-
 def _table(report: WeeklyReport, table_id: str, lang: str) -> html.Table | html.P:
     headers, rows = table_text(report, table_id, lang)
     if not rows:
@@ -170,7 +158,7 @@ def review_body(report: WeeklyReport, lang: str) -> list:
     note = empty_note(report, lang)
     if note:
         out.append(html.Div(note, className="ob-review-note", id="review-note"))
-    out.append(html.Section(className="ob-review-kpis", children=[_kpi_card(k, lang) for k in report.kpis]))
+    out.append(html.Section(className="ob-review-kpis", children=[review_card(k, lang) for k in report.kpis]))
     charts = []
     for spec in CHARTS:
         charts.append(html.Section(className="ob-review-card", id=f"review-chart-{spec.id}", children=[

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import dash_ag_grid as dag  # at import: Dash must know the component library before callbacks run
 from dash import dcc, html
 
-from dashboard.components import back_link, html_lang, lang_switch, not_found, scope_text
+from dashboard.components.page import back_link, html_lang, lang_switch, not_found, scope_text
 from dashboard.context import AppContext
 from dashboard.formatting import is_missing
 from dashboard.url_state import ViewState, href, parse, to_search
@@ -130,7 +130,7 @@ def stage_stats_text(row: dict | None, lang: str = "zh") -> str:
 
 
 def layout(ctx: AppContext, code: str = ALL, **params: str) -> html.Div:
-    state = parse(to_search_params(params))
+    state = parse(params)
     lang = ctx.page_lang(state.lang)
     try:
         spec = list_spec(code, state, ctx.settings.pipeline)
@@ -161,13 +161,6 @@ def layout(ctx: AppContext, code: str = ALL, **params: str) -> html.Div:
         dcc.Store(id=GRID_KEY),
         html.Div(id=BODY, className="ob-grid-box"),
     ])
-
-
-def to_search_params(params: dict[str, str]) -> str:
-    """The router hands the query as keyword arguments; back to a query string."""
-    from urllib.parse import urlencode
-
-    return urlencode({k: v for k, v in params.items() if isinstance(v, str)})
 
 
 __all__ = ["ListSpec", "layout", "list_spec", "to_search"]

@@ -1,7 +1,8 @@
 """The wall ``/wall``: tiles, lists, slot titles and view names. The open-exceptions
-slot's title is its metric's label (``dashboard.layouts.wall_views.t`` reads the catalog)."""
+slot's title is its metric's label (``dashboard.layouts.wall.t`` reads the catalog)."""
 
-from dashboard.wall_data import SUMMARY_DAYS
+# The wall's summary window: the overview's default window (``dashboard.wall_frame``).
+from dashboard.url_state import DEFAULT_DAYS as SUMMARY_DAYS
 
 WORDS: dict[str, tuple[str, str]] = {
     "title": ("订单履约看板", "Order fulfilment"),
@@ -50,7 +51,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "severity_high": ("高", "high"),
     "severity_medium": ("中", "medium"),
     "severity_low": ("低", "low"),
-    # view names (``dashboard.wall_settings.VIEWS``)
+    # view names (``dashboard.url_state.VIEWS``)
     "view_main": ("总览", "Overview"),
     "view_kpi": ("关键指标", "Key figures"),
     "view_flow": ("环节流转", "Stage flow"),

@@ -12,10 +12,10 @@ from sqlalchemy import text
 from typer.testing import CliRunner
 
 from dashboard.app import create_app
-from dashboard.layouts.wall_views import KPI_TILES, value_parts
-from dashboard.wall_data import NAMESPACE, wall_params
-from dashboard.wall_frame import ALERT_ROWS, OVERDUE_ROWS
-from dashboard.wall_settings import VIEWS, parse_wall_settings
+from dashboard.components.kpi import value_parts
+from dashboard.layouts.wall import KPI_TILES
+from dashboard.url_state import VIEWS, parse_wall_settings
+from dashboard.wall_frame import ALERT_ROWS, NAMESPACE, OVERDUE_ROWS, wall_params
 from dashboard.words import TABLES, kind_label
 from datasource import alert_firing, alert_store
 from datasource.demo import generate, seed_store

@@ -28,9 +28,8 @@ from dashboard.callbacks import stage as stage_cb
 from dashboard.filter_check import filter_values
 from dashboard.layouts import stage as stage_ui
 from dashboard.layouts.review import selection_from
-from dashboard.url_state import parse
+from dashboard.url_state import parse, parse_wall_settings
 from dashboard.wall_frame import current_frame
-from dashboard.wall_settings import parse_wall_settings
 from datasource.demo import generate, seed_store
 from datasource.schema import Order
 from datasource.scope import Scope, parse_scope_terms
@@ -195,8 +194,7 @@ def test_walls_show_only_the_scope(scoped):
     ctx, orders, line, _ = scoped
     in_line = set(orders.loc[orders["production_line"] == line, "order_number"])
     config = parse_wall_settings({"views": "main"})
-    from dashboard.wall_data import compute_wall
-    from dashboard.wall_frame import wall_data
+    from dashboard.wall_frame import compute_wall, wall_data
 
     token = as_(manager(line))
     try:

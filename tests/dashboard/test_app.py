@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 
 import pytest
 from dash import html
+from screens import texts as _texts
 
 from dashboard.app import create_app, render_page
 from dashboard.pages import Page, default_pages, resolve
@@ -16,14 +17,6 @@ from datasource.settings import Settings
 END = datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)
 
 
-def _texts(component) -> list[str]:
-    """All strings inside a component tree, depth first."""
-    if isinstance(component, str):
-        return [component]
-    if isinstance(component, (list, tuple)):
-        return [t for c in component for t in _texts(c)]
-    children = getattr(component, "children", None)
-    return _texts(children) if children is not None else []
 
 
 def test_importing_the_dashboard_touches_no_database(tmp_path):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import pytest
-from test_wall_callbacks import texts
+from screens import texts
 
 from dashboard.app import create_app
 from dashboard.callbacks import overview as overview_cb
@@ -60,7 +60,7 @@ def test_the_stage_list_warns_too_and_an_unknown_stage_is_a_404_page(ctx):
 
 def test_a_wall_filtered_on_a_missing_line_says_so_in_its_header(ctx):
     from dashboard.callbacks.wall import filter_warning_text
-    from dashboard.wall_settings import parse_wall_settings
+    from dashboard.url_state import parse_wall_settings
 
     typo = parse_wall_settings({"line": "LineA", "lang": "en"}).to_store()
     text = filter_warning_text(ctx, typo)

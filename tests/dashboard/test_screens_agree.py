@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta, timezone
 
-from test_wall_callbacks import prop, run, walk
+from screens import prop, render_wall, walk
 from typer.testing import CliRunner
 
 from dashboard.app import create_app
@@ -49,7 +49,7 @@ def test_every_screen_agrees_on_the_probe_store(store, tmp_path):
     overview = {prop(t, "id"): int(prop(t, "data-count")) for t in kpis}
     assert (overview["ov-kpi-wip"], overview["ov-kpi-overdue_now"]) == (1, 1)
 
-    _, html_ids, _, out = run(ctx, {"views": "main"}, now=NOW)
+    _, html_ids, _, out = render_wall(ctx, {"views": "main"}, None, None, NOW)
     slots = [i["slot"] for i in html_ids]
     tiles = out[0][slots.index("kpi")]
     wip_tile = next(t for t in tiles if prop(t, "data-metric") == "wip")
@@ -76,7 +76,7 @@ def test_the_wall_and_the_overview_share_one_summary_computation(store, tmp_path
     real = summary_cache.compute_summary
     monkeypatch.setattr(summary_cache, "compute_summary", lambda *a: calls.append(a[2]) or real(*a))
     overview_cb.overview_view(ctx, "?days=7&line=Line%20A", NOW)
-    run(ctx, {"views": "main", "line": "Line A"}, now=NOW)
+    render_wall(ctx, {"views": "main", "line": "Line A"}, None, None, NOW)
     overview_cb.overview_view(ctx, "?days=7&line=Line%20A", NOW)
     assert len(calls) == 1, "one 7-day summary for the wall and the overview"
     overview_cb.overview_view(ctx, "?days=30&line=Line%20A", NOW)

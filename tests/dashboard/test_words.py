@@ -8,8 +8,7 @@ import string
 import pytest
 
 from dashboard import words
-from dashboard.components import switch_href
-from dashboard.url_state import ViewState, href, parse, to_search
+from dashboard.url_state import ViewState, href, parse, to_search, with_lang
 from datasource.settings import SettingError, load_settings
 
 
@@ -116,6 +115,6 @@ def test_the_url_keeps_lang_and_links_carry_it():
 
 
 def test_the_switch_keeps_every_other_parameter():
-    assert switch_href("/", "?days=30&line=Line+A&lang=zh", "en") == "/?days=30&line=Line+A&lang=en"
-    assert switch_href("/review", "?week=2026-W46", "zh") == "/review?week=2026-W46&lang=zh"
-    assert switch_href("/stages/produced", "", "en") == "/stages/produced?lang=en"
+    assert with_lang("/", "?days=30&line=Line+A&lang=zh", "en") == "/?days=30&line=Line+A&lang=en"
+    assert with_lang("/review", "?week=2026-W46", "zh") == "/review?week=2026-W46&lang=zh"
+    assert with_lang("/stages/produced", "", "en") == "/stages/produced?lang=en"

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import pandas as pd
 import pytest
+from screens import texts as _texts
 
 from dashboard.app import create_app
 from dashboard.callbacks.order import export_events, order_content
@@ -25,13 +26,6 @@ def at(h: float) -> datetime:
     return T + timedelta(hours=h)
 
 
-def _texts(component) -> list[str]:
-    if isinstance(component, str):
-        return [component]
-    if isinstance(component, (list, tuple)):
-        return [t for c in component for t in _texts(c)]
-    children = getattr(component, "children", None)
-    return _texts(children) if children is not None else []
 
 
 @pytest.fixture

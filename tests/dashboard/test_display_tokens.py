@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from dashboard.wall_links import NoScopeGiven, WallLinkError, filter_scope, token_link, token_scope, wall_setting
+from dashboard.display_tokens import NoScopeGiven, WallLinkError, filter_scope, token_link, token_scope, wall_setting
 from datasource.scope import Scope, parse_scope_terms
 
 

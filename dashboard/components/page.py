@@ -1,13 +1,12 @@
-"""Components every page shares: the not-found page, the scope line and the language switch."""
+"""Pieces every page has: the not-found page, the scope line, the language switch and the
+way back to the overview."""
 
 from __future__ import annotations
-
-from urllib.parse import parse_qsl, urlencode
 
 from dash import ALL, Dash, Input, Output, State, dcc, html
 from dash import ctx as callback_ctx
 
-from dashboard.url_state import ViewState, href
+from dashboard.url_state import ViewState, href, with_lang
 from dashboard.words import LANG_NAMES, LANGS, word
 
 SHELL_URL = "url"  # the shell's dcc.Location (dashboard.app)
@@ -39,12 +38,6 @@ def html_lang(lang: str) -> str:
     return "en" if lang == "en" else "zh-CN"
 
 
-def switch_href(path: str | None, search: str | None, lang: str) -> str:
-    """The same URL in ``lang``: every other query parameter kept, in its order."""
-    pairs = [(k, v) for k, v in parse_qsl((search or "").lstrip("?"), keep_blank_values=True) if k != "lang"]
-    return (path or "/") + "?" + urlencode([*pairs, ("lang", lang)])
-
-
 def lang_switch(path: str, search: str, lang: str) -> html.Nav:
     """中文 | English: links to this page in each language, the current one marked. Plain
     links (a full load): every text of the page is rebuilt in the other language. The
@@ -55,7 +48,7 @@ def lang_switch(path: str, search: str, lang: str) -> html.Nav:
             links.append(html.Span("|", className="ob-lang-sep"))
         current = code == lang
         links.append(html.A(LANG_NAMES[code], id={"type": LANG_LINK, "lang": code}, lang=html_lang(code),
-                            href=switch_href(path, search, code), hrefLang=code,
+                            href=with_lang(path, search, code), hrefLang=code,
                             className="ob-lang-link" + (" ob-lang-link--current" if current else ""),
                             **({"aria-current": "true"} if current else {})))
     return html.Nav(links, className="ob-lang-switch", **{"aria-label": word("common", "lang_switch", lang)})
@@ -74,4 +67,4 @@ def register_lang_switch(app: Dash) -> None:
     @app.callback(Output({"type": LANG_LINK, "lang": ALL}, "href"),
                   Input(SHELL_URL, "search"), State(SHELL_URL, "pathname"))
     def _switch_hrefs(search, pathname):
-        return [switch_href(pathname, search, o["id"]["lang"]) for o in callback_ctx.outputs_list]
+        return [with_lang(pathname, search, o["id"]["lang"]) for o in callback_ctx.outputs_list]

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import pytest
 from dash import html
+from screens import texts
 from sqlalchemy import text
 
-from dashboard.layouts.wall_views import alerts_table, open_alerts_tile
-from dashboard.wall_data import compute_wall
-from dashboard.wall_settings import parse_wall_settings
+from dashboard.layouts.wall import alerts_table, open_alerts_tile
+from dashboard.url_state import parse_wall_settings
+from dashboard.wall_frame import compute_wall
 from datasource import alert_store
 from metrics.alert_rules import Condition, evaluate_at
 from metrics.catalog import CATALOG
@@ -27,13 +28,6 @@ CONDITIONS = {"sla": Condition("stage_sla", warning_share=0.5), "overdue": Condi
               "exc": Condition("exception_open", after_s=1800)}
 
 
-def texts(component) -> list[str]:
-    if isinstance(component, str):
-        return [component]
-    if isinstance(component, (list, tuple)):
-        return [t for c in component for t in texts(c)]
-    children = getattr(component, "children", None)
-    return texts(children) if children is not None else []
 
 
 def rows_of(table: html.Div) -> list[list[str]]:

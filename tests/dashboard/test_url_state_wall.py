@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dashboard.wall_settings import (
+from dashboard.url_state import (
     DEFAULT_VIEWS,
     WALL_SETTINGS,
     WallConfig,

@@ -10,18 +10,20 @@ import pytest
 from conftest import BrokenCache
 from dash import no_update
 from plotly.io.json import to_json_plotly
+from screens import by_class, prop, props, render_wall, slot_ids, texts, walk
 
 from dashboard import wall_frame
 from dashboard.app import create_app
 from dashboard.callbacks import wall as wall_callbacks
-from dashboard.callbacks.wall import font_px, refresh_wall
+from dashboard.callbacks.wall import font_px
+from dashboard.components.kpi import value_parts
 from dashboard.figures import trend_figure
 from dashboard.formatting import percent
 from dashboard.layouts import wall as wall_layout
-from dashboard.layouts.wall_views import KPI_TILES, value_parts
+from dashboard.layouts.wall import KPI_TILES
 from dashboard.pages import Page
-from dashboard.wall_data import NAMESPACE, compute_wall, wall_params
-from dashboard.wall_settings import parse_wall_settings
+from dashboard.url_state import parse_wall_settings
+from dashboard.wall_frame import NAMESPACE, compute_wall, wall_params
 from datasource.demo import generate, seed_store
 from datasource.ingest import EventRecord, OrderRecord, ingest
 from datasource.settings import Settings
@@ -43,45 +45,6 @@ class Clock:
         return self.now
 
 
-def props(component) -> dict:
-    """A component's properties; refresh outputs are sent as plain dicts (``as_sent``)."""
-    return component["props"] if isinstance(component, dict) else component.to_plotly_json()["props"]
-
-
-def prop(component, name: str):
-    return props(component).get(name) if isinstance(component, dict) else getattr(component, name, None)
-
-
-def walk(component):
-    """Every component in a tree (objects or their JSON dicts), depth first."""
-    if isinstance(component, (list, tuple)):
-        for c in component:
-            yield from walk(c)
-        return
-    if component is None or isinstance(component, (str, int, float)):
-        return
-    yield component
-    yield from walk(prop(component, "children"))
-
-
-def texts(component) -> list[str]:
-    if isinstance(component, str):
-        return [component]
-    if isinstance(component, (list, tuple)):
-        return [t for c in component for t in texts(c)]
-    children = prop(component, "children")
-    return texts(children) if children is not None else []
-
-
-def by_class(component, name: str) -> str:
-    """The text of the first component with class ``name`` inside ``component``."""
-    return next(texts(c)[0] for c in walk(component) if name in (prop(c, "className") or "").split())
-
-
-def slot_ids(layout, kind: str) -> list[dict]:
-    return [c.id for c in walk(layout) if isinstance(getattr(c, "id", None), dict) and c.id["type"] == kind]
-
-
 @pytest.fixture
 def wall(sqlite_store, tmp_path):
     seed_store(sqlite_store.engine, sqlite_store.pipeline, generate(seed=5, n_orders=600, end=END))
@@ -94,11 +57,7 @@ def wall(sqlite_store, tmp_path):
 
 
 def run(ctx, query: dict, view: str | None = None, screen=None, now=END):
-    layout = wall_layout.layout(ctx, view=view, **query)
-    config = next(c for c in walk(layout) if getattr(c, "id", None) == wall_layout.CONFIG).data
-    html_ids, graph_ids = slot_ids(layout, wall_layout.HTML_SLOT), slot_ids(layout, wall_layout.GRAPH_SLOT)
-    out = refresh_wall(1, screen or {"w": 1920, "h": 1080}, config, html_ids, graph_ids, ctx, now=now)
-    return layout, html_ids, graph_ids, out
+    return render_wall(ctx, query, view, screen, now)
 
 
 def test_layout_builds_without_touching_the_store(tmp_path):
@@ -427,8 +386,8 @@ def test_overdue_order_links_are_encoded(monkeypatch):
 
     import pandas as pd
 
-    import dashboard.layouts.wall_views as views
-    from dashboard.wall_settings import parse_wall_settings
+    import dashboard.layouts.wall as views
+    from dashboard.url_state import parse_wall_settings
 
     monkeypatch.setattr(views, "_stage_label", lambda *_: "付款")
     overdue = pd.DataFrame({"order_number": ["PO 2024/001 #订单"], "current_stage": ["paid"],

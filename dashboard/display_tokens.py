@@ -1,28 +1,27 @@
-"""A wall URL made into a display token's screen setting, and the link a TV opens with it.
+"""A TV's display token: its wall setting from a pasted wall URL, its scope and its link.
 
 A display token binds a TV to one wall setting (``datasource.accounts.Token.wall_query``:
 the query of ``/wall``) and one data scope. ``wall_setting`` takes what an admin pastes,
 a full URL (``https://board.example.com/wall?line=Line+A&views=kpi``), a path
 (``/wall/trend?lang=en``) or a bare query (``line=Line+A&views=kpi``), and keeps the
-wall's own settings (``dashboard.wall_settings.WALL_SETTINGS``): a view pinned by the
-path becomes ``views=<view>``, any old ``token`` and unknown names are dropped.
+wall's own parameters (``dashboard.url_state.WALL_SETTINGS``): a view pinned by the path
+becomes ``views=<view>``, any old ``token`` and unknown names are dropped.
 
 ``token_scope`` decides the token's scope: the scope given, every order when asked for,
-else the scope the wall's own filters (line, channel) name; a wall without filters and
-no scope given is refused (``NoScopeGiven``), so a token never shows every order by
-accident. ``token_link`` is the link with the secret, shown once.
+else the scope the wall's own filters name (read as the wall reads them); a wall without
+filters and no scope given is refused (``NoScopeGiven``), so a token never shows every
+order by accident. ``token_link`` is the link with the secret, shown once.
 """
 
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import urlencode, urlsplit
 
-from dashboard.wall_settings import VIEWS, WALL_SETTINGS, parse_wall_settings
+from dashboard.url_state import VIEWS, WALL_SETTINGS, parse_wall_settings, query_pairs
 from datasource.scope import Scope
 
 WALL_PATH = re.compile(r"(?:^|/)wall(?:/(?P<view>[^/]+))?/?$")
-SETTING_NAMES = tuple(s.name for s in WALL_SETTINGS)
 
 
 class WallLinkError(ValueError):
@@ -35,21 +34,21 @@ class NoScopeGiven(WallLinkError):
 
 def wall_setting(url: str) -> str:
     """The query a token binds its screen to (no leading "?"; "" for the default wall)."""
-    text = (url or "").strip()
-    if not text:
+    given = (url or "").strip()
+    if not given:
         raise WallLinkError("give the wall's URL, e.g. /wall?line=Line+A&views=main,kpi")
-    if text.startswith("?") or ("/" not in text and "=" in text):
-        path, query = "/wall", text.lstrip("?")
+    if given.startswith("?") or ("/" not in given and "=" in given):
+        path, query = "/wall", given.lstrip("?")
     else:
-        parts = urlsplit(text)
+        parts = urlsplit(given)
         path, query = parts.path or "/", parts.query
         if parts.scheme and parts.scheme not in ("http", "https"):
-            raise WallLinkError(f"{text} is not a wall URL (http or https)")
+            raise WallLinkError(f"{given} is not a wall URL (http or https)")
     found = WALL_PATH.search(path)
     if found is None:
-        raise WallLinkError(f"{text} is not a wall URL: a wall's path is /wall or /wall/VIEW")
-    pairs = [(k, v.strip()) for k, v in parse_qsl(query, keep_blank_values=False)
-             if k in SETTING_NAMES and v.strip()]
+        raise WallLinkError(f"{given} is not a wall URL: a wall's path is /wall or /wall/VIEW")
+    names = {p.name for p in WALL_SETTINGS}
+    pairs = [(k, v.strip()) for k, v in query_pairs(query) if k in names and v.strip()]
     view = (found.group("view") or "").strip().lower()
     if view in VIEWS:
         pairs = [("views", view), *[(k, v) for k, v in pairs if k != "views"]]
@@ -58,7 +57,7 @@ def wall_setting(url: str) -> str:
 
 def filter_scope(query: str) -> Scope | None:
     """The scope the wall's filters name (its line and channel), or None without filters."""
-    config = parse_wall_settings(dict(parse_qsl(query)))
+    config = parse_wall_settings(query)
     pairs = [(c, v) for c, v in (("production_line", config.line), ("channel", config.channel)) if v]
     return Scope.of(pairs) if pairs else None
 

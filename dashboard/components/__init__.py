@@ -1,0 +1,2 @@
+"""What several pages show, one module each: KPI tiles, stage cards, the banner, and the
+pieces every page has (language switch, 404, back link)."""
