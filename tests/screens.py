@@ -9,6 +9,20 @@ from dashboard.callbacks.wall import refresh_wall
 from dashboard.layouts import wall as wall_layout
 
 
+def demo_context(store, tmp_path, n_orders: int, end: datetime):
+    """The page context of an app over ``store`` seeded with ``n_orders`` demo orders up to
+    ``end``, which is also its clock ("now" of every page)."""
+    from dashboard.app import create_app
+    from datasource.demo import generate, seed_store
+    from datasource.settings import Settings
+
+    seed_store(store.engine, store.pipeline, generate(seed=4, n_orders=n_orders, end=end))
+    settings = Settings(database_url=store.url, cache_dir=str(tmp_path / "cache"), pipeline=store.pipeline)
+    ctx = create_app(settings, engine=store.engine).server.config["ORDERBOARD_CONTEXT"]
+    ctx.service.clock = lambda: end
+    return ctx
+
+
 def props(component) -> dict:
     """A component's properties; refresh outputs are sent as plain dicts (``as_sent``)."""
     return component["props"] if isinstance(component, dict) else component.to_plotly_json()["props"]

@@ -6,14 +6,11 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import pytest
-from screens import texts
+from screens import demo_context, texts
 
-from dashboard.app import create_app
 from dashboard.callbacks import overview as overview_cb
 from dashboard.filter_check import unknown_filters, warning_text
 from dashboard.layouts import stage as stage_layout
-from datasource.demo import generate, seed_store
-from datasource.settings import Settings
 from metrics.window import Filters
 
 END = datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)
@@ -21,12 +18,7 @@ END = datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)
 
 @pytest.fixture
 def ctx(sqlite_store, tmp_path):
-    seed_store(sqlite_store.engine, sqlite_store.pipeline, generate(seed=4, n_orders=300, end=END))
-    settings = Settings(database_url=sqlite_store.url, cache_dir=str(tmp_path / "cache"),
-                        pipeline=sqlite_store.pipeline)
-    ctx = create_app(settings, engine=sqlite_store.engine).server.config["ORDERBOARD_CONTEXT"]
-    ctx.service.clock = lambda: END
-    return ctx
+    return demo_context(sqlite_store, tmp_path, 300, END)
 
 
 def test_a_value_no_order_has_is_named_with_the_values_that_exist(ctx):

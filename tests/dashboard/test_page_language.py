@@ -10,15 +10,14 @@ from datetime import datetime, timezone
 
 import plotly.graph_objects as go
 import pytest
+from screens import demo_context
 from sqlalchemy import text
 
-from dashboard.app import create_app, render_page
+from dashboard.app import render_page
 from dashboard.callbacks import order as order_cb
 from dashboard.callbacks import overview as overview_cb
 from dashboard.callbacks import stage as stage_cb
 from dashboard.pages import default_pages
-from datasource.demo import generate, seed_store
-from datasource.settings import Settings
 
 END = datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -73,12 +72,7 @@ def figure_texts(fig: go.Figure) -> list[str]:
 
 @pytest.fixture
 def ctx(sqlite_store, tmp_path):
-    seed_store(sqlite_store.engine, sqlite_store.pipeline, generate(seed=4, n_orders=400, end=END))
-    settings = Settings(database_url=sqlite_store.url, cache_dir=str(tmp_path / "cache"),
-                        pipeline=sqlite_store.pipeline)
-    ctx = create_app(settings, engine=sqlite_store.engine).server.config["ORDERBOARD_CONTEXT"]
-    ctx.service.clock = lambda: END
-    return ctx
+    return demo_context(sqlite_store, tmp_path, 400, END)
 
 
 @pytest.fixture

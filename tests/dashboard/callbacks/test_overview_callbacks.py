@@ -7,14 +7,13 @@ from datetime import datetime, timezone
 
 import pytest
 from dash import no_update
+from screens import demo_context
 
-from dashboard.app import create_app, render_page
+from dashboard.app import render_page
 from dashboard.callbacks import overview as cb
 from dashboard.layouts import overview as ui
 from dashboard.pages import default_pages
 from dashboard.url_state import parse
-from datasource.demo import generate, seed_store
-from datasource.settings import Settings
 from metrics.drilldown import wip_by
 from metrics.summary import compute_summary
 from metrics.window import Window
@@ -25,12 +24,7 @@ TZ = "Asia/Shanghai"
 
 @pytest.fixture
 def ctx(sqlite_store, tmp_path):
-    seed_store(sqlite_store.engine, sqlite_store.pipeline, generate(seed=4, n_orders=500, end=END))
-    settings = Settings(database_url=sqlite_store.url, cache_dir=str(tmp_path / "cache"),
-                        pipeline=sqlite_store.pipeline)
-    ctx = create_app(settings, engine=sqlite_store.engine).server.config["ORDERBOARD_CONTEXT"]
-    ctx.service.clock = lambda: END
-    return ctx
+    return demo_context(sqlite_store, tmp_path, 500, END)
 
 
 def click(**point) -> dict:
