@@ -285,11 +285,13 @@ def test_the_alerts_view_counts_like_plain_sql_and_lists_what_fits(wall_app, liv
     for instance_id in others:
         alert_store.acknowledge(store.engine, instance_id, "李四", datetime.now(timezone.utc))
     for width, height in ((1366, 768), (1920, 1080), (3840, 2160)):
-        page = open_page(f"{url}/wall/alerts?kiosk=1&lang=en&refresh=2", width, height,
+        # refresh=5, the smallest cache period: a refresh is cut off just under its period,
+        # and the first one after the acknowledgements computes the frame anew
+        page = open_page(f"{url}/wall/alerts?kiosk=1&lang=en&refresh=5", width, height,
                          wait_for=".ob-view--active .ob-alert-list td")
         page.wait_for_function("(n) => document.querySelector('.ob-view--active [data-metric=open_alerts] "
                                ".ob-kpi-value').innerText === String(n)", arg=open_alerts(store.engine)[0],
-                               timeout=15_000)
+                               timeout=30_000)
         first = page.inner_text(".ob-view--active .ob-alert-list tbody tr td")
         assert first.split(" · ")[1] in {kind_label(k, "en") for k in TABLES["kinds"]}, first
         assert page.evaluate(FITS) == FITTING, (width, height)
