@@ -270,7 +270,10 @@ def test_the_alerts_view_counts_like_plain_sql_and_lists_what_fits(wall_app, liv
             assert more == (f"{firing - rows} more" if lang == "en" else f"另有 {firing - rows} 条")
         assert page.evaluate(FITS) == FITTING, (width, height)
         found = readable(page, height)
-        assert (found["small"], found["cut"], found["overlapping"], found["empty"]) == ([], [], [], None), \
+        # A full list fills its view; a shorter one (how many alerts fire for one line
+        # depends on the hour the demo data ends at) leaves room below it, as a one-row list does.
+        empty = found["empty"] if rows == ALERT_ROWS else None
+        assert (found["small"], found["cut"], found["overlapping"], empty) == ([], [], [], None), \
             f"{width}x{height}: {found}"
         href = page.get_attribute(".ob-view--active [data-metric=open_alerts]", "href")
         assert href == "/alerts" + ("?line=Line+A&lang=en" if query else f"?lang={lang}")
