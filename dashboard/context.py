@@ -59,8 +59,13 @@ class AppContext:
         failures began ("Order store unreachable since 14:03"). The driver's message, with
         its hosts and ports, goes to the log once per streak, never to the screen."""
         self.service.store_faults.failed("a page's query", exc)
+        return word("common", "store_unreachable", lang, since=self.failing_since())
+
+    def failing_since(self) -> str:
+        """The local minute the store's current streak of failures began ("14:03"); now
+        when none is recorded in this process."""
         since = self.service.store_faults.since or self.service.clock()
-        return word("common", "store_unreachable", lang, since=local_time(since, self.tz, SINCE_FORMAT))
+        return local_time(since, self.tz, SINCE_FORMAT)
 
     def stale_note(self, stale_since: datetime | None, computed_at: datetime, lang: str) -> str:
         """The banner over a page showing the last good numbers of a failing store."""

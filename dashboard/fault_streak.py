@@ -38,6 +38,7 @@ class FaultStreak:
         self.since: datetime | None = None
         self._started = 0.0
         self._next_try = 0.0
+        self._last: BaseException | None = None  # the last exception recorded
         self._lock = threading.Lock()
 
     @property
@@ -56,8 +57,14 @@ class FaultStreak:
             return True
 
     def failed(self, what: str, exc: BaseException | str) -> None:
-        """Record a failure; the first of a streak is logged with its details."""
+        """Record a failure; the first of a streak is logged with its details. The same
+        exception recorded again (the service records it, then the page that shows it)
+        counts once."""
         with self._lock:
+            if not isinstance(exc, str):
+                if exc is self._last:
+                    return
+                self._last = exc
             first = self.failures == 0
             self.failures += 1
             if first:
@@ -74,7 +81,7 @@ class FaultStreak:
         if not self.failures:
             return
         with self._lock:
-            failures, self.failures, self.since = self.failures, 0, None
+            failures, self.failures, self.since, self._last = self.failures, 0, None, None
             lasted = self.clock() - self._started
         if failures:
             self.log.warning("%s back after %d failed call(s) over %.0f s", self.name, failures, lasted)

@@ -92,12 +92,11 @@ def refresh_wall(
     except Exception:  # noqa: BLE001 - no data at all yet: keep the screen, say so
         # The service has logged the failure (once per streak, with the driver's words);
         # viewers get plain words and the time the failures began.
-        since = ctx.service.store_faults.since or ctx.service.clock()
         # The charts' "waiting" placeholders, now at the screen's size (the layout's, made
         # before the screen size is known, are sized for 1080 lines).
         waiting = [empty_figure(t("waiting", lang), THEMES["dark"], font_px(screen)) for _ in graph_ids]
         return (keep[0], waiting, no_update,
-                {"state": "nodata", "since": local_time(since, ctx.tz, SINCE_FORMAT)})
+                {"state": "nodata", "since": ctx.failing_since()})
     frame = result.value
     # The as-of time is the frame's own: the numbers and their time come from one rendering.
     as_of = f"{t('as_of', lang)} {local_time(frame.data_at, ctx.tz)}"

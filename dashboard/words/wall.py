@@ -3,6 +3,7 @@ slot's title is its metric's label (``dashboard.layouts.wall.t`` reads the catal
 
 # The wall's summary window: the overview's default window (``dashboard.wall_frame``).
 from dashboard.url_state import DEFAULT_DAYS as SUMMARY_DAYS
+from dashboard.words.common import WORDS as COMMON
 
 WORDS: dict[str, tuple[str, str]] = {
     "title": ("订单履约看板", "Order fulfilment"),
@@ -35,11 +36,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "kinds_title": (f"近{SUMMARY_DAYS}天新开异常 · 按类型", f"Opened, last {SUMMARY_DAYS} days, by kind"),
     "as_of": ("数据时间", "data as of"),
     "colour": ("颜色 = {metric} {value}: {description}", "Colour = {metric} {value}: {description}"),
-    "stale": ("数据已过期 · data is stale since {since} (store unreachable)",
-              "数据已过期 · data is stale since {since} (store unreachable)"),
-    "no_data": ("暂无数据 · waiting for data: {why}", "暂无数据 · waiting for data: {why}"),
     # the banner of a wall that cannot refresh (filled in by the browser)
-    "banner_store": ("订单库无法访问（自 {since} 起）", "Order store unreachable since {since}"),
+    "banner_store": COMMON["store_unreachable"],  # the pages' words for it
     "banner_server": ("服务器无应答（自 {since} 起）", "No answer from the server since {since}"),
     "banner_data": ("显示 {at} 的数据（{age}前）", "showing data from {at} ({age} old)"),
     "banner_old": ("数据未更新：{at} 的数据（{age}前）", "Data not updated: data from {at} ({age} old)"),

@@ -36,6 +36,19 @@ def test_a_streak_logs_its_start_with_the_details_and_its_end_with_the_count(cap
     assert streak.since is None and not streak.failing
 
 
+def test_one_failure_recorded_on_its_way_up_counts_once(caplog):
+    """The service records a store failure, then the page that shows it records it again:
+    one failed call, not two, in the streak's closing line."""
+    streak = FaultStreak("store", logging.getLogger("t"), clock=Ticks())
+    failure, another = OSError("connection refused"), OSError("connection refused")
+    with caplog.at_level(logging.WARNING):
+        streak.failed("summary", failure)
+        streak.failed("a page's query", failure)
+        streak.failed("summary", another)
+        streak.succeeded()
+    assert caplog.records[-1].getMessage() == "store back after 2 failed call(s) over 0 s"
+
+
 def test_while_failing_calls_skip_except_one_probe_per_pause():
     ticks = Ticks()
     streak = FaultStreak("cache", logging.getLogger("t"), retry_s=5, clock=ticks)
