@@ -11,12 +11,13 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlalchemy import func, select, text
+from stores import access_snapshot as snapshot
 from typer.testing import CliRunner
 
 from datasource import accounts
 from datasource.audit import record_audit
 from datasource.ingest import EventRecord, OrderRecord, ingest
-from datasource.schema import AuditEntry, DisplayToken, User, UserScope
+from datasource.schema import AuditEntry, User
 from datasource.scope import Scope, parse_scope_terms
 from datasource.store import make_engine
 from orderboard import serving
@@ -37,13 +38,6 @@ def one_error_line(result, code: int) -> str:
     lines = result.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
     return lines[0].removeprefix("error: ")
-
-
-def snapshot(engine) -> tuple:
-    """Everything the access commands change (users, scopes, tokens, the audit log)."""
-    with engine.connect() as conn:
-        return tuple(tuple(tuple(r) for r in conn.execute(select(t)).all())
-                     for t in (User.__table__, UserScope.__table__, DisplayToken.__table__, AuditEntry.__table__))
 
 
 def audit_rows(engine) -> list[tuple[str, str, str]]:

@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlalchemy import select
+from stores import access_snapshot as snapshot
 
 from dashboard import access
 from dashboard.access import Principal
@@ -22,7 +23,7 @@ from dashboard.pages import default_pages
 from dashboard.words import word
 from datasource import accounts
 from datasource.ingest import EventRecord, OrderRecord, ingest
-from datasource.schema import AuditEntry, DisplayToken, User, UserScope
+from datasource.schema import AuditEntry
 from datasource.scope import Scope, parse_scope_terms
 from datasource.settings import Settings
 from tests.web_client import browser_client
@@ -57,12 +58,6 @@ def acting_as(principal: Principal):
         yield
     finally:
         access.reset(token)
-
-
-def snapshot(engine) -> tuple:
-    with engine.connect() as conn:
-        return tuple(tuple(tuple(r) for r in conn.execute(select(t)).all())
-                     for t in (User.__table__, UserScope.__table__, DisplayToken.__table__, AuditEntry.__table__))
 
 
 def admin_audit(engine) -> list[tuple[str, str, str]]:

@@ -11,11 +11,9 @@ from datetime import datetime, timezone
 import openpyxl
 import pytest
 from pypdf import PdfReader
+from stores import demo_sqlite_url
 from typer.testing import CliRunner
 
-from datasource.demo import generate, seed_store
-from datasource.pipeline import default_pipeline
-from datasource.store import open_store
 from orderboard.cli import app
 
 END = datetime(2026, 11, 25, tzinfo=timezone.utc)
@@ -27,11 +25,7 @@ runner = CliRunner()
 
 @pytest.fixture(scope="module")
 def store_url(tmp_path_factory) -> str:
-    url = f"sqlite:///{tmp_path_factory.mktemp('report') / 'store.db'}"
-    engine = open_store(url, default_pipeline())
-    seed_store(engine, default_pipeline(), generate(seed=5, n_orders=900, end=END))
-    engine.dispose()
-    return url
+    return demo_sqlite_url(tmp_path_factory.mktemp("report"), 900, END)
 
 
 def metrics_json(url: str, first: str, last: str) -> dict:

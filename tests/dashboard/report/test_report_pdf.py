@@ -17,11 +17,11 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageChops
 from pypdf import PdfReader
+from stores import demo_sqlite_url
 
 from dashboard.report import fonts, pdf
-from datasource.demo import generate, seed_store
 from datasource.pipeline import default_pipeline
-from datasource.store import make_engine, open_store
+from datasource.store import make_engine
 from metrics.review import build_weekly_report
 from metrics.window import Window
 
@@ -33,11 +33,7 @@ UNDER_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 @pytest.fixture(scope="module")
 def store_url(tmp_path_factory) -> str:
-    url = f"sqlite:///{tmp_path_factory.mktemp('report-pdf') / 'store.db'}"
-    engine = open_store(url, default_pipeline())
-    seed_store(engine, default_pipeline(), generate(seed=5, n_orders=400, end=END))
-    engine.dispose()
-    return url
+    return demo_sqlite_url(tmp_path_factory.mktemp("report-pdf"), 400, END)
 
 
 @pytest.fixture(scope="module")
