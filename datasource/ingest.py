@@ -105,11 +105,16 @@ NATURAL, HASHED = "k:", "h:"
 UID_LIMIT = int(cast(String, OrderEvent.__table__.c.event_uid.type).length or 128)
 
 
+def natural_uid(order_number: str, stage_code: str | None, event_type: str, instant: str) -> str:
+    """The readable id of an event without a note (it may be too long for the column)."""
+    return f"{NATURAL}{order_number}|{stage_code or ''}|{event_type}|{instant}"
+
+
 def derived_uid(order_number: str, stage_code: str | None, event_type: str, instant: str,
                 note: str | None) -> str:
     """The id of an event that came without one (``instant``: its UTC ``isoformat``)."""
     if not note:
-        natural = f"{NATURAL}{order_number}|{stage_code or ''}|{event_type}|{instant}"
+        natural = natural_uid(order_number, stage_code, event_type, instant)
         if len(natural) <= UID_LIMIT:
             return natural
     return hashed_uid(order_number, stage_code, event_type, instant, note)

@@ -37,7 +37,7 @@ from datasource.idle import idle_cutoff, remember_newest_event
 from datasource.importers.batch import Batch
 from datasource.importers.bulkderive import Derived, Findings, derive, findings_of
 from datasource.importers.columns import EventColumns
-from datasource.ingest import ATTRIBUTES, NATURAL, UID_LIMIT, IngestResult, derived_uid, summary
+from datasource.ingest import ATTRIBUTES, UID_LIMIT, IngestResult, derived_uid, natural_uid, summary
 from datasource.instants import from_us, stored_texts, to_us, utc_isoformats
 from datasource.pipeline import Pipeline
 from datasource.schema import (
@@ -136,9 +136,7 @@ def _event_ids(columns: EventColumns) -> list[str]:
     is written for every row at once; the rows with an id of their own, a note, or a
     natural id too long for the column then get theirs one by one."""
     iso = utc_isoformats(columns.at)
-    stages = [s or "" for s in columns.stage] if None in columns.stage else columns.stage
-    uid = [f"{NATURAL}{n}|{s}|{t}|{i}"
-           for n, s, t, i in zip(columns.order_number, stages, columns.event_type, iso)]
+    uid = list(map(natural_uid, columns.order_number, columns.stage, columns.event_type, iso))
     other = np.fromiter(map(len, uid), np.int64, len(uid)) > UID_LIMIT
     if any(columns.note):
         other |= np.fromiter(map(bool, columns.note), bool, len(uid))
