@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dash import dcc, html
 
-from dashboard.formatting import duration_parts, is_missing, number, percent
+from dashboard.formatting import duration, is_missing, number, percent
 from dashboard.url_state import ViewState, href
 from dashboard.words import pick, word
 from metrics.catalog import STAGE_COLOUR, Catalog
@@ -36,7 +36,6 @@ def wall_card(row, catalog: Catalog, lang: str, link: str) -> html.A:
     share = colour.read_stage(row)
     rate = breach_rate.read_stage(row)
     late = None if is_missing(row.open_breaches_now) else int(row.open_breaches_now)
-    med, med_unit = duration_parts(row.median_h, lang)
     neck = bool(row.is_bottleneck)
     return html.A(
         href=link,
@@ -45,11 +44,11 @@ def wall_card(row, catalog: Catalog, lang: str, link: str) -> html.A:
         **{"data-stage": row.code},
         children=[
             html.Div(className="ob-flow-label", children=[
-                html.Span(row.label_en if lang == "en" else row.label_zh),
+                html.Span(pick((row.label_zh, row.label_en), lang)),
                 html.Span(t("bottleneck"), className="ob-flow-badge") if neck else None,
             ]),
             html.Div(number(row.wip), className="ob-flow-wip"),
-            html.Div(f"{t('median')} {med}{' ' if lang == 'en' else ''}{med_unit}", className="ob-flow-median"),
+            html.Div(f"{t('median')} {duration(row.median_h, lang)}", className="ob-flow-median"),
             # Wraps between its two parts, never inside one; coloured by its own number.
             # The overview view leaves the SLA out (the stage-flow view has the room).
             html.Div(className="ob-flow-breach" + (" ob-flow-breach--late" if late else ""),
@@ -83,14 +82,13 @@ def manager_card(row, catalog: Catalog, lang: str, state: ViewState) -> html.Div
                                     href=href(f"/stages/{row.code}", scope.with_(view=view))))
         for view, column, key in STAGE_LINKS
     ]
-    median, median_unit = duration_parts(row.median_h, lang)
     return html.Div(className=classes, id=f"ov-stage-{row.code}",
                     title=w("colour", metric=colour.label(lang), value=percent(share)), children=[
         html.Div(pick((row.label_zh, row.label_en), lang), className="ob-mstage-label"),
         html.Div(id=f"ov-stage-{row.code}-wip", className="ob-mstage-wip",
                  title=w("in_stage_now"), **{"data-count": str(int(row.wip))},
                  children=dcc.Link(f"{row.wip:,}", href=href(f"/stages/{row.code}", scope.with_(view="wip")))),
-        html.Div(f"SLA {row.sla_hours:g} h · {w('median')} {median}"
-                 + (f" {median_unit}" if lang == "en" else median_unit), className="ob-mstage-meta"),
+        html.Div(f"SLA {row.sla_hours:g} h · {w('median')} {duration(row.median_h, lang)}",
+                 className="ob-mstage-meta"),
         html.Div(links, className="ob-mstage-links"),
     ])

@@ -31,7 +31,7 @@ from dashboard.components.kpi import wall_tile
 from dashboard.components.stage_card import wall_card
 from dashboard.context import AppContext
 from dashboard.figures.theme import THEMES, empty_figure
-from dashboard.formatting import MISSING, duration_parts, hours, is_missing, local_time, number
+from dashboard.formatting import MISSING, duration, duration_parts, hours, is_missing, local_time, number
 from dashboard.url_state import VIEWS, WallConfig, order_href, parse_wall_settings, search_pairs
 from dashboard.words import kind_label, word
 from metrics.catalog import CATALOG, Catalog
@@ -349,13 +349,12 @@ def alerts_table(data: WallData, config: WallConfig, rows: int, catalog: Catalog
     for r in frame.itertuples():
         acked = not is_missing(r.acknowledged_at)
         age = None if is_missing(r.started_at) else (now - r.started_at).total_seconds() / 3600
-        held, held_unit = duration_parts(age, lang)
         body.append(html.Tr(className=f"ob-alert-{r.severity}" + (" ob-alert--acked" if acked else ""),
                             **{"data-alert": str(r.id)}, children=[
             html.Td(subject(r.labels, r.rule_kind, lang, stage_name, catalog, compact=True), className="ob-alert-what"),
             html.Td(str(r.rule)),
             html.Td(first_responsible(r.labels)),
-            html.Td(f"{held}{held_unit}" if lang == "zh" else f"{held} {held_unit}".strip(), className="ob-num"),
+            html.Td(duration(age, lang), className="ob-num"),
             html.Td(t("alert_acked" if acked else "alert_not_acked", lang), className="ob-alert-ack"),
         ]))
     more = alerts.firing - len(frame)
