@@ -279,6 +279,9 @@ def import_lines(report) -> list[str]:
         store += "; everything was already stored, nothing changed"
     lines.append(store)
     lines += [f"totals row: line {n} ({label}) is not imported" for n, label in report.totals]
+    if report.skipped:
+        kinds = ", ".join(f"{n} {value!r}" for value, n in sorted(report.skipped.items()))
+        lines.append(f"skipped by [event_types]: {sum(report.skipped.values())} rows ({kinds})")
     lines.append(f"rejects: {report.rejects_path}")
     lines.append(f"warnings: {report.warnings_path or 'none (no file written)'}")
     if report.findings:

@@ -19,6 +19,7 @@ its reason exactly as an incremental import does.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from itertools import repeat
 from typing import Any
@@ -31,7 +32,7 @@ from datasource.importers.attributes import RowContext, text
 from datasource.importers.errors import RowRejected
 from datasource.importers.eventlog import NEEDS_STAGE, _event_type, _stage
 from datasource.importers.limits import EVENT_ID_LIMIT, OPERATOR_LIMIT, ORDER_NUMBER_LIMIT
-from datasource.importers.mapping import EVENT_FIELDS, Mapping
+from datasource.importers.mapping import EVENT_FIELDS, SKIP, Mapping
 from datasource.importers.reading import Table
 from datasource.importers.timestamps import steady_offset
 from datasource.instants import FIRST_US, LAST_US, US
@@ -54,6 +55,7 @@ class EventColumns:
     note: list[str | None]
     event_id: list[str | None]
     others: list[tuple[int, list[str]]] = field(default_factory=list)
+    skipped: Counter = field(default_factory=Counter)  # event type as written -> rows left out
 
 
 def plain_mapping(mapping: Mapping) -> bool:
@@ -98,10 +100,11 @@ def event_columns(table: Table, ctx: RowContext, pipeline: Pipeline) -> EventCol
     positions = ctx.positions
     column = {name: flat[positions[name]::width] for name in positions}
     cols = _read_fields(column, ctx, pipeline, len(idx))
-    ok = cols.pop("ok")
+    ok, left_out = cols.pop("ok"), cols.pop("skipped")
+    skipped = Counter(column["event_type"][i].strip() for i in np.flatnonzero(left_out).tolist())
     line: np.ndarray = first_line + idx
     if not ok.all():
-        bad = np.flatnonzero(~ok)
+        bad = np.flatnonzero(~ok & ~left_out)
         others.extend((int(line[i]), flat[i * width:(i + 1) * width]) for i in bad.tolist())
         others.sort(key=lambda r: r[0])
         keep = np.flatnonzero(ok)
@@ -109,7 +112,7 @@ def event_columns(table: Table, ctx: RowContext, pipeline: Pipeline) -> EventCol
         cols = {name: (values[keep] if isinstance(values, np.ndarray)
                        else [values[i] for i in keep.tolist()]) for name, values in cols.items()}
     return EventColumns(line, cols["order_number"], cols["stage"], cols["event_type"], cols["at"],
-                        cols["operator"], cols["note"], cols["event_id"], others)
+                        cols["operator"], cols["note"], cols["event_id"], others, skipped)
 
 
 def _read_fields(column: dict[str, list[str]], ctx: RowContext, pipeline: Pipeline,
@@ -118,10 +121,19 @@ def _read_fields(column: dict[str, list[str]], ctx: RowContext, pipeline: Pipeli
     numbers = list(map(str.strip, column["order_number"]))
     ok &= _lengths_within(numbers, 1, ORDER_NUMBER_LIMIT)
 
+    skipped = np.zeros(n, bool)
     if "event_type" in column:
-        types, bad, needs = _looked_up(column["event_type"], lambda raw: _event_type(raw, ctx),
-                                       lambda t: t in NEEDS_STAGE)
+        def read_type(raw: str) -> str:
+            value = text(raw)
+            if value is not None and ctx.mapping.event_types.get(value.casefold()) == SKIP:
+                return SKIP
+            return _event_type(value, ctx)
+
+        types, bad, needs = _looked_up(column["event_type"], read_type, lambda t: t in NEEDS_STAGE)
         ok &= ~bad
+        if SKIP in ctx.mapping.event_types.values():
+            skipped = np.fromiter((t == SKIP for t in types), bool, n)
+            ok &= ~skipped
     else:
         types, needs = ["enter"] * n, np.ones(n, bool)
     stages, bad, missing = _looked_up(column["stage"], lambda raw: _stage(text(raw), ctx, pipeline),
@@ -140,7 +152,7 @@ def _read_fields(column: dict[str, list[str]], ctx: RowContext, pipeline: Pipeli
         if limit is not None:
             ok &= _lengths_within(stripped, 0, limit)
         optional[name] = [v or None for v in stripped]
-    return {"ok": ok, "order_number": numbers, "stage": stages, "event_type": types, "at": at,
+    return {"ok": ok, "skipped": skipped, "order_number": numbers, "stage": stages, "event_type": types, "at": at,
             **optional}
 
 

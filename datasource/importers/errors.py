@@ -11,3 +11,8 @@ class ImportSetupError(Exception):
 
 class RowRejected(Exception):
     """One row cannot be stored; ``str()`` is the reason written to the rejects file."""
+
+
+class RowSkipped(Exception):
+    """The mapping leaves this row out: its event type is mapped to ``skip``. ``str()``
+    is the event type as the file writes it. Counted, neither stored nor rejected."""

@@ -7,7 +7,8 @@ A row becomes one ``EventRecord`` plus the order's attributes (if the mapping ha
   needs no entry. Any other value rejects the row: stages are never invented.
   ``enter`` and ``complete`` events need a stage; the other types may leave it empty.
 - Event type: the ``event_type`` column through ``[event_types]`` or one of the store's
-  types as written; without that column every row is ``enter``.
+  types as written; without that column every row is ``enter``. A value mapped to
+  ``skip`` leaves the row out before anything else of it is read (``RowSkipped``).
 - Event id: the ``event_id`` column when mapped (the sender's id, stored as given, so it
   must be unique across everything sent to the store), otherwise derived from order
   number, stage, type, instant and note (``EventRecord.stable_uid``).
@@ -21,8 +22,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from datasource.importers.attributes import OrderFields, RowContext, parse_order_fields, text
-from datasource.importers.errors import RowRejected
+from datasource.importers.errors import RowRejected, RowSkipped
 from datasource.importers.limits import EVENT_ID_LIMIT, OPERATOR_LIMIT
+from datasource.importers.mapping import SKIP
 from datasource.importers.timestamps import parse_timestamp, to_utc
 from datasource.ingest import EventRecord
 from datasource.pipeline import Pipeline
@@ -41,10 +43,14 @@ class EventRow:
 
 def parse_event_row(line: int, values: list[Any], ctx: RowContext, pipeline: Pipeline,
                     source: str | None) -> EventRow:
-    """Parse one row; RowRejected names the first bad value."""
+    """Parse one row; RowRejected names the first bad value, RowSkipped a row the
+    mapping leaves out."""
+    raw_type = text(ctx.field(values, "event_type"))
+    if raw_type is not None and ctx.mapping.event_types.get(raw_type.casefold()) == SKIP:
+        raise RowSkipped(raw_type)
     order = parse_order_fields(values, ctx)
     warnings = list(order.warnings)
-    event_type = _event_type(ctx.field(values, "event_type"), ctx)
+    event_type = _event_type(raw_type, ctx)
     stage = _stage(text(ctx.field(values, "stage")), ctx, pipeline)
     if stage is None and event_type in NEEDS_STAGE:
         raise RowRejected(f"stage is missing for an {event_type!r} event")

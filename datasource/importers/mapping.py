@@ -37,8 +37,10 @@ Tables:
 ``[stages]``       events shape: source stage value = pipeline stage code. A value that
                    is already a pipeline code needs no entry.
 ``[event_types]``  events shape: source value = one of enter, complete, exception,
-                   resolve, note, cancel. Without an ``event_type`` column every row is
-                   ``enter``.
+                   resolve, note, cancel, or ``skip``: rows of that value are left out,
+                   counted as skipped (neither stored nor rejected), as process-mining
+                   logs' ``start`` and ``schedule`` rows often are. Without an
+                   ``event_type`` column every row is ``enter``.
 ``[status]``       ``cancelled = [...]`` status values meaning the order was cancelled;
                    ``completed = [...]`` values claiming the order reached the terminal
                    stage (checked against its timestamp). Compared case-insensitively.
@@ -65,6 +67,8 @@ ORDER_FIELDS = (
     "quantity", "amount", "priority", "promised", "status",
 )
 EVENT_FIELDS = ("stage", "timestamp", "operator", "event_type", "note", "event_id")
+# An [event_types] value that leaves the row out (counted as skipped, not rejected).
+SKIP = "skip"
 TOP_KEYS = {
     "shape", "timezone", "promised_is_date", "encoding", "delimiter", "sheet",
     "timestamp_format", "source", "columns", "milestones", "constants", "stages",
@@ -162,9 +166,10 @@ def parse_mapping(data: dict, pipeline: Pipeline) -> Mapping:
         raise ImportSetupError(
             f"stage(s) {', '.join(sorted(set(bad)))} are not in the pipeline ({', '.join(codes)})"
         )
-    bad_types = sorted({t for t in event_types.values() if t not in EVENT_TYPES})
+    bad_types = sorted({t for t in event_types.values() if t not in (*EVENT_TYPES, SKIP)})
     if bad_types:
-        raise ImportSetupError(f"event type(s) {', '.join(bad_types)} are not one of {EVENT_TYPES}")
+        raise ImportSetupError(f"event type(s) {', '.join(bad_types)} are not one of "
+                               f"{', '.join((*EVENT_TYPES, SKIP))}")
     constants = _str_table(data, "constants")
     _only(constants, set(ORDER_FIELDS) - {"promised", "status"}, "constants")
     for name, value in constants.items():

@@ -60,7 +60,7 @@ from datasource.importers.batch import (
 )
 from datasource.importers.bulkload import NotFresh, events_of, is_fresh, load
 from datasource.importers.columns import event_columns
-from datasource.importers.errors import ImportSetupError, RowRejected
+from datasource.importers.errors import ImportSetupError, RowRejected, RowSkipped
 from datasource.importers.eventlog import EventRow, parse_event_row
 from datasource.importers.limits import SOURCE_LIMIT
 from datasource.importers.lock import import_lock
@@ -127,6 +127,7 @@ class ImportReport:
     events_added: int = 0
     findings_added: int = 0
     totals: list[tuple[int, str]] = field(default_factory=list)  # (line, label) left out
+    skipped: Counter = field(default_factory=Counter)  # event type as written -> rows left out
     rejects_path: Path | None = None
     warnings_path: Path | None = None  # None: there were no warnings, no file was written
     finding_uids: set[str] = field(default_factory=set, repr=False)
@@ -235,6 +236,8 @@ def _import_rows(engine: Engine, plan: ImportPlan, rejects_path: str | Path | No
             _add_row(plan, batch, line, values, first_line, report.warnings)
         except RowRejected as exc:
             report.rejects.append(Reject(line, str(exc), values))
+        except RowSkipped as exc:  # the mapping leaves the row out
+            report.skipped[str(exc)] += 1
         done += 1
         if batch.rows >= batch_size:
             _flush(engine, plan, batch, report)
@@ -270,6 +273,10 @@ def _load_whole(engine: Engine, plan: ImportPlan, report: ImportReport,
             _add_row(plan, batch, line, values, first_line, report.warnings)
         except RowRejected as exc:
             report.rejects.append(Reject(line, str(exc), values))
+        except RowSkipped as exc:  # the mapping leaves the row out
+            report.skipped[str(exc)] += 1
+    if columns is not None:
+        report.skipped.update(columns.skipped)
     events = events_of(columns, batch)
     done = report.data_rows
 

@@ -65,7 +65,7 @@ def test_event_log_example_mapping_maps_floor_names_case_insensitively():
      "inspected, shipped, in_transit, received, after_sales)"),
     ({"shape": "events", "columns": {"order_number": "a", "stage": "s", "timestamp": "t"},
       "event_types": {"x": "start"}},
-     "event type(s) start are not one of ('enter', 'complete', 'exception', 'resolve', 'note', 'cancel')"),
+     "event type(s) start are not one of enter, complete, exception, resolve, note, cancel, skip"),
     ({"shape": "milestones", "columns": {"order_number": "a", "colour": "c"}, "milestones": {"placed": "p"}},
      "[columns] has unknown key(s) colour; allowed: amount, channel, customer, order_number, owner, "
      "priority, product_line, production_line, promised, quantity, status"),
