@@ -196,6 +196,30 @@ def test_lifecycles_case_insensitive_and_start_rows_as_notes(store, tmp_path):
     assert [tuple(v) for v in visits] == [("placed", 3 * 3600.0), ("paid", None)]
 
 
+def test_start_and_schedule_rows_skipped_by_the_mapping(store, tmp_path):
+    body = ('<trace><string key="concept:name" value="c1"/>'
+            + EVENT.format(a="placed", l="START", t="2026-11-02T08:00:00+08:00")
+            + EVENT.format(a="placed", l="complete", t="2026-11-02T09:00:00+08:00")
+            + EVENT.format(a="paid", l="schedule", t="2026-11-02T09:30:00+08:00")
+            + EVENT.format(a="paid", l="COMPLETE", t="2026-11-02T12:00:00+08:00")
+            + "</trace>")
+    path = write_xes(tmp_path / "l.xes.gz", body, compress=True)
+    mapping = tmp_path / "m.toml"
+    mapping.write_text(MAPPING.replace('operator = "org:resource"', 'event_type = "lifecycle:transition"')
+                       + '[event_types]\ncomplete = "enter"\nstart = "skip"\nschedule = "skip"\n', "utf-8")
+    report = import_file(store.engine, prepare_import(path, mapping, store.pipeline),
+                         tmp_path / "r.csv")
+    assert report.summary() == "imported 2, updated 0, unchanged 0, rejected 0, warnings 0"
+    assert dict(report.skipped) == {"START": 1, "schedule": 1}
+    from sqlalchemy import select
+
+    from datasource.schema import OrderEvent
+    with store.engine.connect() as conn:
+        stored = conn.execute(select(OrderEvent.stage_code, OrderEvent.event_type)
+                              .order_by(OrderEvent.occurred_at)).all()
+    assert [tuple(e) for e in stored] == [("placed", "enter"), ("paid", "enter")]
+
+
 @pytest.mark.parametrize("content, message", [
     ("<log><trace><event>", "not well-formed XES"),
     ("<html></html>", "not an XES log"),
