@@ -45,6 +45,19 @@ def reference_dwell() -> dict[str, dict[str, float]]:
                 for r in csv.DictReader(fh)}
 
 
+def assert_matches_reference(stages: dict[str, dict], reference: dict[str, dict[str, float]]) -> None:
+    """``orderboard metrics --json``'s stages (by code) give the reference's visits, mean,
+    median and p90 time in stage (within 1 ms) and total (visits x mean)."""
+    assert sorted(stages) == sorted(reference)
+    for activity, ref in reference.items():
+        got = stages[activity]
+        assert got["visits"] == ref["visits"], activity
+        assert got["mean_h"] * 3600 == pytest.approx(ref["mean_s"], abs=1e-3), activity
+        assert got["median_h"] * 3600 == pytest.approx(ref["median_s"], abs=1e-3), activity
+        assert got["p90_h"] * 3600 == pytest.approx(ref["p90_s"], abs=1e-3), activity
+        assert got["total_h"] * 3600 == pytest.approx(ref["mean_s"] * ref["visits"], rel=1e-9)
+
+
 def pipeline_toml(activities: list[str], pipeline_table: str = "") -> str:
     """A pipeline of [[stages]] in the given order (code, labels, SLA, department)."""
     stages = "".join(
@@ -82,14 +95,7 @@ def test_helpdesk_time_in_stage_matches_the_independent_figures(store, tmp_path,
     config = import_helpdesk(tmp_path, store.url, pipeline_toml(activities))
     data = metrics_json(store.url, config)
     stages = {s["code"]: s for s in data["stages"]}
-    assert sorted(stages) == sorted(reference)
-    for activity, ref in reference.items():
-        got = stages[activity]
-        assert got["visits"] == ref["visits"], activity
-        assert got["mean_h"] * 3600 == pytest.approx(ref["mean_s"], abs=1e-3), activity
-        assert got["median_h"] * 3600 == pytest.approx(ref["median_s"], abs=1e-3), activity
-        assert got["p90_h"] * 3600 == pytest.approx(ref["p90_s"], abs=1e-3), activity
-        assert got["total_h"] * 3600 == pytest.approx(ref["mean_s"] * ref["visits"], rel=1e-9)
+    assert_matches_reference(stages, reference)
     # Without a terminal activity or the idle rule, every case is still open.
     assert (data["cycle_time"]["count"], data["wip"]) == (0, 4580)
 
@@ -173,51 +179,38 @@ def test_reader_columns_values_lines_and_offsets(tmp_path):
         assert (second[4] - first[4]).total_seconds() == 3600
 
 
-def test_lifecycles_case_insensitive_and_start_rows_as_notes(store, tmp_path):
+@pytest.mark.parametrize("others, stored, skipped", [
+    ("note", [("placed", "note"), ("placed", "enter"), ("paid", "note"), ("paid", "enter")], {}),
+    ("skip", [("placed", "enter"), ("paid", "enter")], {"START": 1, "schedule": 1}),
+])
+def test_lifecycles_case_insensitive_start_rows_as_notes_or_skipped(store, tmp_path, others, stored,
+                                                                     skipped):
     body = ('<trace><string key="concept:name" value="c1"/>'
-            + EVENT.format(a="placed", l="start", t="2026-11-02T08:00:00+08:00")
+            + EVENT.format(a="placed", l="START", t="2026-11-02T08:00:00+08:00")
             + EVENT.format(a="placed", l="COMPLETE", t="2026-11-02T09:00:00+08:00")
             + EVENT.format(a="paid", l="schedule", t="2026-11-02T09:30:00+08:00")
             + EVENT.format(a="paid", l="complete", t="2026-11-02T12:00:00+08:00")
             + "</trace>")
-    path = write_xes(tmp_path / "l.xes", body)
-    mapping = tmp_path / "m.toml"
-    mapping.write_text(MAPPING.replace('operator = "org:resource"', 'event_type = "lifecycle:transition"')
-                       + '[event_types]\ncomplete = "enter"\nstart = "note"\nschedule = "note"\n', "utf-8")
-    report = import_file(store.engine, prepare_import(path, mapping, store.pipeline),
-                         tmp_path / "r.csv")
-    assert report.summary() == "imported 4, updated 0, unchanged 0, rejected 0, warnings 0"
-    from sqlalchemy import select
-
-    from datasource.schema import StageVisit
-    with store.engine.connect() as conn:
-        visits = conn.execute(select(StageVisit.stage_code, StageVisit.duration_s)
-                              .order_by(StageVisit.entered_at)).all()
-    assert [tuple(v) for v in visits] == [("placed", 3 * 3600.0), ("paid", None)]
-
-
-def test_start_and_schedule_rows_skipped_by_the_mapping(store, tmp_path):
-    body = ('<trace><string key="concept:name" value="c1"/>'
-            + EVENT.format(a="placed", l="START", t="2026-11-02T08:00:00+08:00")
-            + EVENT.format(a="placed", l="complete", t="2026-11-02T09:00:00+08:00")
-            + EVENT.format(a="paid", l="schedule", t="2026-11-02T09:30:00+08:00")
-            + EVENT.format(a="paid", l="COMPLETE", t="2026-11-02T12:00:00+08:00")
-            + "</trace>")
     path = write_xes(tmp_path / "l.xes.gz", body, compress=True)
     mapping = tmp_path / "m.toml"
     mapping.write_text(MAPPING.replace('operator = "org:resource"', 'event_type = "lifecycle:transition"')
-                       + '[event_types]\ncomplete = "enter"\nstart = "skip"\nschedule = "skip"\n', "utf-8")
+                       + f'[event_types]\ncomplete = "enter"\nstart = "{others}"\nschedule = "{others}"\n',
+                       "utf-8")
     report = import_file(store.engine, prepare_import(path, mapping, store.pipeline),
                          tmp_path / "r.csv")
-    assert report.summary() == "imported 2, updated 0, unchanged 0, rejected 0, warnings 0"
-    assert dict(report.skipped) == {"START": 1, "schedule": 1}
+    assert report.summary() == f"imported {len(stored)}, updated 0, unchanged 0, rejected 0, warnings 0"
+    assert dict(report.skipped) == skipped
     from sqlalchemy import select
 
-    from datasource.schema import OrderEvent
+    from datasource.schema import OrderEvent, StageVisit
     with store.engine.connect() as conn:
-        stored = conn.execute(select(OrderEvent.stage_code, OrderEvent.event_type)
+        events = conn.execute(select(OrderEvent.stage_code, OrderEvent.event_type)
                               .order_by(OrderEvent.occurred_at)).all()
-    assert [tuple(e) for e in stored] == [("placed", "enter"), ("paid", "enter")]
+        visits = conn.execute(select(StageVisit.stage_code, StageVisit.duration_s)
+                              .order_by(StageVisit.entered_at)).all()
+    assert [tuple(e) for e in events] == stored
+    # Either way the visits are the completions': a note enters no stage.
+    assert [tuple(v) for v in visits] == [("placed", 3 * 3600.0), ("paid", None)]
 
 
 @pytest.mark.parametrize("content, message", [
