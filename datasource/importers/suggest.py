@@ -10,7 +10,14 @@ milestone, names a pipeline stage (its code, Chinese or English label) with or w
 
 Shape: a stage column (环节, 工序, stage, activity...) and a time column make an event
 log (``events``, with ``[stages]`` for the stage names found in the column); otherwise
-stage columns make a milestone sheet (``milestones``).
+stage columns make a milestone sheet (``milestones``). The column names of process-mining
+exports (``Case ID``/``case:concept:name``, ``Activity``/``concept:name``, ``Complete
+Timestamp``/``time:timestamp``, ``Resource``/``org:resource``) are among them. A
+lifecycle column (``lifecycle:transition``) gets ``[event_types]`` for each value found:
+``complete`` is the activity's event, so it enters the stage (``"enter"``; left as is it
+would read as OrderBoard's own ``complete``, which closes a stage and enters none), and
+every other transition (``start``, ``schedule``, ``suspend``...) is skipped, as the
+independent figures of process-mining tools count completions.
 """
 
 from __future__ import annotations
@@ -21,13 +28,16 @@ from pathlib import Path
 from typing import Any
 
 from datasource.importers.attributes import text
+from datasource.importers.mapping import SKIP
 from datasource.importers.reading import Table, read_table
 from datasource.importers.timestamps import _XXY, parse_timestamp
 from datasource.pipeline import Pipeline
+from datasource.schema import EVENT_TYPES
 
 NAMES: dict[str, tuple[str, ...]] = {
     "order_number": ("单号", "订单号", "订单编号", "订单号码", "订单单号", "销售单号", "合同号",
-                     "order id", "order_id", "orderid", "order number", "order no", "order"),
+                     "order id", "order_id", "orderid", "order number", "order no", "order",
+                     "case id", "case", "caseid", "case:concept:name"),
     "customer": ("客户", "客户名称", "客户名", "客户简称", "customer", "customer name", "client"),
     "promised": ("交期", "交货日期", "承诺日期", "承诺交期", "要求交期", "约定交期", "交货期",
                  "预计交期", "promised", "promised date", "due", "due date", "delivery date"),
@@ -39,12 +49,17 @@ NAMES: dict[str, tuple[str, ...]] = {
     "amount": ("金额", "订单金额", "总金额", "合同金额", "amount", "total amount", "value"),
     "priority": ("优先级", "紧急程度", "priority"),
     "status": ("状态", "订单状态", "status", "order status"),
-    "stage": ("环节", "工序", "节点", "阶段", "stage", "activity", "step"),
-    "timestamp": ("时间", "发生时间", "日期时间", "操作时间", "timestamp", "time", "event time"),
-    "operator": ("操作人", "经办人", "操作员", "处理人", "operator", "user"),
+    "stage": ("环节", "工序", "节点", "阶段", "stage", "activity", "step", "concept:name",
+              "activity name"),
+    "timestamp": ("时间", "发生时间", "日期时间", "操作时间", "timestamp", "time", "event time",
+                  "complete timestamp", "time:timestamp"),
+    "operator": ("操作人", "经办人", "操作员", "处理人", "operator", "user", "resource", "org:resource"),
+    "event_type": ("事件类型", "event type", "event_type", "lifecycle:transition", "lifecycle",
+                   "transition"),
     "note": ("备注", "说明", "note", "notes", "remark", "remarks"),
 }
-EVENT_ONLY = ("stage", "timestamp", "operator", "note")
+EVENT_ONLY = ("stage", "timestamp", "operator", "event_type", "note")
+LIFECYCLE = ("lifecycle:transition", "lifecycle", "transition")  # names of a lifecycle column
 # Other names of the default pipeline's stages in ledgers.
 STAGE_WORDS: dict[str, tuple[str, ...]] = {
     "placed": ("下单", "接单", "订单日期", "下单日期"),
@@ -110,6 +125,8 @@ def suggest_mapping(path: str | Path, pipeline: Pipeline, sheet: str | None = No
             lines.append('# placed = "?"  # no column is named like a pipeline stage')
     elif stage_col is not None:  # the events shape always has its stage column
         lines += _stage_values(table, rows, stage_col, pipeline)
+        if "event_type" in columns:
+            lines += _event_type_values(table, rows, columns["event_type"])
     placed = set(columns.values()) | set(milestones.values())
     unplaced = [c for c in table.header if c and c not in placed]
     lines.append("")
@@ -165,6 +182,27 @@ def _stage_values(table: Table, rows: list, column: str, pipeline: Pipeline) -> 
     if unknown:
         lines.append(f"# stage names not placed (rows with them are rejected): {', '.join(unknown)}")
     return lines
+
+
+def _event_type_values(table: Table, rows: list, column: str) -> list[str]:
+    """``[event_types]`` entries for the values found in the event type column: a
+    lifecycle column's ``complete`` enters the stage and its other transitions are
+    skipped (module docstring); in any other column a value that is not one of the
+    store's event types is named, since rows with it would be rejected."""
+    i = table.header.index(column)
+    values = list(dict.fromkeys(v for _, r in rows if i < len(r) and (v := text(r[i]))))
+    lines = ["", "[event_types]"]
+    if normal(column) in {normal(n) for n in LIFECYCLE}:
+        lines.append("# a lifecycle column: the completion of an activity is its event (it enters the")
+        lines.append("# stage); the other transitions are left out and counted (\"note\" would keep them)")
+        for key in dict.fromkeys(v.casefold() for v in values):
+            lines.append(f"{_q(key)} = \"{'enter' if key == 'complete' else SKIP}\"")
+        return lines
+    unknown = [v for v in values if v.casefold() not in EVENT_TYPES]
+    if unknown:
+        lines.append("# values that are not one of " + ", ".join(EVENT_TYPES)
+                     + f" (rows with them are rejected unless mapped here): {', '.join(unknown)}")
+    return lines if len(lines) > 2 else []
 
 
 def _date_order(table: Table, rows: list, columns: list[str]) -> list[str]:

@@ -160,3 +160,27 @@ def test_skip_is_the_only_word_beside_the_event_types(tmp_path, pipeline):
     with pytest.raises(ImportSetupError, match=re.escape(
             "event type(s) skipped are not one of enter, complete, exception, resolve, note, cancel, skip")):
         load_mapping(mapping, pipeline)
+
+
+def test_the_suggested_mapping_reads_a_lifecycle_csv_right(sqlite_store, tmp_path, csv_logs):
+    # A newcomer's route: `orderboard mapping suggest`, then import with what it wrote.
+    path, extra = csv_logs["lower"]
+    reference = reference_dwell()
+    config = tmp_path / "pipeline.toml"
+    config.write_text(pipeline_toml(sorted(reference)), "utf-8")
+    suggested = CliRunner().invoke(app, ["mapping", "suggest", str(path), "--config", str(config)])
+    assert suggested.exit_code == 0, suggested.output
+    text = suggested.stdout
+    assert 'shape = "events"' in text and 'event_type = "lifecycle:transition"' in text
+    # a lifecycle's "complete" must enter the stage: the store's own "complete" enters none
+    assert '"complete" = "enter"' in text and '"start" = "skip"' in text and '"schedule" = "skip"' in text
+    mapping = tmp_path / "mapping.toml"
+    mapping.write_text(text, "utf-8")
+    url = sqlite_store.url
+    result = CliRunner().invoke(app, ["import", str(path), "--mapping", str(mapping), "--db", url,
+                                      "--config", str(config), "--rejects", str(tmp_path / "r.csv")])
+    assert result.exit_code == 0, result.output
+    assert f"skipped by [event_types]: {extra} rows (" in result.output
+    result = CliRunner().invoke(app, ["metrics", "--db", url, "--config", str(config), *WINDOW, "--json"])
+    assert result.exit_code == 0, result.output
+    assert_matches_reference({s["code"]: s for s in json.loads(result.stdout)["stages"]}, reference)
