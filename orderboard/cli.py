@@ -279,6 +279,11 @@ def import_lines(report) -> list[str]:
         store += "; everything was already stored, nothing changed"
     lines.append(store)
     lines += [f"totals row: line {n} ({label}) is not imported" for n, label in report.totals]
+    if report.event_types["complete"] and not report.event_types["enter"]:
+        lines.append(f"note: {report.event_types['complete']} rows are complete events and none enters a "
+                     "stage, so they add no time in stage; if a lifecycle column's complete is the "
+                     "activity's own event (a process-mining log), map it under [event_types] with "
+                     "complete = \"enter\" (orderboard mapping suggest writes this)")
     if report.skipped:
         kinds = ", ".join(f"{n} {value!r}" for value, n in sorted(report.skipped.items()))
         lines.append(f"skipped by [event_types]: {sum(report.skipped.values())} rows ({kinds})")

@@ -128,6 +128,7 @@ class ImportReport:
     findings_added: int = 0
     totals: list[tuple[int, str]] = field(default_factory=list)  # (line, label) left out
     skipped: Counter = field(default_factory=Counter)  # event type as written -> rows left out
+    event_types: Counter = field(default_factory=Counter)  # an event log's rows kept, by stored type
     rejects_path: Path | None = None
     warnings_path: Path | None = None  # None: there were no warnings, no file was written
     finding_uids: set[str] = field(default_factory=set, repr=False)
@@ -287,6 +288,7 @@ def _load_whole(engine: Engine, plan: ImportPlan, report: ImportReport,
             if done % 1000:
                 on_progress(done % 1000)
 
+    report.event_types.update(events.event_type)
     loaded = load(engine, plan.pipeline, events, batch, plan.source, str(plan.path), progress)
     report.imported = int(loaded.stored_rows.sum())
     report.unchanged = len(loaded.stored_rows) - report.imported
@@ -343,6 +345,7 @@ def _flush(engine: Engine, plan: ImportPlan, batch: Batch, report: ImportReport)
         events = batch.milestone_events()
     else:
         events = batch.events
+        report.event_types.update(e.event_type for e in events)
     origins = {number: (plan.source, p.line) for number, p in batch.orders.items()}
     result = ingest(engine, plan.pipeline, batch.order_records(), events,
                     findings=batch.findings, actor="import", target=str(plan.path),

@@ -125,8 +125,8 @@ def test_a_lifecycle_csv_gives_the_independent_time_in_stage(sqlite_store, tmp_p
     assert_matches_reference(stages, reference)
 
 
-SMALL = """Case ID,Activity,Complete Timestamp,Resource,lifecycle:transition
-c1,placed,2026-11-02T09:00:00+01:00,ann,start
+HEADER_LINE = ",".join(HEADER) + "\n"
+SMALL = HEADER_LINE + """c1,placed,2026-11-02T09:00:00+01:00,ann,start
 c1,placed,2026-11-02T10:00:00+01:00,ann,complete
 c1,paid,not a time,bob,SCHEDULE
 c1,paid,2026-11-02T12:00:00+01:00,bob,complete
@@ -184,3 +184,20 @@ def test_the_suggested_mapping_reads_a_lifecycle_csv_right(sqlite_store, tmp_pat
     result = CliRunner().invoke(app, ["metrics", "--db", url, "--config", str(config), *WINDOW, "--json"])
     assert result.exit_code == 0, result.output
     assert_matches_reference({s["code"]: s for s in json.loads(result.stdout)["stages"]}, reference)
+
+
+@pytest.mark.parametrize("event_types, warned", [
+    ("", True),                       # the store's own complete: closes a stage, enters none
+    ('complete = "enter"\n', False),  # the activity's event: enters the stage
+])
+def test_a_log_of_completions_that_enters_no_stage_is_pointed_out(sqlite_store, tmp_path, event_types,
+                                                                    warned):
+    path = tmp_path / "log.csv"
+    path.write_text(HEADER_LINE + "c1,placed,2026-11-02T09:00:00+01:00,ann,COMPLETE\n"
+                    "c1,paid,2026-11-02T12:00:00+01:00,bob,COMPLETE\n", "utf-8")
+    mapping = tmp_path / "mapping.toml"
+    mapping.write_text(MAPPING + event_types, "utf-8")
+    result = CliRunner().invoke(app, ["import", str(path), "--mapping", str(mapping), "--db", sqlite_store.url,
+                                      "--rejects", str(tmp_path / "r.csv")])
+    assert result.exit_code == 0, result.output
+    assert ("note: 2 rows are complete events and none enters a stage" in result.output) == warned
