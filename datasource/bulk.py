@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import datetime, timezone
 from itertools import chain, islice
 from typing import Any
 
 from sqlalchemy import Table, insert
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.sql import FromClause
 
 from datasource.schema import UTCDateTime, stored_utc
@@ -241,3 +242,47 @@ def secondary_indexes_rebuilt(conn: Connection, tables: Sequence[FromClause]) ->
             conn.execute(CreateIndex(index))
     finally:
         conn.exec_driver_sql(f"PRAGMA cache_size={int(cache)}")
+
+
+@contextmanager
+def rollback_journal(conn: Connection) -> Iterator[bool]:
+    """On SQLite, ``conn``'s store in rollback-journal mode (``DELETE``, with
+    ``synchronous=FULL``) for a load into a fresh store, and in WAL mode again
+    afterwards, after a failure too; yields whether the switch was made. Call it outside
+    a transaction; the load's transaction goes inside.
+
+    In WAL mode every page a load writes is written twice: to the WAL, then, at the
+    commit's checkpoint, into the store. A rollback journal keeps only the pages that
+    existed before the transaction, so the pages a load adds to an empty store are
+    written once; a crash or a failure rolls back to the store as it was, as with the
+    WAL (a crash leaves a journal that the next connection plays back). SQLite makes the
+    switch only when no other connection has the store open (a web worker, the
+    scheduler); otherwise it refuses at once and the load runs in WAL mode. While a load
+    runs in this mode, a process opening the store waits for it (each connection asks
+    for WAL when it opens), and so do readers once the load has written pages."""
+    if conn.dialect.name != "sqlite":
+        yield False
+        return
+    busy = conn.exec_driver_sql("PRAGMA busy_timeout").scalar_one()
+    conn.exec_driver_sql("PRAGMA busy_timeout=0")
+    try:
+        mode = conn.exec_driver_sql("PRAGMA journal_mode=DELETE").scalar_one()
+    except OperationalError:  # "database is locked": another connection has it open
+        mode = "wal"
+    finally:
+        conn.exec_driver_sql(f"PRAGMA busy_timeout={int(busy)}")
+    if mode != "delete":
+        conn.commit()
+        yield False
+        return
+    synchronous = conn.exec_driver_sql("PRAGMA synchronous").scalar_one()
+    conn.exec_driver_sql("PRAGMA synchronous=FULL")
+    conn.commit()
+    try:
+        yield True
+    finally:
+        conn.rollback()  # (a failed load's transaction is over already; nothing is pending)
+        conn.exec_driver_sql(f"PRAGMA synchronous={int(synchronous)}")
+        with suppress(OperationalError):  # a reader got in: the next connection asks for WAL
+            conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+        conn.commit()

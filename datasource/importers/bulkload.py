@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Engine, exists, insert, select
 
-from datasource.bulk import Same, secondary_indexes_rebuilt, write_columns
+from datasource.bulk import Same, rollback_journal, secondary_indexes_rebuilt, write_columns
 from datasource.idle import idle_cutoff, remember_newest_event
 from datasource.importers.batch import Batch
 from datasource.importers.bulkderive import Derived, Findings, derive, findings_of
@@ -160,7 +160,7 @@ def load(engine: Engine, pipeline: Pipeline, events: Events, batch: Batch, sourc
     numbers: list[str] = distinct.tolist()
     first_line = np.zeros(len(numbers), np.int64)
     first_line[row_order[::-1]] = events.line[::-1]
-    with engine.begin() as conn:
+    with engine.connect() as conn, rollback_journal(conn), conn.begin():
         if conn.dialect.name == "sqlite":
             conn.exec_driver_sql("BEGIN IMMEDIATE")  # the write lock before looking
         if not is_fresh(conn):

@@ -4,6 +4,7 @@ nothing when the load fails or the process dies; a second import recognises ever
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import random
 import re
@@ -262,6 +263,10 @@ def test_a_process_killed_mid_load_leaves_the_store_as_it_was(sqlite_store, tmp_
 
         def die(conn, *args):
             conn.exec_driver_sql("select count(*) from order_events")
+            print("journal", conn.exec_driver_sql("PRAGMA journal_mode").scalar(), flush=True)
+            # a small cache: the rows written so far go into the store file itself
+            conn.exec_driver_sql("PRAGMA cache_size=5")
+            conn.exec_driver_sql("CREATE TABLE spill AS SELECT * FROM order_events")
             os._exit(9)  # no rollback, no clean-up: as when the machine stops
 
         bulkload._write_visits = die
@@ -271,12 +276,57 @@ def test_a_process_killed_mid_load_leaves_the_store_as_it_was(sqlite_store, tmp_
     """)
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert done.returncode == 9, done.stderr
+    # the load ran with a rollback journal (nothing else had the store open), which it
+    # left behind, with pages of the load in the store file
+    assert "journal delete" in done.stdout
+    db = Path(sqlite_store.url.removeprefix("sqlite:///"))
+    assert Path(f"{db}-journal").stat().st_size > 0
     engine = open_store(sqlite_store.url, sqlite_store.pipeline)
     try:
-        assert engine.connect().exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert structure(engine) == before
+        assert "spill" not in inspect(engine).get_table_names()
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize("other_open", [False, True], ids=["alone", "another connection open"])
+def test_a_fresh_store_is_loaded_with_a_rollback_journal_when_alone(sqlite_store, tmp_path, monkeypatch,
+                                                                    other_open):
+    # Alone, the load writes its pages once (a rollback journal); with a web worker or
+    # the scheduler connected SQLite refuses the switch and the load runs in WAL mode.
+    # Either way the same rows are stored and the store is in WAL mode afterwards.
+    data, mapping = tmp_path / "log.csv", tmp_path / "mapping.toml"
+    data.write_text(event_log(5, 200, False), encoding="utf-8")
+    mapping.write_text(PLAIN, encoding="utf-8")
+    modes = []
+    journal = bulkload.rollback_journal
+
+    @contextlib.contextmanager
+    def watched(conn):
+        with journal(conn) as switched:
+            modes.append((switched, conn.exec_driver_sql("PRAGMA journal_mode").scalar()))
+            conn.commit()
+            yield switched
+
+    monkeypatch.setattr(bulkload, "rollback_journal", watched)
+    sqlite_store.engine.dispose()
+    other = open_store(sqlite_store.url, sqlite_store.pipeline).connect() if other_open else None
+    try:
+        if other is not None:
+            other.exec_driver_sql("select count(*) from orders").scalar()
+        report = import_file(sqlite_store.engine, prepare_import(data, mapping, sqlite_store.pipeline),
+                             tmp_path / "r.csv")
+    finally:
+        if other is not None:
+            other.close()
+    assert modes == ([(False, "wal")] if other_open else [(True, "delete")])
+    assert report.events_added > 500
+    with sqlite_store.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("select count(*) from order_events").scalar() == report.events_added
 
 
 def test_a_store_with_rows_is_imported_batch_by_batch(store, tmp_path, monkeypatch):
