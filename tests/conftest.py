@@ -14,8 +14,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import Engine, create_engine, text
 
+from datasource import accounts
 from datasource.pipeline import Pipeline, default_pipeline
 from datasource.store import open_store
 
@@ -143,6 +145,33 @@ def sqlite_store(request, tmp_path) -> Iterator[StoreHandle]:
 @pytest.fixture
 def pipeline() -> Pipeline:
     return default_pipeline()
+
+
+# Argon2id at its cheapest (one pass over 8 KiB): the same algorithm and code paths as the
+# product's parameters (datasource.accounts.HASHER), without their 0.15 s per hash and per
+# check. Hundreds of logins and new users across the suite cost about a minute otherwise.
+QUICK_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def quick_password_hashes() -> Iterator[PasswordHasher]:
+    """Passwords hashed with ``QUICK_HASHER`` in this process; yields the product's hasher,
+    which ``product_password_hasher`` puts back for a test about its parameters. (Servers
+    the tests start as processes of their own, gunicorn in the drills, hash with the
+    product's.)"""
+    product = accounts.HASHER
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(accounts, "HASHER", QUICK_HASHER)
+        patch.setattr(accounts, "_DUMMY", [])
+        yield product
+
+
+@pytest.fixture
+def product_password_hasher(quick_password_hashes, monkeypatch) -> PasswordHasher:
+    """The product's password hasher, in place for this test."""
+    monkeypatch.setattr(accounts, "HASHER", quick_password_hashes)
+    monkeypatch.setattr(accounts, "_DUMMY", [])
+    return quick_password_hashes
 
 
 class BrokenCache:
