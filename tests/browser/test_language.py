@@ -31,6 +31,10 @@ def test_the_switch_changes_the_language_and_keeps_the_filters(app_url, open_pag
     # pick a line in the filter bar, as a manager would: the URL follows
     page.click("#ov-filter-line")
     page.keyboard.type("Line A")
+    # the list narrows to the typed line a moment after the keystrokes (Enter before that
+    # picks nothing: the URL then never follows)
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.dash-dropdown-option')].map(e => e.innerText).join() === 'Line A'")
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"line=Line\+A"))
     page.wait_for_selector(".ob-scope >> text=/line=Line A/")
