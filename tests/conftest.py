@@ -213,3 +213,35 @@ def browser():
         chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
         yield chromium
         chromium.close()
+
+
+# Figures the fault drills measure (tests/drills/), recorded in their tests' reports and
+# gathered from those: here, because only this conftest is loaded in every process, the
+# one that prints the summary included when pytest-xdist runs the tests in workers.
+DRILL_FIGURE = "drill figure"
+_drill_figures: list[tuple[str, str, str]] = []  # (drill, figure, value)
+
+
+@pytest.fixture
+def figure(request):
+    """``figure(drill, name, value)`` records a measured figure for the run's summary."""
+    return lambda drill, name, value: request.node.user_properties.append(
+        (DRILL_FIGURE, (drill, name, str(value))))
+
+
+def pytest_runtest_logreport(report) -> None:
+    if report.when == "call":
+        _drill_figures.extend(tuple(value) for key, value in report.user_properties if key == DRILL_FIGURE)
+
+
+def pytest_terminal_summary(terminalreporter, config) -> None:
+    if not _drill_figures or hasattr(config, "workerinput"):
+        return
+    rows = ["| drill | figure | value |", "|---|---|---|"]
+    rows += [f"| {d} | {n} | {v} |" for d, n, v in _drill_figures]
+    terminalreporter.write_sep("-", "fault drill figures")
+    terminalreporter.write_line("\n".join(rows))
+    target = os.environ.get("ORDERBOARD_DRILL_FIGURES")
+    if target:
+        with open(target, "a", encoding="utf-8") as out:
+            out.write("\n".join(rows) + "\n")
