@@ -245,3 +245,10 @@ def pytest_terminal_summary(terminalreporter, config) -> None:
     if target:
         with open(target, "a", encoding="utf-8") as out:
             out.write("\n".join(rows) + "\n")
+
+
+def pytest_configure(config) -> None:
+    if config.pluginmanager.hasplugin("xdist"):
+        from tests.parallel import OneWorkerEach
+
+        config.pluginmanager.register(OneWorkerEach(), "orderboard-one-worker-each")
