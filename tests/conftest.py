@@ -14,8 +14,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import Engine, create_engine, text
 
+from datasource import accounts
 from datasource.pipeline import Pipeline, default_pipeline
 from datasource.store import open_store
 
@@ -145,6 +147,33 @@ def pipeline() -> Pipeline:
     return default_pipeline()
 
 
+# Argon2id at its cheapest (one pass over 8 KiB): the same algorithm and code paths as the
+# product's parameters (datasource.accounts.HASHER), without their 0.15 s per hash and per
+# check. Hundreds of logins and new users across the suite cost about a minute otherwise.
+QUICK_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def quick_password_hashes() -> Iterator[PasswordHasher]:
+    """Passwords hashed with ``QUICK_HASHER`` in this process; yields the product's hasher,
+    which ``product_password_hasher`` puts back for a test about its parameters. (Servers
+    the tests start as processes of their own, gunicorn in the drills, hash with the
+    product's.)"""
+    product = accounts.HASHER
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(accounts, "HASHER", QUICK_HASHER)
+        patch.setattr(accounts, "_DUMMY", [])
+        yield product
+
+
+@pytest.fixture
+def product_password_hasher(quick_password_hashes, monkeypatch) -> PasswordHasher:
+    """The product's password hasher, in place for this test."""
+    monkeypatch.setattr(accounts, "HASHER", quick_password_hashes)
+    monkeypatch.setattr(accounts, "_DUMMY", [])
+    return quick_password_hashes
+
+
 class BrokenCache:
     """A cache whose every call fails with ``error`` (a cache must never be a point of failure)."""
 
@@ -184,3 +213,42 @@ def browser():
         chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
         yield chromium
         chromium.close()
+
+
+# Figures the fault drills measure (tests/drills/), recorded in their tests' reports and
+# gathered from those: here, because only this conftest is loaded in every process, the
+# one that prints the summary included when pytest-xdist runs the tests in workers.
+DRILL_FIGURE = "drill figure"
+_drill_figures: list[tuple[str, str, str]] = []  # (drill, figure, value)
+
+
+@pytest.fixture
+def figure(request):
+    """``figure(drill, name, value)`` records a measured figure for the run's summary."""
+    return lambda drill, name, value: request.node.user_properties.append(
+        (DRILL_FIGURE, (drill, name, str(value))))
+
+
+def pytest_runtest_logreport(report) -> None:
+    if report.when == "call":
+        _drill_figures.extend(tuple(value) for key, value in report.user_properties if key == DRILL_FIGURE)
+
+
+def pytest_terminal_summary(terminalreporter, config) -> None:
+    if not _drill_figures or hasattr(config, "workerinput"):
+        return
+    rows = ["| drill | figure | value |", "|---|---|---|"]
+    rows += [f"| {d} | {n} | {v} |" for d, n, v in _drill_figures]
+    terminalreporter.write_sep("-", "fault drill figures")
+    terminalreporter.write_line("\n".join(rows))
+    target = os.environ.get("ORDERBOARD_DRILL_FIGURES")
+    if target:
+        with open(target, "a", encoding="utf-8") as out:
+            out.write("\n".join(rows) + "\n")
+
+
+def pytest_configure(config) -> None:
+    if config.pluginmanager.hasplugin("xdist"):
+        from tests.parallel import OneWorkerEach
+
+        config.pluginmanager.register(OneWorkerEach(), "orderboard-one-worker-each")

@@ -31,9 +31,10 @@ def test_the_switch_changes_the_language_and_keeps_the_filters(app_url, open_pag
     # pick a line in the filter bar, as a manager would: the URL follows
     page.click("#ov-filter-line")
     page.keyboard.type("Line A")
-    # Enter picks the first option shown: wait for the list to have it (on a busy
-    # machine the dropdown's code may still be loading when the typing ends)
-    page.locator(".dash-dropdown-option").filter(has_text="Line A").first.wait_for()
+    # the list narrows to the typed line a moment after the keystrokes (Enter before that
+    # picks nothing: the URL then never follows)
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.dash-dropdown-option')].map(e => e.innerText).join() === 'Line A'")
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"line=Line\+A"))
     page.wait_for_selector(".ob-scope >> text=/line=Line A/")

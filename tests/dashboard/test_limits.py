@@ -184,7 +184,7 @@ def test_over_real_http_a_raw_dotdot_asset_path_and_a_huge_block_get_4xx(app):
     """Through a real server and socket, with the path sent as typed (no client
     normalises ``..`` away)."""
     server = make_server("127.0.0.1", 0, app.server, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
 
     def raw(request: bytes) -> int:

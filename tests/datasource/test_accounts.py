@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from argon2 import PasswordHasher, extract_parameters, profiles
 from sqlalchemy import select
 
 from datasource import accounts
@@ -16,14 +17,34 @@ NOW = datetime(2026, 11, 30, 9, 0, tzinfo=timezone.utc)
 PASSWORD = "correct horse battery"
 
 
-def test_passwords_are_stored_as_argon2id_and_checked(store):
+def stored_hash(engine) -> str:
+    with engine.connect() as conn:
+        return conn.execute(select(User.__table__.c.password_hash)).scalar_one()
+
+
+def test_passwords_are_stored_as_argon2id_and_checked(store, product_password_hasher):
     accounts.add_user(store.engine, "li", "viewer", PASSWORD, parse_scope_terms(["owner=Li"]), NOW)
-    with store.engine.connect() as conn:
-        stored = conn.execute(select(User.__table__.c.password_hash)).scalar_one()
+    stored = stored_hash(store.engine)
     assert stored.startswith("$argon2id$") and PASSWORD not in stored
+    # argon2-cffi's defaults: RFC 9106's second recommended parameter set
+    assert extract_parameters(stored) == profiles.RFC_9106_LOW_MEMORY
     ok = accounts.login(store.engine, "li", PASSWORD, "10.0.0.1", NOW)
     assert ok.account is not None and ok.account.scope == parse_scope_terms(["owner=Li"])
     assert accounts.login(store.engine, "li", "wrong password!", "10.0.0.1", NOW).account is None
+
+
+def test_a_hash_with_other_parameters_is_made_again_at_the_next_login(store, monkeypatch):
+    """A password stored with weaker parameters (the tests' quick ones here; an older
+    release's in real life) still signs in, and is then stored with the current ones."""
+    accounts.add_user(store.engine, "li", "viewer", PASSWORD, Scope(), NOW)
+    old = stored_hash(store.engine)
+    current = PasswordHasher(time_cost=2, memory_cost=16, parallelism=1)
+    monkeypatch.setattr(accounts, "HASHER", current)
+    assert accounts.login(store.engine, "li", PASSWORD, "10.0.0.1", NOW).account is not None
+    new = stored_hash(store.engine)
+    assert new != old and extract_parameters(new) == extract_parameters(current.hash("x"))
+    assert accounts.login(store.engine, "li", PASSWORD, "10.0.0.1", NOW).account is not None
+    assert stored_hash(store.engine) == new  # current parameters: kept as it is
 
 
 def test_ten_failures_lock_the_account_with_growing_backoff(store):

@@ -7,7 +7,9 @@ the drills skip with the reason, except under CI, where they fail.
 
 The figures each drill measured are printed at the end of the run (and, when
 ``ORDERBOARD_DRILL_FIGURES`` names a file, written there as a Markdown table):
-docs/reliability.md keeps those of a run, with the command.
+docs/reliability.md keeps those of a run, with the command. The ``figure`` fixture that
+records them, and the summary, are in tests/conftest.py: a figure travels with its test's
+report, so that the summary has it when the tests run in worker processes (pytest-xdist).
 """
 
 from __future__ import annotations
@@ -21,19 +23,12 @@ import pytest
 from drills.system import System
 
 UNDER_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-FIGURES: list[tuple[str, str, str]] = []  # (drill, figure, value)
 
 
 def _missing(message: str) -> None:
     if UNDER_CI:
         pytest.fail(message + "; CI must run the fault drills")
     pytest.skip(message)
-
-
-@pytest.fixture
-def figure():
-    """``figure(drill, name, value)`` records a measured figure for the run's summary."""
-    return lambda drill, name, value: FIGURES.append((drill, name, str(value)))
 
 
 @pytest.fixture(params=["postgresql"])
@@ -50,15 +45,3 @@ def system(request, tmp_path) -> Iterator[System]:
     finally:
         running.stop()
 
-
-def pytest_terminal_summary(terminalreporter) -> None:
-    if not FIGURES:
-        return
-    rows = ["| drill | figure | value |", "|---|---|---|"]
-    rows += [f"| {d} | {n} | {v} |" for d, n, v in FIGURES]
-    terminalreporter.write_sep("-", "fault drill figures")
-    terminalreporter.write_line("\n".join(rows))
-    target = os.environ.get("ORDERBOARD_DRILL_FIGURES")
-    if target:
-        with open(target, "a", encoding="utf-8") as out:
-            out.write("\n".join(rows) + "\n")
